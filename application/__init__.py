@@ -1,0 +1,1 @@
+"""Commands, their handlers (one verb each) and the ports they need."""

@@ -1,0 +1,1 @@
+"""The domain: aggregates, their events, guards and errors. No I/O, no framework."""

@@ -1,0 +1,68 @@
+"""Clients: the people who write to the corporate number, one aggregate per phone number."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValue
+from domain.ids import client_id
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def check_e164(phone: str) -> str:
+    if not E164.match(phone):
+        raise InvalidValue("A phone number is written in E.164, e.g. +79161234567.", field="phone")
+    return phone
+
+
+class Client(Aggregate):
+    """Knows the client's current dialog episode, so that each episode stays a small aggregate."""
+
+    class Registered(Aggregate.Created):
+        phone: str
+        name: str
+        actor: str
+
+    class Renamed(Aggregate.Event):
+        name: str
+        actor: str
+
+    class EpisodeStarted(Aggregate.Event):
+        dialog_id: UUID
+        actor: str
+
+    @staticmethod
+    def create_id(phone: str) -> UUID:
+        return client_id(phone)
+
+    @event(Registered)
+    def __init__(self, phone: str, name: str, actor: str) -> None:
+        self.phone = phone
+        self.name = name
+        self.current_dialog_id: UUID | None = None
+        self.episodes = 0
+
+    @classmethod
+    def register(cls, *, phone: str, name: str, actor: str) -> Client:
+        return cls(phone=check_e164(phone), name=name.strip()[:120], actor=actor)
+
+    def rename(self, name: str, actor: str) -> None:
+        name = name.strip()[:120]
+        if name and name != self.name:
+            self._rename(name=name, actor=actor)
+
+    @event(Renamed)
+    def _rename(self, name: str, actor: str) -> None:
+        self.name = name
+
+    def start_episode(self, dialog_id: UUID, actor: str) -> None:
+        self._start_episode(dialog_id=dialog_id, actor=actor)
+
+    @event(EpisodeStarted)
+    def _start_episode(self, dialog_id: UUID, actor: str) -> None:
+        self.current_dialog_id = dialog_id
+        self.episodes += 1

@@ -1,0 +1,109 @@
+"""The one composition root: every adapter is built here, from one settings object."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from application import commands as c
+from application.auth import AuthService, LoginThrottle
+from application.handlers import HANDLERS
+from application.ports import Clock, PasswordHasher
+from domain.errors import AlreadyExists
+from domain.ids import operator_id
+from domain.operators import Role
+from infra.clock import SystemClock
+from infra.directory import SqlOperatorDirectory
+from infra.eventstore import EventStore, open_event_store
+from infra.livefeed import LiveFeed
+from infra.projector import Projector
+from infra.security import Argon2PasswordHasher, HmacTokenCodec
+from infra.settings import Settings
+from infra.views import ViewsDatabase, open_views
+from infra.writer import GroupCommitWriter
+from projections.base import Projection
+from projections.inbox import InboxProjection
+from projections.operators import OperatorsProjection
+from projections.sessions import SessionsProjection
+
+log = logging.getLogger(__name__)
+
+
+def all_projections() -> list[Projection]:
+    return [OperatorsProjection(), SessionsProjection(), InboxProjection()]
+
+
+@dataclass
+class Container:
+    settings: Settings
+    store: EventStore
+    views: ViewsDatabase
+    writer: GroupCommitWriter
+    projector: Projector
+    feed: LiveFeed
+    auth: AuthService
+    hasher: PasswordHasher
+    clock: Clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, *, projections: bool | None = None) -> None:
+        self.writer.start()
+        if self.settings.run_projections if projections is None else projections:
+            self.projector.start()
+
+    def stop(self) -> None:
+        self.projector.stop()
+        self.writer.stop()
+        self.views.dispose()
+        self.store.close()
+
+
+def bootstrap(
+    settings: Settings, *, hasher: PasswordHasher | None = None, clock: Clock | None = None
+) -> Container:
+    store = open_event_store(settings)
+    views = open_views(settings)
+    writer = GroupCommitWriter(store, HANDLERS, max_batch=settings.writer_max_batch)
+    clock = clock or SystemClock()
+    hasher = hasher or Argon2PasswordHasher()
+    auth = AuthService(
+        bus=writer, hasher=hasher, tokens=HmacTokenCodec(settings.secret_key),
+        directory=SqlOperatorDirectory(views.reader),
+        throttle=LoginThrottle(settings.login_attempts_per_login,
+                               settings.login_attempts_per_address,
+                               settings.login_window_seconds),
+        clock=clock, ttl_seconds=settings.token_ttl_seconds,
+    )
+    return Container(
+        settings=settings, store=store, views=views, writer=writer,
+        projector=Projector(settings, store, views, all_projections()),
+        feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
+    )
+
+
+def ensure_first_admin(container: Container) -> str | None:
+    """Creates the first admin, in the employee queue, unless one exists. Returns the password
+    when it was generated here (so it can be printed once), else None."""
+    settings = container.settings
+    admin_id = operator_id(settings.admin_login)
+    if container.store.recorder.select_events(admin_id, limit=1):
+        return None
+    generated = None
+    password = settings.admin_password
+    if not password:
+        password = generated = secrets.token_urlsafe(12)
+    writer = container.writer
+    try:
+        writer.execute_sync(c.RegisterOperator(
+            login=settings.admin_login, display_name=settings.admin_name, role=Role.ADMIN,
+            password_hash=container.hasher.hash(password), actor="system",
+        ))
+    except AlreadyExists:
+        return None
+    with contextlib.suppress(AlreadyExists):
+        writer.execute_sync(c.AddQueueMember(operator_id=admin_id, actor="system"))
+    log.info("first admin created", extra={"login": settings.admin_login})
+    return generated

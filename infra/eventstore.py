@@ -1,0 +1,72 @@
+"""The event store: one eventsourcing application, one notification log for every aggregate."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.persistence import Environment
+from eventsourcing.utils import EnvType
+
+from domain.dialogs import Dialog
+from infra.settings import Settings
+
+APP_NAME = "Switchboard"
+EVENTS_SCHEMA = "events"
+EVENTS_CHANNEL = "switchboard_events"
+
+
+class EventStore(Application[UUID]):
+    """Events of every aggregate in one total order; handlers are modules over it."""
+
+    name = APP_NAME
+    snapshotting_intervals = {Dialog: 200}
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what bootstrap passes: never whatever happens to be in os.environ.
+        values: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y"}
+        values.update(env or {})
+        return Environment(name, values)
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    if settings.is_sqlite:
+        path = settings.sqlite_events_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "15",
+        }
+    pg = settings.postgres_parts
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": pg["dbname"],
+        "POSTGRES_HOST": pg["host"],
+        "POSTGRES_PORT": pg["port"],
+        "POSTGRES_USER": pg["user"],
+        "POSTGRES_PASSWORD": pg["password"],
+        "POSTGRES_SCHEMA": EVENTS_SCHEMA,
+        "POSTGRES_POOL_SIZE": "10",
+        "POSTGRES_MAX_OVERFLOW": "20",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+
+
+def postgres_conninfo(settings: Settings) -> dict[str, Any]:
+    pg = settings.postgres_parts
+    return {
+        "host": pg["host"], "port": int(pg["port"]), "user": pg["user"],
+        "password": pg["password"], "dbname": pg["dbname"],
+    }
+
+
+def open_event_store(settings: Settings) -> EventStore:
+    if settings.is_postgres:
+        # The library does not create its schema.
+        with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{EVENTS_SCHEMA}"')
+    return EventStore(env=event_store_env(settings))

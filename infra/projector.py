@@ -1,0 +1,295 @@
+"""Our batch projector: reads the notification log, applies a batch of events to a projection's
+tables, and moves its tracking row in the same transaction, so a crash anywhere loses and doubles
+nothing. One runner per projection across processes (an advisory lock on PostgreSQL, a file lock
+on SQLite); another process takes over when the holder dies."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+import sqlalchemy as sa
+
+from infra.eventstore import EVENTS_CHANNEL, EventStore, postgres_conninfo
+from infra.metrics import PROJECTION_EVENTS, PROJECTION_LAG, PROJECTION_POSITION
+from infra.settings import Settings
+from infra.views import ViewsDatabase
+from projections.base import Changes, Projection, projection_tracking, view_changes
+
+log = logging.getLogger(__name__)
+VIEWS_CHANNEL = "switchboard_views"
+CHANGES_KEPT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class RunnerLock:
+    """Held by at most one process at a time; released when the process dies."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self._settings = settings
+        self._name = name
+        self._conn: psycopg.Connection[Any] | None = None
+        self._file: IO[str] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._file is not None
+
+    def try_acquire(self) -> bool:
+        if self.held:
+            return True
+        if self._settings.is_postgres:
+            conn = psycopg.connect(**postgres_conninfo(self._settings), autocommit=True)
+            key = zlib.crc32(f"switchboard-projection:{self._name}".encode())
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if row and row[0]:
+                self._conn = conn
+                return True
+            conn.close()
+            return False
+        path = self._settings.sqlite_views_path.with_suffix(f".{self._name}.lock")
+        handle = Path(path).open("a")  # noqa: SIM115 - held open as the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def still_held(self) -> bool:
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")
+            except psycopg.Error:
+                self.release()
+                return False
+        return self.held
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class ProjectionRunner:
+    def __init__(
+        self, store: EventStore, views: ViewsDatabase, projection: Projection, *,
+        batch_size: int = 500, postgres: bool = False,
+    ) -> None:
+        self.store = store
+        self.views = views
+        self.projection = projection
+        self.batch_size = batch_size
+        self.postgres = postgres
+        self._topics = projection.topics()
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def run_batch(self) -> int:
+        """Applies the next batch; returns how far the position moved (0: caught up)."""
+        name = self.name
+        with self.views.writer.begin() as conn:
+            position = self._position(conn, lock=True)
+            head = self.store.recorder.max_notification_id() or 0
+            if head <= position:
+                PROJECTION_LAG.labels(name).set(0)
+                return 0
+            notifications = self.store.recorder.select_notifications(
+                start=position, limit=self.batch_size, stop=head, topics=self._topics,
+                inclusive_of_start=False,
+            )
+            changes = Changes()
+            for notification in notifications:
+                event = self.store.mapper.to_domain_event(notification)
+                self.projection.apply(conn, event, notification.id, changes)
+            full = len(notifications) == self.batch_size
+            new_position = notifications[-1].id if full else head
+            conn.execute(
+                projection_tracking.update().where(projection_tracking.c.name == name)
+                .values(position=new_position, updated_at=datetime.now(UTC))
+            )
+            if changes:
+                publish_changes(conn, changes, postgres=self.postgres)
+        PROJECTION_EVENTS.labels(name).inc(len(notifications))
+        PROJECTION_POSITION.labels(name).set(new_position)
+        PROJECTION_LAG.labels(name).set(max(head - new_position, 0))
+        return new_position - position
+
+    def run_until_caught_up(
+        self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
+    ) -> int:
+        moved_total = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            moved = self.run_batch()
+            batches += 1
+            if moved == 0:
+                break
+            moved_total += moved
+            if progress:
+                progress(moved, self.status().head)
+        return moved_total
+
+    def _position(self, conn: sa.Connection, *, lock: bool) -> int:
+        query = sa.select(projection_tracking.c.position).where(
+            projection_tracking.c.name == self.name)
+        if lock and self.postgres:
+            query = query.with_for_update()
+        position = conn.execute(query).scalar()
+        if position is None:
+            conn.execute(projection_tracking.insert().values(
+                name=self.name, position=0, updated_at=datetime.now(UTC)))
+            return 0
+        return int(position)
+
+    def status(self) -> ProjectionStatus:
+        with self.views.reader.connect() as conn:
+            position = conn.execute(
+                sa.select(projection_tracking.c.position)
+                .where(projection_tracking.c.name == self.name)
+            ).scalar() or 0
+        head = self.store.recorder.max_notification_id() or 0
+        return ProjectionStatus(self.name, int(position), int(head))
+
+    def reset(self) -> None:
+        """Empties the projection's tables and rewinds it, in one transaction."""
+        with self.views.writer.begin() as conn:
+            self._position(conn, lock=True)
+            for table in reversed(self.projection.tables):
+                conn.execute(table.delete())
+            conn.execute(
+                projection_tracking.update().where(projection_tracking.c.name == self.name)
+                .values(position=0, updated_at=datetime.now(UTC))
+            )
+
+
+def publish_changes(conn: sa.Connection, changes: Changes, *, postgres: bool) -> None:
+    conn.execute(view_changes.insert().values(
+        created_at=datetime.now(UTC), payload=json.dumps(changes.as_dict())))
+    if postgres:
+        conn.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": VIEWS_CHANNEL})
+
+
+class Projector:
+    """Runs every projection whose lock this process holds, following the log live."""
+
+    def __init__(
+        self, settings: Settings, store: EventStore, views: ViewsDatabase,
+        projections: Sequence[Projection],
+    ) -> None:
+        self.settings = settings
+        self.runners = [
+            ProjectionRunner(store, views, p, batch_size=settings.projection_batch_size,
+                             postgres=settings.is_postgres)
+            for p in projections
+        ]
+        self.locks = {r.name: RunnerLock(settings, r.name) for r in self.runners}
+        self.views = views
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._threads = [threading.Thread(target=self._run, name="projector", daemon=True)]
+        if self.settings.is_postgres:
+            self._threads.append(
+                threading.Thread(target=self._listen, name="projector-listen", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for lock in self.locks.values():
+            lock.release()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def held(self) -> list[str]:
+        return [name for name, lock in self.locks.items() if lock.held]
+
+    def _run(self) -> None:
+        next_lock_try = 0.0
+        next_prune = time.monotonic() + 60
+        idle_wait = self.settings.projection_poll_seconds if self.views.is_sqlite else 1.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_lock_try:
+                for lock in self.locks.values():
+                    try:
+                        if lock.held:
+                            lock.still_held()
+                        else:
+                            lock.try_acquire()
+                    except Exception:
+                        log.warning("projection lock check failed", exc_info=True)
+                next_lock_try = now + 1.0
+            moved = 0
+            self._wake.clear()
+            for runner in self.runners:
+                if self._stop.is_set() or not self.locks[runner.name].held:
+                    continue
+                try:
+                    moved += runner.run_until_caught_up(max_batches=20)
+                except Exception:
+                    log.exception("projection %s failed; it will retry", runner.name)
+                    self._stop.wait(1.0)
+            if now >= next_prune:
+                self._prune()
+                next_prune = now + 60
+            if moved == 0:
+                self._wake.wait(idle_wait)
+
+    def _prune(self) -> None:
+        if not any(lock.held for lock in self.locks.values()):
+            return
+        try:
+            with self.views.writer.begin() as conn:
+                conn.execute(view_changes.delete().where(
+                    view_changes.c.created_at < datetime.now(UTC) - CHANGES_KEPT))
+        except Exception:
+            log.warning("pruning view changes failed", exc_info=True)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(**postgres_conninfo(self.settings), autocommit=True) as conn:
+                    conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error:
+                log.warning("LISTEN connection lost; reconnecting", exc_info=True)
+                self._stop.wait(1.0)

@@ -1,0 +1,106 @@
+"""One settings object, read from SWITCHBOARD_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "development-secret"}
+DEV_SECRET = "development-secret"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///var/switchboard.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    secret_key: str = DEV_SECRET
+    simulator_secret: str = DEV_SECRET
+    admin_login: str = "admin"
+    admin_password: str = ""
+    admin_name: str = "Administrator"
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    login_attempts_per_login: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    readiness_max_lag: int = Field(default=1000, ge=0)
+    projection_batch_size: int = Field(default=500, ge=1, le=10000)
+    projection_poll_seconds: float = Field(default=0.03, gt=0)
+    writer_max_batch: int = Field(default=500, ge=1)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    webhook_max_skew_seconds: int = Field(default=300, ge=1)
+    run_projections: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def refuse_placeholder_secrets(self) -> Self:
+        if self.env == Environment.PRODUCTION:
+            for name in ("secret_key", "simulator_secret"):
+                if getattr(self, name).strip().lower() in PLACEHOLDERS:
+                    raise ValueError(
+                        f"SWITCHBOARD_{name.upper()} must be set to a real secret in production."
+                    )
+        if not (self.is_sqlite or self.is_postgres):
+            raise ValueError(
+                "SWITCHBOARD_DATABASE_URL must start with sqlite:/// or postgresql://"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:///")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+    @property
+    def sqlite_events_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def sqlite_views_path(self) -> Path:
+        events = self.sqlite_events_path
+        return events.with_name(events.stem + ".views" + (events.suffix or ".db"))
+
+    @property
+    def views_url(self) -> str:
+        """The SQLAlchemy URL of the read models."""
+        if self.is_sqlite:
+            return f"sqlite:///{self.sqlite_views_path}"
+        rest = self.database_url.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+
+    @property
+    def postgres_parts(self) -> dict[str, str]:
+        parts = urlsplit(self.database_url)
+        return {
+            "host": parts.hostname or "127.0.0.1",
+            "port": str(parts.port or 5432),
+            "user": unquote(parts.username or "postgres"),
+            "password": unquote(parts.password or ""),
+            "dbname": (parts.path or "/postgres").lstrip("/") or "postgres",
+        }
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env != Environment.PRODUCTION

@@ -1,0 +1,66 @@
+"""What every projection has: tables on the shared metadata, the events it reads, and `apply`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from eventsourcing.utils import get_topic
+
+READ_SCHEMA = "read"
+metadata = sa.MetaData(schema=READ_SCHEMA)
+
+projection_tracking = sa.Table(
+    "projection_tracking",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+view_changes = sa.Table(
+    "view_changes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+
+class Changes:
+    """What a batch changed that live subscribers care about: feed -> key -> ids."""
+
+    def __init__(self) -> None:
+        self.feeds: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+
+    def add(self, feed: str, key: object, item: object) -> None:
+        self.feeds[feed][str(key)].add(str(item))
+
+    def __bool__(self) -> bool:
+        return bool(self.feeds)
+
+    def as_dict(self) -> dict[str, dict[str, list[str]]]:
+        return {
+            feed: {key: sorted(items) for key, items in keys.items()}
+            for feed, keys in self.feeds.items()
+        }
+
+
+class Projection:
+    """A read model. Subclasses set `name`, `tables`, `events`, and implement `apply`."""
+
+    name: ClassVar[str]
+    tables: ClassVar[Sequence[sa.Table]]
+    events: ClassVar[Sequence[type]]
+
+    @classmethod
+    def topics(cls) -> list[str]:
+        return [get_topic(e) for e in cls.events]
+
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        raise NotImplementedError

@@ -1,0 +1,190 @@
+"""The operators' inbox: dialogs, who each was delivered to with their unread count, and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from domain.clients import Client
+from domain.dialogs import Dialog
+from projections.base import Changes, Projection, metadata
+
+PREVIEW = 200
+
+dialogs = sa.Table(
+    "dialogs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("client_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("client_name", sa.String(120), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("rule", sa.String(120), nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_message_at", sa.DateTime(timezone=True)),
+    sa.Column("last_message_text", sa.String(PREVIEW)),
+    sa.Column("last_direction", sa.String(8)),
+    sa.Column("message_count", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+dialog_recipients = sa.Table(
+    "dialog_recipients",
+    metadata,
+    sa.Column("dialog_id", sa.Uuid, primary_key=True),
+    sa.Column("operator_id", sa.Uuid, primary_key=True),
+    sa.Column("read_up_to", sa.Integer, nullable=False),
+    sa.Column("unread", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Index("ix_dialog_recipients_inbox", "operator_id", "position"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("dialog_id", sa.Uuid, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("external_id", sa.String(255)),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_messages_dialog_seq", "dialog_id", "seq", unique=True),
+)
+
+
+class InboxProjection(Projection):
+    name = "inbox"
+    tables = (dialogs, dialog_recipients, messages)
+    events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed)
+
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        match event:
+            case Dialog.Opened():
+                conn.execute(dialogs.insert().values(
+                    id=event.originator_id, client_id=event.client_id, phone=event.phone,
+                    client_name=event.client_name, channel=event.channel, rule=event.rule,
+                    opened_at=event.timestamp, message_count=0, position=position,
+                ))
+                if event.recipients:
+                    conn.execute(dialog_recipients.insert(), [
+                        {"dialog_id": event.originator_id, "operator_id": oid, "read_up_to": 0,
+                         "unread": 0, "position": position}
+                        for oid in event.recipients
+                    ])
+                self._touched(conn, event.originator_id, changes)
+            case Dialog.MessageReceived():
+                dialog_id = event.originator_id
+                seq = conn.execute(
+                    dialogs.update().where(dialogs.c.id == dialog_id).values(
+                        message_count=dialogs.c.message_count + 1,
+                        last_message_at=event.sent_at,
+                        last_message_text=event.text[:PREVIEW],
+                        last_direction="in",
+                        position=position,
+                    ).returning(dialogs.c.message_count)
+                ).scalar_one()
+                conn.execute(messages.insert().values(
+                    id=event.message_id, dialog_id=dialog_id, seq=seq, direction="in",
+                    text=event.text, external_id=event.external_id, sent_at=event.sent_at,
+                    recorded_at=event.timestamp,
+                ))
+                conn.execute(
+                    dialog_recipients.update()
+                    .where(dialog_recipients.c.dialog_id == dialog_id)
+                    .values(unread=seq - dialog_recipients.c.read_up_to, position=position)
+                )
+                self._touched(conn, dialog_id, changes)
+            case Dialog.MarkedRead():
+                conn.execute(
+                    dialog_recipients.update().where(
+                        dialog_recipients.c.dialog_id == event.originator_id,
+                        dialog_recipients.c.operator_id == event.operator_id,
+                    ).values(
+                        read_up_to=event.up_to,
+                        unread=_unread_after(event.originator_id, event.up_to),
+                    )
+                )
+                changes.add("inbox", event.operator_id, event.originator_id)
+            case Client.Renamed():
+                ids = conn.execute(
+                    dialogs.update().where(dialogs.c.client_id == event.originator_id)
+                    .values(client_name=event.name).returning(dialogs.c.id)
+                ).scalars().all()
+                for dialog_id in ids:
+                    self._touched(conn, dialog_id, changes)
+
+    @staticmethod
+    def _touched(conn: sa.Connection, dialog_id: UUID, changes: Changes) -> None:
+        for oid in conn.execute(
+            sa.select(dialog_recipients.c.operator_id)
+            .where(dialog_recipients.c.dialog_id == dialog_id)
+        ).scalars():
+            changes.add("inbox", oid, dialog_id)
+
+
+def _unread_after(dialog_id: UUID, up_to: int) -> Any:
+    count = sa.select(dialogs.c.message_count).where(dialogs.c.id == dialog_id).scalar_subquery()
+    return sa.case((count > up_to, count - up_to), else_=0)
+
+
+# -- queries -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[sa.Row[Any]]
+    has_next: bool
+
+
+_ENTRY = (
+    dialogs.c.id, dialogs.c.client_id, dialogs.c.phone, dialogs.c.client_name, dialogs.c.channel,
+    dialogs.c.opened_at, dialogs.c.last_message_at, dialogs.c.last_message_text,
+    dialogs.c.last_direction, dialogs.c.message_count, dialog_recipients.c.unread,
+    dialog_recipients.c.position,
+)
+
+
+def _entries(operator_id: UUID) -> sa.Select[Any]:
+    return (
+        sa.select(*_ENTRY)
+        .select_from(dialog_recipients.join(dialogs, dialogs.c.id == dialog_recipients.c.dialog_id))
+        .where(dialog_recipients.c.operator_id == operator_id)
+    )
+
+
+def inbox_page(
+    conn: sa.Connection, operator_id: UUID, *, first: int, before_position: int | None,
+    unread_only: bool,
+) -> InboxPage:
+    query = _entries(operator_id)
+    if before_position is not None:
+        query = query.where(dialog_recipients.c.position < before_position)
+    if unread_only:
+        query = query.where(dialog_recipients.c.unread > 0)
+    rows = list(conn.execute(query.order_by(dialog_recipients.c.position.desc()).limit(first + 1)))
+    return InboxPage(rows=rows[:first], has_next=len(rows) > first)
+
+
+def inbox_entry(conn: sa.Connection, operator_id: UUID, dialog_id: UUID) -> sa.Row[Any] | None:
+    return conn.execute(_entries(operator_id).where(dialogs.c.id == dialog_id)).first()
+
+
+def unread_dialogs(conn: sa.Connection, operator_id: UUID) -> int:
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(dialog_recipients).where(
+            dialog_recipients.c.operator_id == operator_id, dialog_recipients.c.unread > 0)
+    ).scalar_one())
+
+
+def dialog_messages(
+    conn: sa.Connection, dialog_id: UUID, *, last: int, before_seq: int | None
+) -> list[sa.Row[Any]]:
+    query = sa.select(messages).where(messages.c.dialog_id == dialog_id)
+    if before_seq is not None:
+        query = query.where(messages.c.seq < before_seq)
+    rows = list(conn.execute(query.order_by(messages.c.seq.desc()).limit(last)))
+    rows.reverse()
+    return rows
