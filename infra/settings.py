@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     webhook_max_skew_seconds: int = Field(default=300, ge=1)
     run_projections: bool = True
     log_level: str = "INFO"
-    log_json: bool = True
+    log_json: bool | None = Field(default=None, description="JSON lines; default: on in production")
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:
@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.env == Environment.PRODUCTION if self.log_json is None else self.log_json
 
     @property
     def is_development(self) -> bool:

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from anyio import to_thread
+
+from api.graphql.context import Info
+from api.graphql.errors import UserError
+from api.graphql.inbox.queries import parse_id
+from api.graphql.inbox.types import InboxEntry, MarkReadSuccess
+from api.graphql.permissions import IsAuthenticated
+from application import commands as c
+from application.errors import DomainError
+from projections import inbox as view
+
+MarkReadResult = Annotated[MarkReadSuccess | UserError, strawberry.union("MarkReadResult")]
+
+
+@strawberry.type
+class InboxMutation:
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="Marks every message of the dialog read, for you.")
+    async def mark_read(self, info: Info, dialog_id: strawberry.ID) -> MarkReadResult:
+        me = info.context.me
+        did = parse_id(dialog_id)
+        if did is None:
+            return UserError(code="NOT_FOUND", message="No such dialog among yours.",
+                             field="dialogId")
+        try:
+            await info.context.container.writer.execute(
+                c.MarkRead(dialog_id=did, operator_id=me.operator_id, actor=me.actor))
+        except DomainError as error:
+            return UserError.of(error)
+        engine = info.context.container.views.reader
+
+        def read() -> InboxEntry | None:
+            with engine.connect() as conn:
+                row = view.inbox_entry(conn, me.operator_id, did)
+            return InboxEntry.of(row) if row else None
+
+        entry = await to_thread.run_sync(read)
+        if entry is None:
+            return UserError(code="NOT_FOUND", message="No such dialog among yours.",
+                             field="dialogId")
+        entry.unread_count = 0  # the read model may be a few milliseconds behind the command
+        return MarkReadSuccess(dialog=entry)

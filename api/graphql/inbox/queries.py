@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+from anyio import to_thread
+
+from api.graphql.context import Info
+from api.graphql.inbox.types import (
+    Dialog,
+    InboxConnection,
+    InboxEdge,
+    InboxEntry,
+    InboxFilter,
+    Message,
+    PageInfo,
+    decode_cursor,
+)
+from api.graphql.permissions import IsAuthenticated
+from projections import inbox as view
+
+MAX_PAGE = 200
+
+
+def parse_id(value: str) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class InboxQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="Your dialogs, newest activity first, `first` at a time.")
+    async def inbox(
+        self, info: Info, first: int = 30, after: str | None = None,
+        filter: InboxFilter = InboxFilter.ALL,
+    ) -> InboxConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise ValueError(f"`first` is between 1 and {MAX_PAGE}.")
+        before = decode_cursor(after)
+        me = info.context.me.operator_id
+        engine = info.context.container.views.reader
+
+        def read() -> tuple[view.InboxPage, int]:
+            with engine.connect() as conn:
+                page = view.inbox_page(conn, me, first=first, before_position=before,
+                                       unread_only=filter == InboxFilter.UNREAD)
+                return page, view.unread_dialogs(conn, me)
+
+        page, unread = await to_thread.run_sync(read)
+        entries = [InboxEntry.of(row) for row in page.rows]
+        return InboxConnection(
+            edges=[InboxEdge(cursor=e.cursor, node=e) for e in entries],
+            page_info=PageInfo(has_next_page=page.has_next,
+                               end_cursor=entries[-1].cursor if entries else None),
+            unread_dialogs=unread,
+        )
+
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="One of your dialogs with its last messages; null if not yours.")
+    async def dialog(
+        self, info: Info, id: strawberry.ID, last: int = 50, before: int | None = None
+    ) -> Dialog | None:
+        dialog_id = parse_id(id)
+        if dialog_id is None:
+            return None
+        if not 1 <= last <= MAX_PAGE:
+            raise ValueError(f"`last` is between 1 and {MAX_PAGE}.")
+        me = info.context.me.operator_id
+        engine = info.context.container.views.reader
+
+        def read() -> Dialog | None:
+            with engine.connect() as conn:
+                row = view.inbox_entry(conn, me, dialog_id)
+                if row is None:
+                    return None
+                rows = view.dialog_messages(conn, dialog_id, last=last + 1, before_seq=before)
+            earlier = len(rows) > last
+            return Dialog(id=id, entry=InboxEntry.of(row), has_earlier=earlier,
+                          messages=[Message.of(r) for r in rows[-last:]])
+
+        return await to_thread.run_sync(read)

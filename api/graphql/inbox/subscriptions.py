@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from uuid import UUID
+
+import strawberry
+from anyio import to_thread
+
+from api.graphql.context import Info
+from api.graphql.inbox.types import InboxChange, InboxEntry
+from api.graphql.permissions import IsAuthenticated
+from projections import inbox as view
+
+
+@strawberry.type
+class InboxSubscription:
+    @strawberry.subscription(permission_classes=[IsAuthenticated],
+                             description="Pushes each change to a dialog in your inbox.")
+    async def inbox_changed(self, info: Info) -> AsyncGenerator[InboxChange, None]:
+        me = info.context.me
+        container = info.context.container
+        engine = container.views.reader
+
+        def read(ids: set[str]) -> tuple[list[InboxEntry], int]:
+            with engine.connect() as conn:
+                rows = [view.inbox_entry(conn, me.operator_id, UUID(i)) for i in sorted(ids)]
+                return ([InboxEntry.of(r) for r in rows if r is not None],
+                        view.unread_dialogs(conn, me.operator_id))
+
+        async with container.feed.subscribe("inbox", me.operator_id) as queue:
+            while True:
+                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
+                if remaining <= 0:
+                    return  # the token expired: the server ends the subscription
+                try:
+                    ids = await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
+                except TimeoutError:
+                    continue
+                while not queue.empty():
+                    ids |= queue.get_nowait()
+                entries, unread = await to_thread.run_sync(read, ids)
+                for entry in entries:
+                    yield InboxChange(dialog=entry, unread_dialogs=unread)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+
+@strawberry.enum
+class InboxFilter(Enum):
+    ALL = "all"
+    UNREAD = "unread"
+
+
+@strawberry.enum
+class Direction(Enum):
+    IN = "in"
+    OUT = "out"
+
+
+@strawberry.type(description="The person who writes to the corporate number.")
+class Client:
+    id: strawberry.ID
+    phone: str
+    name: str
+
+
+@strawberry.type
+class MessagePreview:
+    text: str
+    direction: Direction
+    at: datetime
+
+
+@strawberry.type(description="A dialog as it stands in one operator's inbox.")
+class InboxEntry:
+    id: strawberry.ID
+    client: Client
+    channel: str
+    opened_at: datetime
+    last_message: MessagePreview | None
+    message_count: int
+    unread_count: int
+    cursor: str
+
+    @classmethod
+    def of(cls, row: Any) -> InboxEntry:
+        preview = None
+        if row.last_message_at is not None:
+            preview = MessagePreview(text=row.last_message_text or "",
+                                     direction=Direction(row.last_direction),
+                                     at=row.last_message_at)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            client=Client(id=strawberry.ID(str(row.client_id)), phone=row.phone,
+                          name=row.client_name),
+            channel=row.channel, opened_at=row.opened_at, last_message=preview,
+            message_count=row.message_count, unread_count=row.unread,
+            cursor=encode_cursor(row.position),
+        )
+
+
+@strawberry.type
+class InboxEdge:
+    cursor: str
+    node: InboxEntry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="The operator's dialogs, newest activity first.")
+class InboxConnection:
+    edges: list[InboxEdge]
+    page_info: PageInfo
+    unread_dialogs: int = strawberry.field(description="Dialogs with unread messages, in all.")
+
+
+@strawberry.type
+class Message:
+    id: strawberry.ID
+    seq: int
+    direction: Direction
+    text: str
+    sent_at: datetime
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> Message:
+        return cls(id=strawberry.ID(str(row.id)), seq=row.seq, direction=Direction(row.direction),
+                   text=row.text, sent_at=row.sent_at, recorded_at=row.recorded_at)
+
+
+@strawberry.type(description="A dialog with its messages, oldest first.")
+class Dialog:
+    id: strawberry.ID
+    entry: InboxEntry
+    messages: list[Message]
+    has_earlier: bool
+
+
+@strawberry.type(description="A dialog in your inbox changed: new, a new message, or read.")
+class InboxChange:
+    dialog: InboxEntry
+    unread_dialogs: int
+
+
+@strawberry.type
+class MarkReadSuccess:
+    dialog: InboxEntry
+
+
+def encode_cursor(position: int) -> str:
+    return f"p{position}"
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.startswith("p") or not cursor[1:].isdigit():
+        raise ValueError("This cursor is not one the inbox gave.")
+    return int(cursor[1:])

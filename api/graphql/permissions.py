@@ -1,0 +1,26 @@
+"""Permission classes: every field that is not `login` names one of these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from api.graphql.context import Info
+
+
+class IsAuthenticated(BasePermission):
+    message = "Sign in first."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.principal is not None
+
+
+class IsAdmin(BasePermission):
+    message = "Only an admin may do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.is_admin

@@ -1,0 +1,52 @@
+"""The root schema only combines the features' queries, mutations and subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.graphql.auth.mutations import AuthMutation
+from api.graphql.auth.queries import AuthQuery
+from api.graphql.inbox.mutations import InboxMutation
+from api.graphql.inbox.queries import InboxQuery
+from api.graphql.inbox.subscriptions import InboxSubscription
+
+Query = merge_types("Query", (AuthQuery, InboxQuery))
+Mutation = merge_types("Mutation", (AuthMutation, InboxMutation))
+Subscription = merge_types("Subscription", (InboxSubscription,))
+
+QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
+class SwitchboardSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Permission denials and bad input are the caller's business, not tracebacks in our log.
+        loud = [e for e in errors if _is_unexpected(e)]
+        super().process_errors(loud, execution_context)
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    if (error.extensions or {}).get("code") in QUIET_CODES:
+        return False
+    original: Any = error.original_error
+    return original is not None and not isinstance(original, ValueError)
+
+
+def build_schema() -> SwitchboardSchema:
+    return SwitchboardSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            QueryDepthLimiter(max_depth=10),
+            MaxTokensLimiter(max_token_count=2000),
+            MaxAliasesLimiter(max_alias_count=15),
+        ],
+    )

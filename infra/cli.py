@@ -1,0 +1,227 @@
+"""The `switchboard` command line."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from infra.settings import Settings
+
+app = typer.Typer(help="Switchboard: WhatsApp conversations for a team of operators.",
+                  no_args_is_help=True)
+projections_app = typer.Typer(help="Read models: status, run, rebuild.", no_args_is_help=True)
+admin_app = typer.Typer(help="Operators and admins.", no_args_is_help=True)
+phone_app = typer.Typer(help="The built-in WhatsApp simulator: act as a client.",
+                        no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+app.add_typer(admin_app, name="admin")
+app.add_typer(phone_app, name="phone")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as error:
+        console.print(f"[red]Settings refused:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Creates or upgrades the read-model tables (the event store makes its own)."""
+    from infra.migrations import migrate as run_migrations
+
+    settings = _settings()
+    run_migrations(settings)
+    console.print("Read models are up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    projections: Annotated[bool, typer.Option(help="Run the projections here too.")] = True,
+) -> None:
+    """Serves the API, webhooks and panel (and, by default, the projections)."""
+    import uvicorn
+
+    from api.app import create_app
+    from infra.bootstrap import bootstrap, ensure_first_admin
+    from infra.logs import configure_logging
+    from infra.migrations import migrate as run_migrations
+
+    settings = _settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    settings.run_projections = projections and settings.run_projections
+    configure_logging(settings.log_level, json=settings.json_logs)
+    run_migrations(settings)
+    container = bootstrap(settings)
+    generated = ensure_first_admin(container)
+    url = settings.base_url
+    console.print(f"\n[bold]Switchboard[/bold] is starting on [link={url}]{url}[/link]")
+    if generated:
+        console.print(f"Sign in as [bold]{settings.admin_login}[/bold] with the password "
+                      f"[bold]{generated}[/bold] (shown once; set SWITCHBOARD_ADMIN_PASSWORD "
+                      "to choose it).")
+    else:
+        console.print(f"Sign in as [bold]{settings.admin_login}[/bold] with its password.")
+    console.print(f"Write as a client from {url}/phone or `switchboard phone send`.\n")
+    uvicorn.run(create_app(container), host=settings.host, port=settings.port,
+                log_config=None, ws="websockets-sansio")
+
+
+def _runners(name: str | None):  # type: ignore[no-untyped-def]
+    from infra.bootstrap import all_projections, bootstrap
+
+    settings = _settings()
+    container = bootstrap(settings)
+    runners = [r for r in container.projector.runners if name in (None, r.name)]
+    if not runners:
+        known = ", ".join(p.name for p in all_projections())
+        console.print(f"[red]No projection named {name!r}.[/red] Known: {known}")
+        raise typer.Exit(2)
+    return container, runners
+
+
+@projections_app.command("status")
+def projections_status(
+    name: Annotated[str | None, typer.Argument()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Each projection's position in the event log and its lag."""
+    container, runners = _runners(name)
+    rows = [runner.status() for runner in runners]
+    container.stop()
+    if as_json:
+        print(json.dumps([{"name": s.name, "position": s.position, "head": s.head,
+                           "lag": s.lag} for s in rows]))
+        return
+    table = Table("projection", "position", "head", "lag")
+    for s in rows:
+        table.add_row(s.name, str(s.position), str(s.head), str(s.lag))
+    console.print(table)
+
+
+@projections_app.command("run")
+def projections_run() -> None:
+    """Runs the projections alone (no API), following the log live; one runner per projection
+    across processes takes the work, the others stand by and take over if it dies."""
+    from infra.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    container, _ = _runners(None)
+    container.projector.start()
+    console.print("Projections are running; Ctrl+C stops them.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.stop()
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(name: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Empties a projection (or all) and replays the whole event log into it."""
+    from infra.projector import RunnerLock
+
+    container, runners = _runners(name)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console) as progress:
+            for runner in runners:
+                head = runner.status().head
+                task = progress.add_task(runner.name, total=head)
+                runner.reset()
+                lock = RunnerLock(container.settings, runner.name)
+                if lock.try_acquire():
+                    try:
+                        runner.run_until_caught_up(
+                            lambda moved, head, t=task: progress.update(t, advance=moved,
+                                                                        total=head))
+                    finally:
+                        lock.release()
+                else:  # a live runner elsewhere holds it: it replays; we watch
+                    while (status := runner.status()).lag > 0:
+                        progress.update(task, completed=status.position, total=status.head)
+                        time.sleep(0.2)
+                progress.update(task, completed=runner.status().head)
+    finally:
+        container.stop()
+    console.print("Rebuilt.")
+
+
+@admin_app.command("create")
+def admin_create(
+    login: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    role: Annotated[str, typer.Option(help="admin, operator or auditor.")] = "admin",
+    queue: Annotated[bool, typer.Option(help="Also add to the employee queue.")] = True,
+) -> None:
+    """Creates an operator (an admin by default) and puts them in the employee queue."""
+    from application import commands as c
+    from application.errors import DomainError, Role
+    from infra.bootstrap import bootstrap
+
+    if len(password) < 8:
+        console.print("[red]A password is at least 8 characters.[/red]")
+        raise typer.Exit(2)
+    try:
+        chosen = Role(role)
+    except ValueError:
+        console.print("[red]The role is admin, operator or auditor.[/red]")
+        raise typer.Exit(2) from None
+    container = bootstrap(_settings())
+    try:
+        oid = container.writer.execute_sync(c.RegisterOperator(
+            login=login, display_name=name or login, role=chosen,
+            password_hash=container.hasher.hash(password), actor="cli",
+        ))
+        if queue and chosen != Role.AUDITOR:
+            container.writer.execute_sync(c.AddQueueMember(operator_id=oid, actor="cli"))
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        container.stop()
+    console.print(f"Created {chosen.value} [bold]{login}[/bold].")
+
+
+@phone_app.command("send")
+def phone_send(
+    text: Annotated[str, typer.Argument(help="What the client writes.")],
+    from_: Annotated[str, typer.Option("--from", help="The client's number, e.g. +79161234567.")],
+    name: Annotated[str, typer.Option(help="The client's name as WhatsApp shows it.")] = "",
+    url: Annotated[str | None, typer.Option(help="The server (default: the settings').")] = None,
+) -> None:
+    """Writes to the company's number as a client, through the simulator webhook."""
+    from infra.simulator import SimulatorPhone
+
+    settings = _settings()
+    phone = SimulatorPhone(url or settings.base_url, settings.simulator_secret)
+    try:
+        answer = phone.send(from_, text, name=name, message_id=f"sim-{uuid.uuid4().hex}")
+    except httpx.HTTPError as error:
+        console.print(f"[red]The server at {phone.base_url} did not take it:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
+
+
+def main() -> None:
+    app()
