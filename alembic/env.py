@@ -4,7 +4,6 @@ SQLite (where schema names are translated away)."""
 from __future__ import annotations
 
 from alembic import context
-
 from infra.migrations import configure_and_run
 
 configure_and_run(context)

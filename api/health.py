@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from anyio import to_thread
@@ -52,8 +53,6 @@ async def metrics(request: Request) -> Response:
             PROJECTION_POSITION.labels(status.name).set(status.position)
             PROJECTION_LAG.labels(status.name).set(status.lag)
 
-    try:
+    with contextlib.suppress(Exception):  # metrics must answer even when the store does not
         await to_thread.run_sync(refresh)
-    except Exception:  # metrics must answer even when the store does not
-        pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -24,7 +24,9 @@ class Session(Aggregate):
         return session_id
 
     @event(Started)
-    def __init__(self, session_id: UUID, operator_id: UUID, expires_at: datetime, address: str, actor: str) -> None:
+    def __init__(
+        self, session_id: UUID, operator_id: UUID, expires_at: datetime, address: str, actor: str
+    ) -> None:
         self.operator_id = operator_id
         self.ended = False
 

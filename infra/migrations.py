@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from infra.settings import Settings
 from infra.views import SCHEMAS, SQLITE_SCHEMA_MAP, open_views
 from projections.base import READ_SCHEMA, metadata

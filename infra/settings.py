@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "development-secret"}
-DEV_SECRET = "development-secret"
+DEV_SECRET = "development-secret"  # noqa: S105 - refused outside development
 
 
 class Environment(StrEnum):

@@ -1,4 +1,4 @@
-"""The operators' inbox: dialogs, who each was delivered to with their unread count, and messages."""
+"""The operators' inbox: dialogs, whom each was delivered to with unread counts, and messages."""
 
 from __future__ import annotations
 

@@ -5,14 +5,15 @@ token expires."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
-from starlette.websockets import WebSocket
 
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
@@ -38,10 +39,8 @@ class SwitchboardGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 async def _expire(socket: WebSocket) -> None:
-    try:
+    with contextlib.suppress(RuntimeError):  # already closed
         await socket.close(code=4403, reason="Token expired")
-    except RuntimeError:
-        pass  # already closed
 
 
 def graphql_router(*, graphiql: bool) -> SwitchboardGraphQLRouter:

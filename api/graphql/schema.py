@@ -40,13 +40,11 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 def build_schema() -> SwitchboardSchema:
+    limits: list[Any] = [  # instances, as strawberry documents them
+        QueryDepthLimiter(max_depth=10),
+        MaxTokensLimiter(max_token_count=2000),
+        MaxAliasesLimiter(max_alias_count=15),
+    ]
     return SwitchboardSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        extensions=[
-            QueryDepthLimiter(max_depth=10),
-            MaxTokensLimiter(max_token_count=2000),
-            MaxAliasesLimiter(max_alias_count=15),
-        ],
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=limits
     )
