@@ -9,7 +9,7 @@ from application.errors import InvalidValue
 
 def to_e164(raw: str, region: str = "RU") -> str:
     text = raw.strip().split("@", 1)[0]  # WhatsApp ids look like 79161234567@c.us
-    if text and text[0].isdigit() and len(text) > 10:
+    if text.isdigit() and len(text) > 10:  # a bare international number
         text = "+" + text
     try:
         number = phonenumbers.parse(text, region)
