@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import threading
 import time
 import zlib
@@ -60,7 +61,8 @@ class RunnerLock:
         if self.held:
             return True
         if self._settings.is_postgres:
-            conn = psycopg.connect(**postgres_conninfo(self._settings), autocommit=True)
+            conn = psycopg.connect(**postgres_conninfo(self._settings), autocommit=True,
+                                   application_name=f"sb-projector:{os.getpid()}")
             key = zlib.crc32(f"switchboard-projection:{self._name}".encode())
             row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             if row and row[0]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -40,10 +46,10 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 def build_schema() -> SwitchboardSchema:
-    limits: list[Any] = [  # instances, as strawberry documents them
-        QueryDepthLimiter(max_depth=10),
-        MaxTokensLimiter(max_token_count=2000),
-        MaxAliasesLimiter(max_alias_count=15),
+    limits: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaxAliasesLimiter(max_alias_count=15),
     ]
     return SwitchboardSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=limits

@@ -1,0 +1,189 @@
+"""The projection runtime on both backends: exact after a failure mid-batch, rebuildable to the
+same rows, reporting its lag, and held by one runner at a time."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from application import commands as c
+from infra.bootstrap import Container, all_projections
+from infra.projector import ProjectionRunner, RunnerLock
+from projections.base import Projection
+from projections.inbox import InboxProjection, dialog_recipients, dialogs, messages
+from tests.conftest import (
+    caught_up,
+    cli,
+    cli_env,
+    cli_process,
+    make_settings,
+    running_container,
+    wait_for,
+)
+
+
+def ingest(container: Container, n: int, *, clients: int = 7, prefix: str = "m") -> None:
+    futures = [container.writer.submit(c.ReceiveClientMessage(
+        channel="simulator", external_id=f"{prefix}{i}", phone=f"+7916{i % clients:07d}",
+        name=f"Client {i % clients}", text=f"message {i}", sent_at=datetime.now(UTC)))
+        for i in range(n)]
+    for future in futures:
+        future.result(timeout=60)
+
+
+def snapshot(container: Container, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
+    with container.views.reader.connect() as conn:
+        return {
+            table.name: sorted(tuple(str(v) for v in row) for row in conn.execute(
+                sa.select(table)))
+            for table in projection.tables
+        }
+
+
+class FailingOnce(InboxProjection):
+    """Raises in the middle of its first batch, after having written part of it."""
+
+    def __init__(self, after: int) -> None:
+        self.remaining = after
+
+    def apply(self, conn: Any, event: Any, position: int, changes: Any) -> None:
+        super().apply(conn, event, position, changes)
+        self.remaining -= 1
+        if self.remaining == 0:
+            raise RuntimeError("crash in the middle of a batch")
+
+
+def test_a_failure_mid_batch_leaves_neither_a_half_batch_nor_a_gap(database_url: str) -> None:
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 120)
+        runner = ProjectionRunner(container.store, container.views, FailingOnce(after=40),
+                                  batch_size=100, postgres=settings.is_postgres)
+        with pytest.raises(RuntimeError):
+            runner.run_batch()
+        assert runner.status().position == 0
+        assert snapshot(container, InboxProjection())["messages"] == []
+        runner.run_until_caught_up()
+        rows = snapshot(container, InboxProjection())
+        assert len(rows["messages"]) == 120
+        fresh = ProjectionRunner(container.store, container.views, InboxProjection(),
+                                 batch_size=7, postgres=settings.is_postgres)
+        fresh.reset()
+        fresh.run_until_caught_up()
+        assert snapshot(container, InboxProjection()) == rows
+
+
+def test_every_projection_rebuilds_to_the_same_rows(container: Container) -> None:
+    ingest(container, 200)
+    wait_for(lambda: caught_up(container))
+    container.projector.stop()
+    for projection in all_projections():
+        runner = next(r for r in container.projector.runners if r.name == projection.name)
+        before = snapshot(container, projection)
+        runner.reset()
+        assert runner.status().position == 0
+        runner.run_until_caught_up()
+        assert snapshot(container, projection) == before, projection.name
+
+
+def test_lag_is_the_distance_to_the_head_of_the_log(database_url: str) -> None:
+    with running_container(make_settings(database_url), projections=False) as container:
+        runner = container.projector.runners[-1]
+        before = runner.status()
+        ingest(container, 10)
+        after = runner.status()
+        assert after.head > before.head
+        assert after.lag == after.head - after.position > 0
+        runner.run_until_caught_up()
+        assert runner.status().lag == 0
+
+
+def test_only_one_process_holds_a_projection_at_a_time(database_url: str) -> None:
+    settings = make_settings(database_url)
+    first, second = RunnerLock(settings, "inbox"), RunnerLock(settings, "inbox")
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def inbox_totals(container: Container) -> tuple[int, int, int]:
+    with container.views.reader.connect() as conn:
+        return (
+            conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar_one(),
+            conn.execute(sa.select(sa.func.sum(dialogs.c.message_count))).scalar() or 0,
+            conn.execute(sa.select(sa.func.sum(dialog_recipients.c.unread))).scalar() or 0,
+        )
+
+
+def test_a_projection_process_killed_mid_batch_resumes_exactly(database_url: str) -> None:
+    settings = make_settings(database_url)
+    env = cli_env(database_url, SWITCHBOARD_PROJECTION_BATCH_SIZE="13")
+    with running_container(settings, projections=False) as container:
+        ingest(container, 1500, clients=50)
+        head = container.store.recorder.max_notification_id()
+        for _ in range(3):  # kill it three times, somewhere in the middle
+            worker = cli_process("projections", "run", env=env)
+            inbox = next(r for r in container.projector.runners if r.name == "inbox")
+            wait_for(lambda r=inbox: r.status().position > 0, timeout=30)
+            time.sleep(0.15)
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+            if inbox.status().position >= head:
+                break
+        worker = cli_process("projections", "run", env=env)
+        try:
+            wait_for(lambda: caught_up(container), timeout=60)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+        assert inbox_totals(container) == (1500, 1500, 1500)
+
+
+@pytest.mark.postgres
+def test_a_standby_projection_worker_takes_over_when_the_holder_dies(postgres_url: str) -> None:
+    settings = make_settings(postgres_url)
+    env = cli_env(postgres_url)
+    with running_container(settings, projections=False) as container:
+        assert cli("migrate", env=env).returncode == 0
+        holder = cli_process("projections", "run", env=env)
+        wait_for(lambda: container.projector.runners[0].status().position > 0, timeout=30)
+        standby = cli_process("projections", "run", env=env)
+        try:
+            ingest(container, 50, prefix="a")
+            wait_for(lambda: caught_up(container), timeout=30)
+            holders = lock_holders(settings)
+            assert len(holders) == 1 and holders != {standby.pid}
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=10)
+            ingest(container, 50, prefix="b")
+            wait_for(lambda: caught_up(container), timeout=30)
+            assert inbox_totals(container)[0] == 100
+            assert lock_holders(settings) == {standby.pid}
+        finally:
+            for process in (holder, standby):
+                process.kill()
+                process.wait(timeout=10)
+
+
+def lock_holders(settings: Any) -> set[int]:
+    """The client processes holding projection advisory locks (by application_name)."""
+    import psycopg
+
+    from infra.eventstore import postgres_conninfo
+
+    with psycopg.connect(**postgres_conninfo(settings)) as conn:
+        names = conn.execute(
+            "SELECT DISTINCT a.application_name FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted").fetchall()
+    return {int(name.rsplit(":", 1)[1]) for (name,) in names if name.startswith("sb-projector:")}
