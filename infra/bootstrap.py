@@ -10,8 +10,8 @@ from typing import Any
 
 from application import commands as c
 from application.auth import AuthService, LoginThrottle
-from application.handlers import HANDLERS
 from application.ports import Clock, PasswordHasher
+from application.registry import all_handlers
 from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
@@ -24,16 +24,10 @@ from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
 from infra.views import ViewsDatabase, open_views
 from infra.writer import GroupCommitWriter
-from projections.base import Projection
-from projections.inbox import InboxProjection
-from projections.operators import OperatorsProjection
-from projections.sessions import SessionsProjection
+from projections.registry import all_projections
 
 log = logging.getLogger(__name__)
-
-
-def all_projections() -> list[Projection]:
-    return [OperatorsProjection(), SessionsProjection(), InboxProjection()]
+__all__ = ["Container", "all_projections", "bootstrap", "ensure_first_admin"]
 
 
 @dataclass
@@ -66,7 +60,7 @@ def bootstrap(
 ) -> Container:
     store = open_event_store(settings)
     views = open_views(settings)
-    writer = GroupCommitWriter(store, HANDLERS, max_batch=settings.writer_max_batch)
+    writer = GroupCommitWriter(store, all_handlers(), max_batch=settings.writer_max_batch)
     clock = clock or SystemClock()
     hasher = hasher or Argon2PasswordHasher()
     auth = AuthService(

@@ -1,0 +1,23 @@
+"""Every feature's command handlers, in one table for the writer. A feature module exports
+`HANDLERS: dict[command type, handler]`; add it to FEATURES."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from application import handlers as inbox
+from application.ports import UnitOfWork
+
+FEATURES: tuple[ModuleType, ...] = (inbox,)
+
+
+def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:
+    merged: dict[type, Callable[[Any, UnitOfWork], Any]] = {}
+    for feature in FEATURES:
+        for command, handler in feature.HANDLERS.items():
+            if command in merged:
+                raise RuntimeError(f"Two handlers for {command.__name__}")
+            merged[command] = handler
+    return merged
