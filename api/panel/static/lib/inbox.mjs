@@ -1,0 +1,258 @@
+// The operator's inbox: pages of dialogs fetched on demand, kept live by the inboxChanged
+// subscription, and caught up by a refetch whenever the socket comes back.
+import { isForbiddenClose, liveClient } from "./gql.mjs";
+import { t } from "./i18n.mjs";
+import { announce, chime, desktopNotify } from "./notify.mjs";
+import { navigate } from "./router.mjs";
+import { api, expire, session } from "./session.mjs";
+import { createStore } from "./store.mjs";
+
+export const PAGE_SIZE = 50;
+export const FILTERS = ["ALL", "UNREAD"];
+
+const ENTRY = `fragment Entry on InboxEntry {
+  id cursor channel openedAt messageCount unreadCount
+  client { id name phone }
+  lastMessage { text direction at }
+}`;
+
+const PAGE = `query Inbox($first: Int!, $after: String, $filter: InboxFilter!) {
+  me { id login displayName role }
+  inbox(first: $first, after: $after, filter: $filter) {
+    unreadDialogs
+    edges { node { ...Entry } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+${ENTRY}`;
+
+const CHANGES = `subscription { inboxChanged { unreadDialogs dialog { ...Entry } } }
+${ENTRY}`;
+
+const MARK_READ = `mutation MarkRead($id: ID!) {
+  markRead(dialogId: $id) {
+    __typename
+    ... on MarkReadSuccess { dialog { ...Entry } }
+    ... on UserError { code message }
+  }
+}
+${ENTRY}`;
+
+const emptyList = () => ({ ids: [], endCursor: null, hasNext: true, loading: false, loaded: false,
+  error: null });
+
+const initial = () => ({
+  entries: {},
+  lists: { ALL: emptyList(), UNREAD: emptyList() },
+  unread: 0,
+  filter: "ALL",
+  live: "idle", // idle | connecting | online | lost
+});
+
+export const inbox = createStore(initial());
+
+/** Newest activity first: the cursor is "p<position in the inbox's history>". */
+export const position = (entry) => Number(entry.cursor.slice(1)) || 0;
+
+function upsert(state, entry) {
+  return { ...state.entries, [entry.id]: entry };
+}
+
+function setList(filter, patch) {
+  inbox.set((s) => ({ lists: { ...s.lists, [filter]: { ...s.lists[filter], ...patch } } }));
+}
+
+async function fetchPage(filter, after) {
+  const data = await api(PAGE, { first: PAGE_SIZE, after, filter });
+  const fresh = data.inbox.edges.map((edge) => edge.node);
+  const me = data.me;
+  const current = session.get().operator;
+  if (current && (current.role !== me.role || current.displayName !== me.displayName)) {
+    session.set({ operator: { ...current, ...me } });
+  }
+  return { fresh, connection: data.inbox };
+}
+
+export async function loadFirst(filter = inbox.get().filter) {
+  setList(filter, { loading: true, error: null });
+  try {
+    const { fresh, connection } = await fetchPage(filter, null);
+    inbox.set((s) => {
+      const entries = { ...s.entries };
+      for (const entry of fresh) entries[entry.id] = entry;
+      const list = s.lists[filter];
+      // Keep what was loaded further down; the first page goes on top.
+      const ids = [...new Set([...fresh.map((e) => e.id), ...(list.loaded ? list.ids : [])])];
+      return {
+        entries, unread: connection.unreadDialogs,
+        lists: { ...s.lists, [filter]: {
+          ...list, ids, loading: false, loaded: true, error: null,
+          endCursor: list.loaded && list.ids.length > fresh.length
+            ? list.endCursor : connection.pageInfo.endCursor,
+          hasNext: list.loaded && list.ids.length > fresh.length
+            ? list.hasNext : connection.pageInfo.hasNextPage,
+        } },
+      };
+    });
+    if (filter === inbox.get().filter) performance.mark("sb:inbox-ready");
+  } catch (error) {
+    setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+  }
+}
+
+export async function loadMore(filter = inbox.get().filter) {
+  const list = inbox.get().lists[filter];
+  if (list.loading || !list.hasNext) return;
+  if (!list.loaded) return loadFirst(filter);
+  setList(filter, { loading: true, error: null });
+  try {
+    const { fresh, connection } = await fetchPage(filter, list.endCursor);
+    inbox.set((s) => {
+      const entries = { ...s.entries };
+      for (const entry of fresh) if (!entries[entry.id]) entries[entry.id] = entry;
+      const current = s.lists[filter];
+      return {
+        entries, unread: connection.unreadDialogs,
+        lists: { ...s.lists, [filter]: {
+          ...current, loading: false,
+          ids: [...new Set([...current.ids, ...fresh.map((e) => e.id)])],
+          endCursor: connection.pageInfo.endCursor ?? current.endCursor,
+          hasNext: connection.pageInfo.hasNextPage,
+        } },
+      };
+    });
+  } catch (error) {
+    setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+  }
+}
+
+export function setFilter(filter) {
+  inbox.set({ filter });
+  loadFirst(filter);
+}
+
+/** The dialogs to show for a filter, newest first; the open one stays even once read. */
+export function visibleEntries(state, filter, openId) {
+  const rows = [];
+  for (const id of state.lists[filter].ids) {
+    const entry = state.entries[id];
+    if (!entry) continue;
+    if (filter === "UNREAD" && entry.unreadCount === 0 && id !== openId) continue;
+    rows.push(entry);
+  }
+  return rows.sort((a, b) => position(b) - position(a));
+}
+
+function applyChange({ dialog, unreadDialogs }) {
+  const before = inbox.get().entries[dialog.id];
+  inbox.set((s) => {
+    const lists = { ...s.lists };
+    for (const filter of FILTERS) {
+      const list = lists[filter];
+      const belongs = filter === "ALL" || dialog.unreadCount > 0;
+      if (list.loaded && belongs && !list.ids.includes(dialog.id)) {
+        lists[filter] = { ...list, ids: [dialog.id, ...list.ids] };
+      }
+    }
+    return { entries: upsert(s, dialog), unread: unreadDialogs, lists };
+  });
+  const arrived = dialog.lastMessage?.direction === "IN" && dialog.unreadCount > 0
+    && dialog.messageCount > (before?.messageCount ?? 0);
+  if (arrived) tellOperator(dialog);
+}
+
+function tellOperator(dialog) {
+  const name = dialog.client.name || dialog.client.phone;
+  const text = dialog.lastMessage?.text ?? "";
+  chime();
+  announce(t("inbox.newMessageFrom", { name }) + ": " + text);
+  desktopNotify(t("notify.title", { name }), text, () => navigate(`/dialogs/${dialog.id}`));
+}
+
+const inFlight = new Map();
+
+/** Marks a dialog read for me; the badge goes at once, the subscription confirms. */
+export function markRead(dialogId) {
+  if (inFlight.has(dialogId)) return inFlight.get(dialogId);
+  const entry = inbox.get().entries[dialogId];
+  if (entry?.unreadCount > 0) {
+    inbox.set((s) => ({
+      entries: upsert(s, { ...entry, unreadCount: 0 }), unread: Math.max(0, s.unread - 1),
+    }));
+  }
+  const call = api(MARK_READ, { id: dialogId })
+    .then(({ markRead: result }) => {
+      if (result.__typename === "MarkReadSuccess") {
+        inbox.set((s) => ({ entries: upsert(s, result.dialog) }));
+      }
+    })
+    .catch(() => {
+      if (entry) inbox.set((s) => ({ entries: upsert(s, entry), unread: s.unread + 1 }));
+    })
+    .finally(() => inFlight.delete(dialogId));
+  inFlight.set(dialogId, call);
+  return call;
+}
+
+/** Puts an entry fetched elsewhere (the dialog view) into the inbox. */
+export function remember(entry) {
+  inbox.set((s) => ({ entries: upsert(s, entry) }));
+}
+
+// The live connection.
+let client = null;
+let unsubscribe = null;
+let everConnected = false;
+
+export function startLive() {
+  stopLive();
+  everConnected = false;
+  inbox.set({ live: "connecting" });
+  const current = liveClient({
+    token: () => session.get().token,
+    on: {
+      connected: () => {
+        if (client !== current) return;
+        const recovering = everConnected || inbox.get().live === "lost";
+        everConnected = true;
+        inbox.set({ live: "online" });
+        if (recovering) catchUp();
+      },
+      closed: (event) => {
+        if (client !== current) return;
+        if (isForbiddenClose(event)) {
+          expire();
+          return;
+        }
+        inbox.set({ live: "lost" });
+      },
+    },
+  });
+  client = current;
+  unsubscribe = current.subscribe({ query: CHANGES }, {
+    next: ({ data }) => data && applyChange(data.inboxChanged),
+    error: (error) => { if (isForbiddenClose(error)) expire(); },
+    complete: () => {},
+  });
+}
+
+export function stopLive() {
+  const old = client;
+  client = null;
+  unsubscribe?.();
+  unsubscribe = null;
+  old?.dispose();
+}
+
+/** After the socket was down: fetch the first page again, so what was missed shows. */
+export function catchUp() {
+  const { lists, filter } = inbox.get();
+  for (const f of FILTERS) if (lists[f].loaded || f === filter) loadFirst(f);
+  inbox.set((s) => ({ caughtUp: (s.caughtUp ?? 0) + 1 }));
+}
+
+export function resetInbox() {
+  stopLive();
+  inFlight.clear();
+  inbox.set(initial());
+}
