@@ -90,7 +90,7 @@ export function formatWhen(value) {
 
 export function formatTime(value) {
   const date = value instanceof Date ? value : parseTime(value);
-  return date ? formatter("date", { hour: "2-digit", minute: "2-digit" }).format(date) : "";
+  return date ? formatter("date", { hour: "numeric", minute: "2-digit" }).format(date) : "";
 }
 
 export function formatDay(value) {

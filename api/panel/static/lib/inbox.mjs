@@ -10,7 +10,7 @@ import { createStore } from "./store.mjs";
 export const PAGE_SIZE = 50;
 export const FILTERS = ["ALL", "UNREAD"];
 
-const ENTRY = `fragment Entry on InboxEntry {
+export const ENTRY = `fragment Entry on InboxEntry {
   id cursor channel openedAt messageCount unreadCount
   client { id name phone }
   lastMessage { text direction at }

@@ -1,0 +1,202 @@
+// One dialog: who the client is, the messages with their times (newest at the bottom, earlier
+// ones on demand), marked read while the page is in view, and a reply draft that is never lost.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { html } from "../lib/html.mjs";
+import { loadDraft, saveDraft } from "../lib/drafts.mjs";
+import { formatDay, formatFull, formatTime, parseTime, t } from "../lib/i18n.mjs";
+import { ENTRY, inbox, markRead, remember } from "../lib/inbox.mjs";
+import { Link } from "../lib/router.mjs";
+import { api, session } from "../lib/session.mjs";
+import { useStore } from "../lib/store.mjs";
+import { channelLabel, errorText, initials } from "./common.mjs";
+
+const PAGE = 50;
+const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
+  dialog(id: $id, last: $last, before: $before) {
+    id hasEarlier
+    entry { ...Entry }
+    messages { id seq direction text sentAt recordedAt }
+  }
+}
+${ENTRY}`;
+
+function merge(older, newer) {
+  const bySeq = new Map(older.map((m) => [m.seq, m]));
+  for (const m of newer) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function Messages({ messages }) {
+  let day = "";
+  const items = [];
+  for (const m of messages) {
+    const when = parseTime(m.sentAt);
+    const key = when ? when.toDateString() : "";
+    if (key !== day) {
+      day = key;
+      items.push(html`<li key=${`day-${key}`} class="day" aria-hidden="true">
+        <span>${formatDay(when)}</span></li>`);
+    }
+    const incoming = m.direction === "IN";
+    items.push(html`
+      <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}`} data-seq=${m.seq}>
+        <span class="visually-hidden">${t(incoming ? "dialog.from.client" : "dialog.from.us")}: </span>
+        <p class="msg-text">${m.text}</p>
+        <time class="msg-time" datetime=${m.sentAt} title=${formatFull(m.sentAt)}>
+          ${formatTime(m.sentAt)}</time>
+      </li>`);
+  }
+  return html`<ol class="messages">${items}</ol>`;
+}
+
+function Composer({ dialogId }) {
+  const { operator } = useStore(session);
+  const [text, setText] = useState(() => loadDraft(operator?.id, dialogId));
+  const onInput = (event) => {
+    setText(event.currentTarget.value);
+    saveDraft(operator?.id, dialogId, event.currentTarget.value);
+  };
+  return html`
+    <form class="composer" onSubmit=${(e) => e.preventDefault()}>
+      <label for="reply" class="visually-hidden">${t("dialog.reply.label")}</label>
+      <textarea id="reply" rows="2" value=${text} onInput=${onInput}
+        placeholder=${t("dialog.reply.placeholder")} aria-describedby="reply-note"></textarea>
+      <div class="composer-bar">
+        <p id="reply-note" class="muted small">${t("dialog.reply.soon")}</p>
+        <button type="submit" class="button button-primary" disabled>${t("dialog.reply.send")}</button>
+      </div>
+    </form>`;
+}
+
+export function DialogView({ id }) {
+  const { entries } = useStore(inbox);
+  const { epoch, status } = useStore(session);
+  const entry = entries[id];
+  const [view, setView] = useState({ status: "loading", messages: [], hasEarlier: false });
+  const scroller = useRef(null);
+  const heading = useRef(null);
+  const stick = useRef(true);
+  const keepOffset = useRef(null);
+  const seenCount = useRef(0);
+  const busy = useRef(false);
+  const again = useRef(false);
+
+  const fetchLatest = async () => {
+    if (busy.current) { again.current = true; return; }
+    busy.current = true;
+    try {
+      const { dialog } = await api(DIALOG, { id, last: PAGE });
+      if (!dialog) {
+        setView((v) => ({ ...v, status: "notFound" }));
+      } else {
+        seenCount.current = dialog.entry.messageCount;
+        if (!inbox.get().entries[id]) remember(dialog.entry);
+        setView((v) => {
+          const newest = v.messages.at(-1)?.seq ?? 0;
+          const gap = v.status !== "ready" || (dialog.messages[0]?.seq ?? 0) > newest + 1;
+          return gap
+            ? { status: "ready", messages: dialog.messages, hasEarlier: dialog.hasEarlier }
+            : { ...v, status: "ready", messages: merge(v.messages, dialog.messages) };
+        });
+      }
+    } catch (error) {
+      setView((v) => (v.status === "ready" ? v : { ...v, status: "error", error: error.code }));
+    } finally {
+      busy.current = false;
+      if (again.current) { again.current = false; fetchLatest(); }
+    }
+  };
+
+  const fetchEarlier = async () => {
+    const first = view.messages[0];
+    if (!first) return;
+    try {
+      const { dialog } = await api(DIALOG, { id, last: PAGE, before: first.seq });
+      if (!dialog) return;
+      const el = scroller.current;
+      keepOffset.current = el ? el.scrollHeight - el.scrollTop : null;
+      setView((v) => ({ ...v, messages: merge(dialog.messages, v.messages),
+        hasEarlier: dialog.hasEarlier }));
+    } catch { /* the banner or sign-in tells why */ }
+  };
+
+  useEffect(() => { fetchLatest(); }, [id, epoch]);
+  useEffect(() => { heading.current?.focus({ preventScroll: true }); }, [view.status === "ready"]);
+
+  // A new message in this dialog: fetch it.
+  useEffect(() => {
+    if (view.status === "ready" && entry && entry.messageCount > seenCount.current) fetchLatest();
+  }, [entry?.messageCount, view.status]);
+
+  // Seen: the dialog is open and the page is in front.
+  useEffect(() => {
+    if (view.status !== "ready" || !entry || entry.unreadCount === 0 || status !== "active") {
+      return undefined;
+    }
+    const mark = () => { if (document.visibilityState === "visible") markRead(id); };
+    mark();
+    document.addEventListener("visibilitychange", mark);
+    return () => document.removeEventListener("visibilitychange", mark);
+  }, [view.status, entry?.unreadCount, status]);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (keepOffset.current !== null) {
+      el.scrollTop = el.scrollHeight - keepOffset.current;
+      keepOffset.current = null;
+    } else if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [view.messages]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+
+  const onKeyDown = (event) => {
+    if (event.key !== "Escape") return;
+    document.querySelector(`[data-dialog-id="${CSS.escape(id)}"]`)?.focus();
+  };
+
+  if (view.status === "notFound") {
+    return html`<div class="placeholder" role="alert"><p>${t("dialog.notFound")}</p>
+      <${Link} href="/">${t("dialog.back")}<//></div>`;
+  }
+  if (view.status === "error") {
+    return html`<div class="placeholder" role="alert"><p>${errorText(view.error)}</p>
+      <button type="button" class="button button-quiet" onClick=${fetchLatest}>
+        ${t("action.retry")}</button></div>`;
+  }
+  const client = entry?.client;
+  const name = client ? client.name || client.phone : "";
+  const count = entry?.messageCount ?? view.messages.length;
+  return html`
+    <article class="dialog" aria-labelledby="dialog-title" onKeyDown=${onKeyDown}>
+      <header class="dialog-head">
+        <${Link} href="/" class="back-link">← ${t("dialog.back")}<//>
+        <span class="avatar avatar-lg" aria-hidden="true">${initials(name)}</span>
+        <div class="dialog-who">
+          <h2 id="dialog-title" ref=${heading} tabindex="-1">${name || t("inbox.loading")}</h2>
+          ${client && html`<p class="muted">
+            ${client.name && html`<a href=${`tel:${client.phone}`} class="client-phone">${client.phone}</a>
+              <span aria-hidden="true"> · </span>`}
+            <span data-message-count=${count}>${t("dialog.messages", { count })}</span>
+            <span aria-hidden="true"> · </span>${channelLabel(entry.channel)}
+          </p>`}
+        </div>
+      </header>
+      <div class="dialog-scroll" ref=${scroller} onScroll=${onScroll}
+        role="log" aria-live="polite" aria-relevant="additions" aria-label=${t("dialog.messagesLabel")}
+        aria-busy=${view.status === "loading" ? "true" : "false"} tabindex="0">
+        ${view.hasEarlier && html`<div class="more">
+          <button type="button" class="button button-quiet" onClick=${fetchEarlier}>
+            ${t("dialog.loadEarlier")}</button></div>`}
+        ${view.status === "loading"
+          ? html`<p class="empty">${t("inbox.loading")}</p>`
+          : html`<${Messages} messages=${view.messages}/>`}
+      </div>
+      <${Composer} dialogId=${id}/>
+    </article>`;
+}

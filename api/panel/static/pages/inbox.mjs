@@ -1,0 +1,149 @@
+// The inbox: filter tabs, the dialog list (50 at a time, more as you scroll), and the open dialog.
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { html } from "../lib/html.mjs";
+import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
+import { inbox, loadFirst, loadMore, setFilter, visibleEntries } from "../lib/inbox.mjs";
+import { Link } from "../lib/router.mjs";
+import { useStore } from "../lib/store.mjs";
+import { errorText, initials } from "./common.mjs";
+import { DialogView } from "./dialog.mjs";
+
+const TABS = [
+  { id: "ALL", label: "inbox.filter.all" },
+  { id: "UNREAD", label: "inbox.filter.unread" },
+  { id: "mine", label: "inbox.filter.mine", later: true },
+  { id: "unassigned", label: "inbox.filter.unassigned", later: true },
+  { id: "unanswered", label: "inbox.filter.unanswered", later: true },
+  { id: "resolved", label: "inbox.filter.resolved", later: true },
+];
+
+function FilterTabs({ filter }) {
+  const enabled = TABS.filter((tab) => !tab.later).map((tab) => tab.id);
+  const onKeyDown = (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const next = enabled[(enabled.indexOf(filter) + step + enabled.length) % enabled.length];
+    setFilter(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
+  return html`
+    <div class="tabs" role="tablist" aria-label=${t("inbox.filters")} onKeyDown=${onKeyDown}>
+      ${TABS.map((tab) => tab.later
+        ? html`<button type="button" role="tab" class="tab tab-later" disabled
+            aria-selected="false" title=${t("inbox.filter.soon")}>
+            ${t(tab.label)}<span class="visually-hidden"> (${t("inbox.filter.soon")})</span>
+          </button>`
+        : html`<button type="button" role="tab" id=${`tab-${tab.id}`} class="tab"
+            aria-selected=${filter === tab.id ? "true" : "false"} aria-controls="inbox-panel"
+            tabindex=${filter === tab.id ? 0 : -1}
+            onClick=${() => setFilter(tab.id)}>${t(tab.label)}</button>`)}
+    </div>`;
+}
+
+function Row({ entry, active }) {
+  const { client, lastMessage, unreadCount } = entry;
+  const name = client.name || client.phone;
+  return html`
+    <li class="row-item">
+      <${Link} href=${`/dialogs/${entry.id}`} data-dialog-id=${entry.id}
+        class=${`row${unreadCount > 0 ? " row-unread" : ""}${active ? " row-active" : ""}`}
+        aria-current=${active ? "true" : undefined}>
+        <span class="avatar" aria-hidden="true">${initials(name)}</span>
+        <span class="row-main">
+          <span class="row-top">
+            <span class="row-name">${name}</span>
+            ${client.name && html`<span class="row-phone">${client.phone}</span>`}
+            ${lastMessage && html`<time class="row-time" datetime=${lastMessage.at}
+              title=${formatFull(lastMessage.at)}>${formatWhen(lastMessage.at)}</time>`}
+          </span>
+          <span class="row-bottom">
+            <span class="row-preview">
+              ${lastMessage?.direction === "OUT" && html`<span class="muted">${t("inbox.you")} </span>`}
+              ${lastMessage ? lastMessage.text : t("inbox.noMessages")}
+            </span>
+            ${unreadCount > 0 && html`
+              <span class="badge" data-unread=${unreadCount}
+                aria-label=${t("inbox.unreadBadge", { count: unreadCount })}>${unreadCount}</span>`}
+          </span>
+        </span>
+      <//>
+    </li>`;
+}
+
+function MoreLoader({ list, filter, rootRef }) {
+  const sentinel = useRef(null);
+  useEffect(() => {
+    if (!list.hasNext || !sentinel.current || !("IntersectionObserver" in window)) return undefined;
+    const observer = new IntersectionObserver(
+      (seen) => { if (seen.some((s) => s.isIntersecting)) loadMore(filter); },
+      { root: rootRef.current, rootMargin: "400px 0px" },
+    );
+    observer.observe(sentinel.current);
+    return () => observer.disconnect();
+  }, [list.hasNext, list.ids.length, filter]);
+  if (!list.loaded) return null;
+  if (!list.hasNext) return null;
+  return html`
+    <div class="more" ref=${sentinel}>
+      <button type="button" class="button button-quiet" onClick=${() => loadMore(filter)}
+        disabled=${list.loading}>
+        ${list.loading ? t("inbox.loading") : t("inbox.loadMore")}
+      </button>
+    </div>`;
+}
+
+export function InboxPage({ dialogId }) {
+  const state = useStore(inbox);
+  const { filter, unread } = state;
+  const list = state.lists[filter];
+  const scroller = useRef(null);
+
+  useEffect(() => {
+    if (!list.loaded && !list.loading) loadFirst(filter);
+  }, [filter, list.loaded]);
+
+  const rows = useMemo(() => visibleEntries(state, filter, dialogId),
+    [state.entries, list.ids, filter, dialogId]);
+
+  let body;
+  if (!list.loaded && list.error) {
+    body = html`<div class="empty" role="alert">${errorText(list.error)}
+      <button type="button" class="button button-quiet" onClick=${() => loadFirst(filter)}>
+        ${t("action.retry")}</button></div>`;
+  } else if (!list.loaded) {
+    body = html`<div class="empty" aria-busy="true">${t("inbox.loading")}</div>`;
+  } else if (rows.length === 0) {
+    body = html`<div class="empty">${t(filter === "UNREAD" ? "inbox.empty.unread" : "inbox.empty.all")}</div>`;
+  } else {
+    body = html`<ul class="dialog-list" aria-label=${t("inbox.listLabel")}>
+      ${rows.map((entry) => html`<${Row} key=${entry.id} entry=${entry}
+        active=${entry.id === dialogId}/>`)}
+    </ul>`;
+  }
+
+  return html`
+    <div class=${`inbox-layout${dialogId ? " has-dialog" : ""}`}>
+      <section class="inbox" aria-labelledby="inbox-title">
+        <header class="inbox-head">
+          <h1 id="inbox-title">${t("inbox.title")}</h1>
+          <p class="inbox-count" data-unread-dialogs=${unread}>
+            ${unread > 0 ? t("inbox.unreadDialogs", { count: unread }) : t("inbox.allRead")}
+          </p>
+        </header>
+        <${FilterTabs} filter=${filter}/>
+        <div class="inbox-scroll" id="inbox-panel" role="tabpanel" ref=${scroller}
+          aria-labelledby=${`tab-${filter}`} aria-busy=${list.loading ? "true" : "false"}>
+          ${body}
+          <${MoreLoader} list=${list} filter=${filter} rootRef=${scroller}/>
+          ${list.loaded && list.error && html`<p class="form-error" role="alert">
+            ${errorText(list.error)}</p>`}
+        </div>
+      </section>
+      <section class="dialog-pane" aria-label=${t("dialog.pane")}>
+        ${dialogId
+          ? html`<${DialogView} key=${dialogId} id=${dialogId}/>`
+          : html`<div class="placeholder"><p>${t("dialog.choose")}</p></div>`}
+      </section>
+    </div>`;
+}

@@ -1,0 +1,146 @@
+// The simulator's phone: act as a client writing to the company's number. Open to anyone, no
+// sign-in; the server signs each message for the simulator webhook.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../lib/html.mjs";
+import { formatFull, formatTime, t } from "../lib/i18n.mjs";
+import { Brand, LanguageSwitch } from "./common.mjs";
+
+const KEYS = { phone: "sb.phone.number", name: "sb.phone.name", sent: "sb.phone.sent" };
+const KEEP = 100;
+
+function loadSent() {
+  try { return JSON.parse(localStorage.getItem(KEYS.sent) || "[]"); } catch { return []; }
+}
+
+async function send(from, name, text) {
+  let response;
+  try {
+    response = await fetch("/simulator/phone/send", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from, name, text }),
+    });
+  } catch {
+    return { error: t("error.NETWORK") };
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.ok) return body;
+  const detail = Array.isArray(body.detail)
+    ? body.detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ")
+    : body.detail;
+  return { error: detail || `HTTP ${response.status}` };
+}
+
+export function PhonePage() {
+  const [phone, setPhone] = useState(() => localStorage.getItem(KEYS.phone) ?? "+79161234567");
+  const [name, setName] = useState(() => localStorage.getItem(KEYS.name) ?? "");
+  const [text, setText] = useState("");
+  const [sent, setSent] = useState(loadSent);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState("");
+  const thread = useRef(null);
+  const box = useRef(null);
+
+  useEffect(() => { document.title = `${t("phone.title")} — Switchboard`; });
+  useEffect(() => { localStorage.setItem(KEYS.phone, phone); }, [phone]);
+  useEffect(() => { localStorage.setItem(KEYS.name, name); }, [name]);
+  useEffect(() => {
+    localStorage.setItem(KEYS.sent, JSON.stringify(sent.slice(-KEEP)));
+    if (thread.current) thread.current.scrollTop = thread.current.scrollHeight;
+  }, [sent]);
+
+  const mine = sent.filter((m) => m.from === phone.trim());
+
+  const submit = async (event) => {
+    event.preventDefault();
+    const message = text.trim();
+    if (!message || busy) return;
+    setBusy(true);
+    setFailure("");
+    const result = await send(phone.trim(), name.trim(), message);
+    setBusy(false);
+    if (result.error) {
+      setFailure(t("phone.failed", { reason: result.error }));
+      return;
+    }
+    setSent((list) => [...list, { id: result.message_id, from: phone.trim(), text: message,
+      at: new Date().toISOString(), status: result.status }]);
+    setText("");
+    box.current?.focus();
+  };
+
+  const onKeyDown = (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+  };
+
+  return html`
+    <div class="phone-page">
+      <header class="topbar">
+        <a href="/" class="brand-link"><${Brand}/></a>
+        <nav aria-label=${t("nav.main")}><ul class="nav">
+          <li><a class="nav-link" href="/">${t("phone.openPanel")}</a></li>
+          <li><a class="nav-link" href="/phone" aria-current="page">${t("nav.phone")}</a></li>
+        </ul></nav>
+        <div class="topbar-tools"><${LanguageSwitch}/></div>
+      </header>
+      <main id="main" class="phone-layout">
+        <section class="phone-intro" aria-labelledby="phone-title">
+          <h1 id="phone-title">${t("phone.title")}</h1>
+          <p class="muted">${t("phone.intro")}</p>
+          <div class="card">
+            <div class="field">
+              <label for="phone-number">${t("phone.number")}</label>
+              <input id="phone-number" type="tel" autocomplete="tel" inputmode="tel" value=${phone}
+                onInput=${(e) => setPhone(e.currentTarget.value)} aria-describedby="phone-number-hint"/>
+              <p id="phone-number-hint" class="muted small">${t("phone.numberHint")}</p>
+            </div>
+            <div class="field">
+              <label for="phone-name">${t("phone.name")}</label>
+              <input id="phone-name" autocomplete="name" value=${name}
+                onInput=${(e) => setName(e.currentTarget.value)}/>
+            </div>
+          </div>
+          <section class="card replies" aria-labelledby="replies-title">
+            <h2 id="replies-title">${t("phone.replies")}</h2>
+            <ol class="replies-list" aria-live="polite" data-replies></ol>
+            <p class="muted">${t("phone.noReplies")}</p>
+          </section>
+        </section>
+        <section class="phone" aria-labelledby="thread-title">
+          <header class="phone-head">
+            <span class="avatar" aria-hidden="true">SB</span>
+            <div>
+              <h2 id="thread-title">${t("phone.company")}</h2>
+              <p class="small">${t("phone.writingAs", { name: name.trim() || phone.trim() })}</p>
+            </div>
+          </header>
+          <div class="phone-thread" ref=${thread}>
+            <h3 class="visually-hidden">${t("phone.sent")}</h3>
+            ${mine.length === 0
+              ? html`<p class="empty">${t("phone.noneSent")}</p>`
+              : html`<ol class="messages" aria-live="polite" data-sent>
+                  ${mine.map((m) => html`
+                    <li key=${m.id} class="msg msg-out">
+                      <p class="msg-text">${m.text}</p>
+                      <span class="msg-time">
+                        <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
+                        <span class="tick" title=${t(`phone.status.${m.status}`)}
+                          aria-label=${t(`phone.status.${m.status}`)}>✓</span>
+                      </span>
+                    </li>`)}
+                </ol>`}
+          </div>
+          <form class="phone-compose" onSubmit=${submit}>
+            <label for="phone-text" class="visually-hidden">${t("phone.message")}</label>
+            <textarea id="phone-text" ref=${box} rows="2" value=${text} required
+              placeholder=${t("phone.placeholder")} aria-describedby="phone-compose-hint phone-error"
+              onInput=${(e) => setText(e.currentTarget.value)} onKeyDown=${onKeyDown}></textarea>
+            <button type="submit" class="button button-primary" disabled=${busy || !text.trim()}>
+              ${busy ? t("phone.sending") : t("phone.send")}</button>
+          </form>
+          <p id="phone-compose-hint" class="muted small phone-hint">${t("phone.hint")}</p>
+          <p id="phone-error" class="form-error" role="alert">${failure}</p>
+        </section>
+      </main>
+    </div>`;
+}
