@@ -129,9 +129,8 @@ class ProjectionRunner:
                 inclusive_of_start=False,
             )
             changes = Changes()
-            for notification in notifications:
-                event = self.store.mapper.to_domain_event(notification)
-                self.projection.apply(conn, event, notification.id, changes)
+            events = [(n.id, self.store.mapper.to_domain_event(n)) for n in notifications]
+            self.projection.apply_batch(conn, events, changes)
             full = len(notifications) == self.batch_size
             new_position = notifications[-1].id if full else head
             conn.execute(

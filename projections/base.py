@@ -64,3 +64,11 @@ class Projection:
 
     def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
         raise NotImplementedError
+
+    def apply_batch(
+        self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
+    ) -> None:
+        """Applies a batch in order. Override to write hot events in bulk (fewer round trips);
+        the result must equal applying each event in turn."""
+        for position, event in events:
+            self.apply(conn, event, position, changes)

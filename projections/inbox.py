@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -62,6 +63,66 @@ class InboxProjection(Projection):
     tables = (dialogs, dialog_recipients, messages)
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed)
 
+    def apply_batch(
+        self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
+    ) -> None:
+        """Runs of received messages (the hot path) are written in bulk; the rest one by one."""
+        run: list[tuple[int, Any]] = []
+        for position, event in events:
+            if isinstance(event, Dialog.MessageReceived):
+                run.append((position, event))
+                continue
+            if run:
+                self._receive_all(conn, run, changes)
+                run = []
+            self.apply(conn, event, position, changes)
+        if run:
+            self._receive_all(conn, run, changes)
+
+    def _receive_all(
+        self, conn: sa.Connection, run: list[tuple[int, Any]], changes: Changes
+    ) -> None:
+        ids = list({event.originator_id for _, event in run})
+        counts: dict[UUID, int] = dict(conn.execute(  # type: ignore[arg-type]
+            sa.select(dialogs.c.id, dialogs.c.message_count).where(dialogs.c.id.in_(ids))
+        ).all())
+        rows: list[dict[str, Any]] = []
+        last: dict[UUID, dict[str, Any]] = {}
+        for position, event in run:
+            dialog_id = event.originator_id
+            counts[dialog_id] += 1
+            rows.append({
+                "id": event.message_id, "dialog_id": dialog_id, "seq": counts[dialog_id],
+                "direction": "in", "text": event.text, "external_id": event.external_id,
+                "sent_at": event.sent_at, "recorded_at": event.timestamp,
+            })
+            last[dialog_id] = {
+                "b_id": dialog_id, "b_count": counts[dialog_id], "b_at": event.sent_at,
+                "b_text": event.text[:PREVIEW], "b_position": position,
+            }
+        conn.execute(messages.insert(), rows)
+        conn.execute(
+            dialogs.update().where(dialogs.c.id == sa.bindparam("b_id")).values(
+                message_count=sa.bindparam("b_count"), last_message_at=sa.bindparam("b_at"),
+                last_message_text=sa.bindparam("b_text"), last_direction="in",
+                position=sa.bindparam("b_position"),
+            ),
+            list(last.values()),
+        )
+        conn.execute(
+            dialog_recipients.update()
+            .where(dialog_recipients.c.dialog_id == sa.bindparam("b_id"))
+            .values(unread=sa.bindparam("b_count") - dialog_recipients.c.read_up_to,
+                    position=sa.bindparam("b_position")),
+            [{"b_id": v["b_id"], "b_count": v["b_count"], "b_position": v["b_position"]}
+             for v in last.values()],
+        )
+        for dialog_id, operator in conn.execute(
+            sa.select(dialog_recipients.c.dialog_id, dialog_recipients.c.operator_id)
+            .where(dialog_recipients.c.dialog_id.in_(ids))
+        ):
+            changes.add("inbox", operator, dialog_id)
+
     def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
         match event:
             case Dialog.Opened():
@@ -78,27 +139,7 @@ class InboxProjection(Projection):
                     ])
                 self._touched(conn, event.originator_id, changes)
             case Dialog.MessageReceived():
-                dialog_id = event.originator_id
-                seq = conn.execute(
-                    dialogs.update().where(dialogs.c.id == dialog_id).values(
-                        message_count=dialogs.c.message_count + 1,
-                        last_message_at=event.sent_at,
-                        last_message_text=event.text[:PREVIEW],
-                        last_direction="in",
-                        position=position,
-                    ).returning(dialogs.c.message_count)
-                ).scalar_one()
-                conn.execute(messages.insert().values(
-                    id=event.message_id, dialog_id=dialog_id, seq=seq, direction="in",
-                    text=event.text, external_id=event.external_id, sent_at=event.sent_at,
-                    recorded_at=event.timestamp,
-                ))
-                conn.execute(
-                    dialog_recipients.update()
-                    .where(dialog_recipients.c.dialog_id == dialog_id)
-                    .values(unread=seq - dialog_recipients.c.read_up_to, position=position)
-                )
-                self._touched(conn, dialog_id, changes)
+                self._receive_all(conn, [(position, event)], changes)
             case Dialog.MarkedRead():
                 conn.execute(
                     dialog_recipients.update().where(

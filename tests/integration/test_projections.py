@@ -49,13 +49,16 @@ class FailingOnce(InboxProjection):
     """Raises in the middle of its first batch, after having written part of it."""
 
     def __init__(self, after: int) -> None:
-        self.remaining = after
+        self.after = after
+        self.failed = False
 
-    def apply(self, conn: Any, event: Any, position: int, changes: Any) -> None:
-        super().apply(conn, event, position, changes)
-        self.remaining -= 1
-        if self.remaining == 0:
-            raise RuntimeError("crash in the middle of a batch")
+    def apply_batch(self, conn: Any, events: Any, changes: Any) -> None:
+        if self.failed:
+            super().apply_batch(conn, events, changes)
+            return
+        self.failed = True
+        super().apply_batch(conn, events[: self.after], changes)
+        raise RuntimeError("crash in the middle of a batch")
 
 
 def test_a_failure_mid_batch_leaves_neither_a_half_batch_nor_a_gap(database_url: str) -> None:
@@ -187,3 +190,24 @@ def lock_holders(settings: Any) -> set[int]:
             "JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted").fetchall()
     return {int(name.rsplit(":", 1)[1]) for (name,) in names if name.startswith("sb-projector:")}
+
+
+class OneByOne(InboxProjection):
+    def apply_batch(self, conn: Any, events: Any, changes: Any) -> None:
+        Projection.apply_batch(self, conn, events, changes)
+
+
+def test_the_bulk_path_writes_the_same_rows_as_one_event_at_a_time(database_url: str) -> None:
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 300, clients=11)
+        bulk = ProjectionRunner(container.store, container.views, InboxProjection(),
+                                batch_size=500, postgres=settings.is_postgres)
+        bulk.run_until_caught_up()
+        rows = snapshot(container, InboxProjection())
+        single = ProjectionRunner(container.store, container.views, OneByOne(),
+                                  batch_size=500, postgres=settings.is_postgres)
+        single.reset()
+        single.run_until_caught_up()
+        assert snapshot(container, InboxProjection()) == rows
+        assert len(rows["messages"]) == 300
