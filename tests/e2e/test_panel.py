@@ -1,0 +1,336 @@
+"""The web panel in a real browser: signing in, the live inbox, the phone simulator, languages,
+and coming back after the server restarts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ADMIN, OLGA, PanelServer
+
+pytestmark = pytest.mark.browser
+
+Shot = Callable[[Page, str], Any]
+NewPage = Callable[..., Page]
+
+
+def sign_in(page: Page, server: PanelServer, who: tuple[str, str], path: str = "/") -> Page:
+    page.goto(server.url + path)
+    page.get_by_label("Login").fill(who[0])
+    page.get_by_label("Password").fill(who[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    return page
+
+
+def row(page: Page, text: str) -> Any:
+    return page.locator("a.row", has_text=text)
+
+
+def token_of(page: Page) -> str:
+    return str(page.evaluate("JSON.parse(localStorage.getItem('sb.session')).token"))
+
+
+def test_an_admin_signs_in_sees_the_admin_area_and_stays_signed_in_after_a_reload(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    page = new_page()
+    page.goto(panel_server.url)
+    expect(page.get_by_role("heading", name="Sign in to Switchboard")).to_be_visible()
+    screenshot(page, "sign-in")
+    # Keyboard only: the login field has focus, Tab moves on, Enter submits.
+    expect(page.get_by_label("Login")).to_be_focused()
+    page.keyboard.type(ADMIN[0])
+    page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN[1])
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    expect(page.get_by_text("Administrator")).to_be_visible()
+    expect(page.get_by_text("No dialogs yet")).to_be_visible()
+    expect(page).to_have_title("Switchboard")
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+
+    page.get_by_role("link", name="Admin").click()
+    expect(page).to_have_url(panel_server.url + "/admin")
+    sections = page.get_by_role("navigation", name="Admin sections")
+    for name in ("Setup", "WhatsApp", "Queue & routing", "Sync", "Audit", "Analytics"):
+        expect(sections.get_by_role("link", name=name)).to_be_visible()
+    sections.get_by_role("link", name="WhatsApp").click()
+    expect(page.get_by_role("heading", name=re.compile("WhatsApp"))).to_contain_text("Coming soon")
+    screenshot(page, "admin")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Switchboard")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in to Switchboard")).to_be_visible()
+
+
+def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inboxes(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    admin = sign_in(new_page(), panel_server, ADMIN)
+    olga = sign_in(new_page(), panel_server, OLGA)
+    expect(olga.get_by_text("Olga")).to_be_visible()
+    expect(olga.get_by_role("link", name="Admin")).to_have_count(0)
+
+    phone = new_page()
+    phone.goto(panel_server.url + "/phone")
+    expect(phone.get_by_role("heading", name="Phone simulator")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Replies received")).to_be_visible()
+    phone.get_by_label("Your phone number").fill("+79161112233")
+    phone.get_by_label("Your name").fill("Ivan Petrov")
+    phone.get_by_label("Message").fill("Hello, is my order ready?")
+    phone.get_by_label("Message").press("Enter")
+    sent = phone.locator("[data-sent] li")
+    expect(sent).to_have_count(1)
+    expect(sent.first).to_contain_text("Hello, is my order ready?")
+    expect(sent.first.get_by_label("Delivered to the company")).to_be_visible()
+    expect(phone.get_by_label("Message")).to_have_value("")
+    screenshot(phone, "phone")
+
+    for page in (admin, olga):
+        entry = row(page, "Ivan Petrov")
+        expect(entry).to_contain_text("Hello, is my order ready?")
+        expect(entry).to_contain_text("+79161112233")
+        expect(entry.locator(".badge")).to_have_text("1")
+        expect(page.locator(".badge-nav")).to_have_text("1")
+        expect(page.locator(".inbox-count")).to_have_text("1 unread dialog")
+        expect(page).to_have_title("(1) Switchboard")
+
+    phone.get_by_label("Message").fill("And one more thing")
+    phone.get_by_role("button", name="Send").click()
+    expect(sent).to_have_count(2)
+    for page in (admin, olga):
+        expect(row(page, "Ivan Petrov").locator(".badge")).to_have_text("2")
+        expect(row(page, "Ivan Petrov")).to_contain_text("And one more thing")
+    screenshot(admin, "inbox-live")
+
+
+def test_opening_a_dialog_marks_it_read_for_that_operator_only(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    panel_server.send("+79161112233", "First question", name="Ivan Petrov")
+    panel_server.send("+79161112233", "Second question", name="Ivan Petrov")
+    panel_server.send("+79035556677", "Good morning", name="Maria")
+    admin = sign_in(new_page(), panel_server, ADMIN)
+    olga = sign_in(new_page(), panel_server, OLGA)
+    for page in (admin, olga):
+        expect(row(page, "Ivan Petrov").locator(".badge")).to_have_text("2")
+        expect(page).to_have_title("(2) Switchboard")
+
+    row(admin, "Ivan Petrov").click()
+    dialog = admin.get_by_role("article")
+    expect(dialog.get_by_role("heading", name="Ivan Petrov")).to_be_visible()
+    expect(dialog).to_contain_text("+79161112233")
+    expect(dialog).to_contain_text("2 messages")
+    messages = dialog.locator(".msg")
+    expect(messages).to_have_count(2)
+    expect(messages.nth(0)).to_contain_text("First question")
+    expect(messages.nth(1)).to_contain_text("Second question")
+    expect(messages.nth(0).locator("time")).to_have_text(re.compile(r"\d{1,2}:\d\d"))
+
+    expect(row(admin, "Ivan Petrov").locator(".badge")).to_have_count(0)
+    expect(admin).to_have_title("(1) Switchboard")
+    expect(admin.locator(".badge-nav")).to_have_text("1")
+    screenshot(admin, "dialog")
+
+    # Olga has not read it: after a reload (what the server says now) her badge is still 2.
+    olga.reload()
+    expect(row(olga, "Ivan Petrov").locator(".badge")).to_have_text("2")
+    expect(olga).to_have_title("(2) Switchboard")
+    # And the admin's read survives a reload too.
+    admin.reload()
+    expect(row(admin, "Maria").locator(".badge")).to_have_text("1")
+    expect(row(admin, "Ivan Petrov").locator(".badge")).to_have_count(0)
+
+    # A message arriving in the open dialog shows there at once and is read as it is seen.
+    panel_server.send("+79161112233", "Third question", name="Ivan Petrov")
+    expect(admin.get_by_role("article").locator(".msg")).to_have_count(3)
+    expect(admin.get_by_role("article")).to_contain_text("3 messages")
+    expect(row(olga, "Ivan Petrov").locator(".badge")).to_have_text("3")
+    expect(row(admin, "Ivan Petrov").locator(".badge")).to_have_count(0)
+    expect(admin).to_have_title("(1) Switchboard")
+
+    # The unread filter shows only what is unread.
+    olga.get_by_role("tab", name="Unread").click()
+    expect(olga.locator("a.row")).to_have_count(2)
+    row(olga, "Maria").click()
+    olga.get_by_role("tab", name="All").click()
+    expect(olga.locator("a.row")).to_have_count(2)
+    olga.get_by_role("tab", name="Unread").click()
+    expect(olga.locator("a.row")).to_have_count(2)  # the open dialog stays while it is open
+    olga.goto(panel_server.url + "/")
+    olga.get_by_role("tab", name="Unread").click()
+    expect(olga.locator("a.row")).to_have_count(1)
+    expect(olga.get_by_role("tab", name="Mine")).to_be_disabled()
+
+
+def test_a_wrong_password_shows_the_apis_reason(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    page = new_page()
+    page.goto(panel_server.url)
+    page.get_by_label("Login").fill("olga")
+    page.get_by_label("Password").fill("not-her-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "sign-in-refused")
+
+
+def test_repeated_failures_show_the_throttle_and_its_seconds(
+    panel_server: PanelServer, new_page: NewPage,
+) -> None:
+    page = new_page()
+    page.goto(panel_server.url)
+    page.get_by_label("Login").fill("olga")
+    for attempt in range(5):
+        page.get_by_label("Password").fill(f"wrong-{attempt}")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
+    page.get_by_label("Password").fill("olga-pass-1")  # even the right one is refused now
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"Too many failed attempts\. Try again in \d+ seconds?\."))
+    expect(page.get_by_role("button", name="Sign in")).to_be_disabled()
+    seconds = int(re.findall(r"\d+", page.get_by_role("alert").inner_text())[0])
+    assert 200 <= seconds <= 301
+
+
+def test_switching_to_russian_shows_russian_text_and_plural_forms(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    page = sign_in(new_page(), panel_server, OLGA)
+    panel_server.send("+79160000001", "Здравствуйте", name="Анна")
+    expect(page.locator(".inbox-count")).to_have_text("1 unread dialog")
+
+    page.get_by_label("Language").select_option("ru")
+    expect(page.get_by_role("heading", name="Входящие", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+    expect(page.get_by_role("tab", name="Непрочитанные")).to_be_visible()
+    expect(page.locator(".inbox-count")).to_have_text("1 непрочитанный диалог")
+
+    panel_server.send("+79160000002", "Добрый день", name="Борис")
+    expect(page.locator(".inbox-count")).to_have_text("2 непрочитанных диалога")
+    for i in range(3, 6):
+        panel_server.send(f"+7916000000{i}", "Вопрос", name=f"Клиент {i}")
+    expect(page.locator(".inbox-count")).to_have_text("5 непрочитанных диалогов")
+    for _ in range(4):
+        panel_server.send("+79160000005", "Ещё вопрос", name="Клиент 5")
+    expect(row(page, "Клиент 5").locator(".badge")).to_have_text("5")
+    expect(row(page, "Клиент 5").locator(".badge")).to_have_attribute(
+        "aria-label", "5 непрочитанных сообщений")
+    screenshot(page, "inbox-ru")
+
+    for name, count in (("Анна", "1 сообщение"), ("Клиент 5", "5 сообщений")):
+        row(page, name).click()
+        expect(page.get_by_role("article")).to_contain_text(count)
+    panel_server.send("+79160000002", "И ещё", name="Борис")
+    row(page, "Борис").click()
+    expect(page.get_by_role("article")).to_contain_text("2 сообщения")
+    expect(page.locator(".inbox-count")).to_have_text("2 непрочитанных диалога")
+    screenshot(page, "dialog-ru")
+
+    page.reload()  # the choice is remembered
+    expect(page.get_by_role("heading", name="Входящие", level=1)).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+
+def test_a_browser_set_to_russian_starts_in_russian(
+    panel_server: PanelServer, new_page: NewPage,
+) -> None:
+    page = new_page(locale="ru-RU")
+    page.goto(panel_server.url)
+    expect(page.get_by_role("heading", name="Вход в Switchboard")).to_be_visible()
+    page.get_by_label("Логин").fill("olga")
+    page.get_by_label("Пароль").fill("wrong-password")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("alert")).to_have_text("Неверный логин или пароль.")
+
+
+def test_the_page_reconnects_after_the_server_restarts_and_catches_up(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    page = sign_in(new_page(), panel_server, ADMIN)
+    panel_server.send("+79161112233", "Before the restart", name="Ivan Petrov")
+    expect(row(page, "Ivan Petrov").locator(".badge")).to_have_text("1")
+    banner = page.get_by_text("Connection lost — reconnecting…")
+    expect(banner).to_have_count(0)
+
+    panel_server.stop()
+    expect(banner).to_be_visible()
+    expect(page.get_by_role("status").filter(has=banner)).to_have_attribute(
+        "aria-live", "assertive")
+    screenshot(page, "connection-lost")
+
+    panel_server.start()
+    # Written while the page was still reconnecting: the catch-up after reconnecting shows it.
+    panel_server.send("+79035556677", "While you were away", name="Maria")
+    expect(banner).to_have_count(0, timeout=20_000)
+    expect(row(page, "Maria")).to_contain_text("While you were away")
+
+    panel_server.send("+79161112233", "After the restart", name="Ivan Petrov")
+    expect(row(page, "Ivan Petrov")).to_contain_text("After the restart")
+    expect(row(page, "Ivan Petrov").locator(".badge")).to_have_text("2")
+    expect(page).to_have_title("(2) Switchboard")
+
+
+def test_a_revoked_session_brings_sign_in_back_without_losing_the_draft(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    panel_server.send("+79161112233", "Where is my parcel?", name="Ivan Petrov")
+    page = sign_in(new_page(), panel_server, OLGA)
+    row(page, "Ivan Petrov").click()
+    reply = page.get_by_label("Reply")
+    reply.fill("Your parcel left the warehouse this morning")
+
+    # The token stops working (signed out elsewhere): the next call is refused.
+    response = httpx.post(f"{panel_server.url}/graphql",
+                          json={"query": "mutation { logout { ok } }"},
+                          headers={"authorization": f"Bearer {token_of(page)}"}, timeout=10)
+    assert response.json()["data"]["logout"]["ok"] is True
+    page.get_by_role("tab", name="Unread").click()
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Sign in again")).to_be_visible()
+    expect(dialog.get_by_label("Login")).to_have_value("olga")
+    screenshot(page, "session-expired")
+    dialog.get_by_label("Password").fill(OLGA[1])
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_label("Reply")).to_have_value("Your parcel left the warehouse this morning")
+
+    # The new token works for the live inbox too.
+    panel_server.send("+79161112233", "Thanks!", name="Ivan Petrov")
+    expect(row(page, "Ivan Petrov")).to_contain_text("Thanks!")
+
+
+def test_the_inbox_shows_fifty_dialogs_first_and_more_on_scrolling(
+    panel_server: PanelServer, new_page: NewPage,
+) -> None:
+    with httpx.Client(base_url=panel_server.url, timeout=15) as http:
+        for i in range(120):
+            response = http.post("/simulator/phone/send", json={
+                "from": f"+7916{i:07d}", "name": f"Client {i:03d}", "text": f"Message {i}"})
+            assert response.status_code == 200
+    page = sign_in(new_page(), panel_server, ADMIN)
+    rows = page.locator("a.row")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("Client 119")
+    expect(page.locator(".inbox-count")).to_have_text("120 unread dialogs")
+
+    rows.last.scroll_into_view_if_needed()
+    expect(rows).to_have_count(100)
+    page.get_by_role("button", name="Show more dialogs").click()
+    expect(rows).to_have_count(120)
+    expect(rows.last).to_contain_text("Client 000")
+    expect(page.get_by_role("button", name="Show more dialogs")).to_have_count(0)
