@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -63,7 +62,7 @@ def database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def server(dbname: str, port: int, max_batch: int) -> Iterator[str]:
+def server(dbname: str, port: int, max_batch: int, split: bool) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env.update({
         "SWITCHBOARD_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{dbname}",
@@ -72,10 +71,11 @@ def server(dbname: str, port: int, max_batch: int) -> Iterator[str]:
         "SWITCHBOARD_WRITER_MAX_BATCH": str(max_batch), "SWITCHBOARD_ENV": "test",
         "SWITCHBOARD_READINESS_MAX_LAG": "100000000",
     })
-    cmd = [sys.executable, "-c", "from infra.cli import main; main()", "serve", "--port",
-           str(port)]
-    process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    cli = [sys.executable, "-c", "from infra.cli import main; main()"]
+    serve = [*cli, "serve", "--port", str(port)]
+    commands = [[*serve, "--no-projections"], [*cli, "projections", "run"]] if split else [serve]
+    processes = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for cmd in commands]
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -88,8 +88,9 @@ def server(dbname: str, port: int, max_batch: int) -> Iterator[str]:
             raise RuntimeError("server did not start")
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def requests(n: int, clients: int, run: str) -> list[tuple[bytes, uuid.UUID]]:
@@ -192,8 +193,8 @@ async def drive(url: str, built: list[tuple[bytes, uuid.UUID]], concurrency: int
 
 
 def run_server_phase(label: str, n: int, concurrency: int, clients: int, max_batch: int,
-                     rate: float | None = None) -> dict[str, float]:
-    with database() as dbname, server(dbname, 18700 + max_batch % 100, max_batch) as url:
+                     split: bool, rate: float | None = None) -> dict[str, float]:
+    with database() as dbname, server(dbname, 18700 + max_batch % 100, max_batch, split) as url:
         warm = requests(min(clients, 2000), clients, f"{label}-warm")
         asyncio.run(drive(url, warm, concurrency, None, None))  # clients known, caches warm
         built = requests(n, clients, label)
@@ -232,17 +233,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--single", action="store_true",
+                        help="projections inside the API process (default: a worker process)")
     args = parser.parse_args()
+    split = not args.single
     print(f"ingest: {args.messages} messages, concurrency {args.concurrency}, "
-          f"{args.clients} clients, PostgreSQL", flush=True)
-    grouped = run_server_phase("grouped", args.messages, args.concurrency, args.clients, 500)
+          f"{args.clients} clients, PostgreSQL, projections in "
+          f"{'a worker process' if split else 'the API process'}", flush=True)
+    grouped = run_server_phase("grouped", args.messages, args.concurrency, args.clients, 500,
+                               split)
     naive = run_server_phase("naive", max(args.messages // 4, 1000), args.concurrency,
-                             args.clients, 1)
+                             args.clients, 1, split)
     events_per_message = 2  # MessageReceived + ExternalMessage.Recorded for a known client
     raw = raw_phase(args.messages * events_per_message) / events_per_message
     print(f"raw      messages/s {raw:,.1f} (batched INSERTs, {events_per_message} rows each)")
     paced = run_server_phase("paced", int(1000 * args.paced_seconds), args.concurrency,
-                             args.clients, 500, rate=1000.0)
+                             args.clients, 500, split, rate=1000.0)
     print(f"ratios   grouped/naive {grouped['messages/s'] / naive['messages/s']:.2f}  "
           f"grouped/raw {grouped['messages/s'] / raw:.3f}  "
           f"paced webhook p99 {paced['webhook p99 ms']:.1f} ms  "

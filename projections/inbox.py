@@ -96,27 +96,20 @@ class InboxProjection(Projection):
                 "direction": "in", "text": event.text, "external_id": event.external_id,
                 "sent_at": event.sent_at, "recorded_at": event.timestamp,
             })
-            last[dialog_id] = {
-                "b_id": dialog_id, "b_count": counts[dialog_id], "b_at": event.sent_at,
-                "b_text": event.text[:PREVIEW], "b_position": position,
-            }
-        conn.execute(messages.insert(), rows)
-        conn.execute(
-            dialogs.update().where(dialogs.c.id == sa.bindparam("b_id")).values(
-                message_count=sa.bindparam("b_count"), last_message_at=sa.bindparam("b_at"),
-                last_message_text=sa.bindparam("b_text"), last_direction="in",
-                position=sa.bindparam("b_position"),
-            ),
-            list(last.values()),
-        )
-        conn.execute(
-            dialog_recipients.update()
-            .where(dialog_recipients.c.dialog_id == sa.bindparam("b_id"))
-            .values(unread=sa.bindparam("b_count") - dialog_recipients.c.read_up_to,
-                    position=sa.bindparam("b_position")),
-            [{"b_id": v["b_id"], "b_count": v["b_count"], "b_position": v["b_position"]}
-             for v in last.values()],
-        )
+            last[dialog_id] = {"b_id": dialog_id, "b_count": counts[dialog_id],
+                               "b_at": event.sent_at, "b_text": event.text[:PREVIEW],
+                               "b_position": position}
+        if conn.dialect.name == "postgresql":
+            # One statement each, whatever the run's length: round trips cost more than rows.
+            columns = {key: [row[key] for row in rows] for key in rows[0]}
+            conn.execute(_PG_INSERT_MESSAGES, columns)
+            latest = {key: [v[key] for v in last.values()] for key in next(iter(last.values()))}
+            conn.execute(_PG_UPDATE_DIALOGS, latest)
+            conn.execute(_PG_UPDATE_RECIPIENTS, latest)
+        else:  # SQLite is in-process: executemany costs no round trips
+            conn.execute(messages.insert(), rows)
+            conn.execute(_UPDATE_DIALOG, list(last.values()))
+            conn.execute(_UPDATE_RECIPIENTS, list(last.values()))
         for dialog_id, operator in conn.execute(
             sa.select(dialog_recipients.c.dialog_id, dialog_recipients.c.operator_id)
             .where(dialog_recipients.c.dialog_id.in_(ids))
@@ -166,6 +159,37 @@ class InboxProjection(Projection):
             .where(dialog_recipients.c.dialog_id == dialog_id)
         ).scalars():
             changes.add("inbox", oid, dialog_id)
+
+
+_UPDATE_DIALOG = dialogs.update().where(dialogs.c.id == sa.bindparam("b_id")).values(
+    message_count=sa.bindparam("b_count"), last_message_at=sa.bindparam("b_at"),
+    last_message_text=sa.bindparam("b_text"), last_direction="in",
+    position=sa.bindparam("b_position"),
+)
+_UPDATE_RECIPIENTS = (
+    dialog_recipients.update().where(dialog_recipients.c.dialog_id == sa.bindparam("b_id"))
+    .values(unread=sa.bindparam("b_count") - dialog_recipients.c.read_up_to,
+            position=sa.bindparam("b_position"))
+)
+_PG_INSERT_MESSAGES = sa.text(
+    "INSERT INTO read.messages (id, dialog_id, seq, direction, text, external_id, sent_at,"
+    " recorded_at) SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:dialog_id AS uuid[]),"
+    " CAST(:seq AS int[]), CAST(:direction AS varchar[]), CAST(:text AS text[]),"
+    " CAST(:external_id AS varchar[]), CAST(:sent_at AS timestamptz[]),"
+    " CAST(:recorded_at AS timestamptz[]))"
+)
+_PG_UPDATE_DIALOGS = sa.text(
+    "UPDATE read.dialogs d SET message_count = v.count, last_message_at = v.at,"
+    " last_message_text = v.text, last_direction = 'in', position = v.position"
+    " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
+    " CAST(:b_at AS timestamptz[]), CAST(:b_text AS varchar[]), CAST(:b_position AS bigint[]))"
+    " AS v(id, count, at, text, position) WHERE d.id = v.id"
+)
+_PG_UPDATE_RECIPIENTS = sa.text(
+    "UPDATE read.dialog_recipients r SET unread = v.count - r.read_up_to, position = v.position"
+    " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
+    " CAST(:b_position AS bigint[])) AS v(id, count, position) WHERE r.dialog_id = v.id"
+)
 
 
 def _unread_after(dialog_id: UUID, up_to: int) -> Any:
