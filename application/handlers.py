@@ -18,6 +18,7 @@ from domain.operators import Operator
 from domain.queue import EmployeeQueue
 from domain.routing import route
 from domain.sessions import Session
+from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, Installation
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
         known = uow.get(ExternalMessage, mid)
         assert known is not None
         return Received(dialog_id=known.dialog_id, message_id=mid, duplicate=True)
+    installation = uow.get(Installation, INSTALLATION_ID)
+    if installation is None:  # never set up: long-polling, as a production installation starts
+        raise NotAllowed(LONG_POLLING_REFUSAL)
+    installation.ensure_chats_allowed()
     actor = f"client:{cmd.phone}"
     client = uow.get(Client, client_id(cmd.phone))
     if client is None:

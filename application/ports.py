@@ -40,3 +40,23 @@ class PasswordHasher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Mailer(Protocol):
+    """Sends a plain-text e-mail (SMTP in production, an outbox in development)."""
+
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Encrypts secrets that events must keep (never in clear) with a key from the settings."""
+
+    def encrypt(self, secret: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+class PbxProbe(Protocol):
+    """Asks a PBX at `address` whether it answers; returns None when it does, else why not."""
+
+    async def ping(self, address: str, seconds: float) -> str | None: ...

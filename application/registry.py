@@ -8,9 +8,10 @@ from types import ModuleType
 from typing import Any
 
 from application import handlers as inbox
+from application import setup
 from application.ports import UnitOfWork
 
-FEATURES: tuple[ModuleType, ...] = (inbox,)
+FEATURES: tuple[ModuleType, ...] = (inbox, setup)
 
 
 def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:

@@ -22,12 +22,14 @@ from infra.livefeed import LiveFeed
 from infra.projector import Projector
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
+from infra.setup_services import SetupServices, build_setup_services, start_installation_command
 from infra.views import ViewsDatabase, open_views
 from infra.writer import GroupCommitWriter
 from projections.registry import all_projections
 
 log = logging.getLogger(__name__)
-__all__ = ["Container", "all_projections", "bootstrap", "ensure_first_admin"]
+__all__ = ["Container", "all_projections", "bootstrap", "ensure_development_setup",
+           "ensure_first_admin"]
 
 
 @dataclass
@@ -42,6 +44,11 @@ class Container:
     hasher: PasswordHasher
     clock: Clock
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def setup(self) -> SetupServices:
+        services: SetupServices = self.extras["setup"]
+        return services
 
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
@@ -75,6 +82,7 @@ def bootstrap(
         settings=settings, store=store, views=views, writer=writer,
         projector=Projector(settings, store, views, all_projections()),
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
+        extras={"setup": build_setup_services(settings, writer, clock)},
     )
 
 
@@ -82,6 +90,7 @@ def ensure_first_admin(container: Container) -> str | None:
     """Creates the first admin, in the employee queue, unless one exists. Returns the password
     when it was generated here (so it can be printed once), else None."""
     settings = container.settings
+    ensure_development_setup(container)
     admin_id = operator_id(settings.admin_login)
     if container.store.recorder.select_events(admin_id, limit=1):
         return None
@@ -101,3 +110,13 @@ def ensure_first_admin(container: Container) -> str | None:
         writer.execute_sync(c.AddQueueMember(operator_id=admin_id, actor="system"))
     log.info("first admin created", extra={"login": settings.admin_login})
     return generated
+
+
+def ensure_development_setup(container: Container) -> bool:
+    """In development and tests, an installation that nothing configured yet starts in
+    web-service mode with a sample publication (events by "system"), so that the simulator's
+    messages arrive at once. Production starts in long-polling until the wizard switches it."""
+    if not container.settings.is_development:
+        return False
+    started: bool = container.writer.execute_sync(start_installation_command(container.settings))
+    return started

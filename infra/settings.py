@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON lines; default: on in production")
+    # -- setup wizard: phones, mail, the PBX check ------------------------------------------
+    phone_region: str = Field(default="RU", min_length=2, max_length=2,
+                              description="Default region for phone numbers written nationally")
+    smtp_host: str = Field(default="", description="Empty: mails go to the development outbox")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: str = Field(default="none", pattern="^(none|starttls|ssl)$")
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "switchboard@localhost"
+    mail_outbox_dir: str = Field(default="", description="Default: beside the SQLite database")
+    registration_code_ttl_seconds: int = Field(default=600, ge=30)
+    pbx_check_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.inbox import InboxProjection
 from projections.operators import OperatorsProjection
 from projections.sessions import SessionsProjection
+from projections.setup import PhonebookProjection
 
 
 def all_projections() -> list[Projection]:
-    return [OperatorsProjection(), SessionsProjection(), InboxProjection()]
+    return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
+            PhonebookProjection()]

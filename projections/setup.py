@@ -1,0 +1,370 @@
+"""The setup wizard as read models: its configuration sections (folded by the audit projection,
+so the wizard can be shown as of any instant), the wizard's view derived from them, and the
+phonebook the wizard fills."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.phonebook import Contact
+from domain.setup import (
+    STEPS,
+    ConnectionMode,
+    Installation,
+    SetupFacts,
+    Step,
+    missing,
+)
+from projections.base import Changes, Projection, metadata
+from projections.configuration import ConfigChange, Configuration, Section, State, readable
+
+I = Installation  # noqa: E741 - short name for the many event classes below
+
+
+# -- sections -------------------------------------------------------------------------------
+def _wizard_initial() -> State:
+    return {"mode": None, "employeesConfirmed": False, "messengersPassed": False,
+            "completed": False}
+
+
+def _wizard(state: State, change: ConfigChange) -> State:
+    if change.is_(I.ModeChosen):
+        state["mode"] = change.data["mode"]
+    elif change.is_(I.EmployeesConfirmed):
+        state["employeesConfirmed"] = True
+    elif change.is_(I.MessengersPassed):
+        state["messengersPassed"] = True
+    elif change.is_(I.SetupCompleted):
+        state["completed"] = True
+    return state
+
+
+def _describe_wizard(state: State, config: Configuration) -> dict[str, str]:
+    return {
+        "Setup mode": readable(state.get("mode")),
+        "Employees' numbers confirmed": readable(state.get("employeesConfirmed")),
+        "Messengers step passed": readable(state.get("messengersPassed")),
+        "Setup complete": readable(state.get("completed")),
+    }
+
+
+def _publication_initial() -> State:
+    return {"connectionMode": ConnectionMode.LONG_POLLING.value, "serverUrl": "",
+            "publicationName": ""}
+
+
+def _publication(state: State, change: ConfigChange) -> State:
+    if change.is_(I.Created):
+        state["connectionMode"] = change.data["connection_mode"]
+    elif change.is_(I.PublicationSet):
+        state["serverUrl"] = change.data["server_url"]
+        state["publicationName"] = change.data["publication_name"]
+    elif change.is_(I.ConnectionModeChanged):
+        state["connectionMode"] = change.data["mode"]
+    return state
+
+
+MODES = {"long_polling": "long-polling", "web_service": "web service"}
+
+
+def _describe_publication(state: State, config: Configuration) -> dict[str, str]:
+    return {
+        "Connection mode": MODES.get(state.get("connectionMode") or "", "—"),
+        "Publication server": readable(state.get("serverUrl")),
+        "Publication name": readable(state.get("publicationName")),
+    }
+
+
+def _registration_initial() -> State:
+    return {"status": "none", "email": "", "server": "", "codeExpiresAt": None,
+            "attemptsLeft": 0}
+
+
+def _registration(state: State, change: ConfigChange) -> State:
+    data = change.data
+    if change.is_(I.RegistrationCodeSent):
+        state.update(status="code_sent", email=data["email"], server=data["server"],
+                     codeExpiresAt=data["expires_at"], attemptsLeft=5)
+    elif change.is_(I.RegistrationCodeRefused):
+        state["attemptsLeft"] = data["attempts_left"]
+    elif change.is_(I.RegistrationConfirmed):
+        state.update(status="confirmed", email=data["email"], server=data["server"],
+                     codeExpiresAt=None, attemptsLeft=0)
+    return state
+
+
+def _describe_registration(state: State, config: Configuration) -> dict[str, str]:
+    status = {"none": "not registered", "code_sent": "code mailed, not confirmed",
+              "confirmed": "registered"}.get(state.get("status") or "none", "—")
+    return {"Registration": status, "Registration e-mail": readable(state.get("email")),
+            "Interaction system server": readable(state.get("server"))}
+
+
+def _registration_summary(change: ConfigChange) -> str:
+    if change.is_(I.RegistrationCodeSent):
+        return f"Registration code mailed to {change.data['email']}"
+    if change.is_(I.RegistrationCodeRefused):
+        return f"A wrong registration code was entered ({change.data['attempts_left']} left)"
+    return "Registration confirmed"
+
+
+def _pbx_initial() -> State:
+    return {"type": None, "connectionSetup": None, "addresses": [], "passwordSet": False,
+            "scheme": None, "webServer": "", "publicationName": "", "check": None}
+
+
+def _pbx(state: State, change: ConfigChange) -> State:
+    data = change.data
+    if change.is_(I.PbxChosen):
+        if state["type"] != data["pbx_type"]:
+            state["check"] = None
+        state.update(type=data["pbx_type"], connectionSetup=data["connection_setup"])
+    elif change.is_(I.AutoConfigApplied):
+        state.update(addresses=data["ipset"], passwordSet=True, check=None)
+    elif change.is_(I.ManualConnectionSet):
+        state.update(addresses=data["addresses"], check=None)
+    elif change.is_(I.SchemeChosen):
+        state.update(scheme=data["scheme"], webServer=data["web_server"],
+                     publicationName=data["publication_name"])
+    elif change.is_(I.PbxCheckStarted):
+        state["check"] = {"id": data["check_id"], "status": "running",
+                          "startedAt": change.at.isoformat(), "addresses": data["addresses"],
+                          "tried": [], "address": None, "reason": None}
+    elif state.get("check") and state["check"]["id"] == data.get("check_id"):
+        check = state["check"]
+        if change.is_(I.PbxAddressTried):
+            check["tried"].append({"address": data["address"], "ok": data["ok"],
+                                   "reason": data["reason"], "at": change.at.isoformat()})
+        elif change.is_(I.PbxCheckSucceeded):
+            check.update(status="succeeded", address=data["address"])
+        elif change.is_(I.PbxCheckFailed):
+            check.update(status="failed", reason=data["reason"])
+    return state
+
+
+SCHEMES = {"both_lan": "1C and the PBX in the local network",
+           "pbx_cloud": "1C in the local network, the PBX in the cloud",
+           "onec_cloud": "1C in the cloud, the PBX in the local network",
+           "both_cloud": "1C and the PBX in the cloud"}
+
+
+def _check_text(check: dict[str, Any] | None) -> str:
+    if not check:
+        return "not checked"
+    if check["status"] == "succeeded":
+        return f"answered at {check['address']}"
+    if check["status"] == "failed":
+        return f"failed: {check['reason']}"
+    return f"running ({len(check['tried'])} of {len(check['addresses'])} addresses tried)"
+
+
+def _describe_pbx(state: State, config: Configuration) -> dict[str, str]:
+    return {
+        "PBX": readable(state.get("type")),
+        "Connection setup": readable(state.get("connectionSetup")),
+        "PBX addresses": readable(state.get("addresses")),
+        "NATS password": "set" if state.get("passwordSet") else "—",
+        "Connection scheme": SCHEMES.get(state.get("scheme") or "", "—"),
+        "1C web server": readable(state.get("webServer")),
+        "1C publication for the PBX": readable(state.get("publicationName")),
+        "PBX check": _check_text(state.get("check")),
+    }
+
+
+def _pbx_summary(change: ConfigChange) -> str:
+    data = change.data
+    if change.is_(I.PbxAddressTried):
+        return (f"PBX address {data['address']} "
+                + ("answered" if data["ok"] else f"did not answer: {data['reason']}"))
+    if change.is_(I.PbxCheckSucceeded):
+        return f"PBX check succeeded at {data['address']}"
+    if change.is_(I.PbxCheckFailed):
+        return "PBX check failed"
+    if change.is_(I.PbxCheckStarted):
+        return "PBX check started"
+    for cls, text in ((I.AutoConfigApplied, "Auto-configuration code applied"),
+                      (I.PbxChosen, "PBX chosen"), (I.ManualConnectionSet, "PBX address entered"),
+                      (I.SchemeChosen, "Connection scheme chosen")):
+        if change.is_(cls):
+            return text
+    return change.kind
+
+
+def _employees(state: State, change: ConfigChange) -> State:
+    data = change.data
+    state.setdefault("phones", {})[data["operator_id"]] = {
+        "login": data["login"], "extension": data["extension"], "mobile": data["mobile"]}
+    return state
+
+
+def _describe_employees(state: State, config: Configuration) -> dict[str, str]:
+    return {
+        f"Numbers of {p['login']}": ", ".join(
+            x for x in (f"ext. {p['extension']}" if p["extension"] else "", p["mobile"]) if x)
+        for p in sorted((state.get("phones") or {}).values(), key=lambda p: p["login"])
+    }
+
+
+def _phonebook(state: State, change: ConfigChange) -> State:
+    data = change.data
+    if change.is_(I.PhonebookImportStarted):
+        state["import"] = {"id": data["import_id"], "source": data["source"],
+                           "rows": data["rows"], "done": 0, "status": "running",
+                           "created": 0, "updated": 0, "refused": []}
+    elif state.get("import") and state["import"]["id"] == data.get("import_id"):
+        current = state["import"]
+        if change.is_(I.PhonebookImportProgressed):
+            current["done"] = data["done"]
+        elif change.is_(I.PhonebookImportFinished):
+            current.update(status="finished", done=current["rows"], created=data["created"],
+                           updated=data["updated"], refused=data["refused"])
+            state["imported"] = state.get("imported", 0) + data["created"]
+    return state
+
+
+def _describe_phonebook(state: State, config: Configuration) -> dict[str, str]:
+    current = state.get("import")
+    if not current:
+        return {"Phonebook import": "—"}
+    if current["status"] == "running":
+        text = f"running: {current['done']} of {current['rows']} rows"
+    else:
+        text = (f"{current['created']} created, {current['updated']} updated, "
+                f"{len(current['refused'])} refused")
+    return {"Phonebook import": text, "Contacts imported": str(state.get("imported", 0))}
+
+
+PBX_EVENTS = (I.PbxChosen, I.AutoConfigApplied, I.ManualConnectionSet, I.SchemeChosen,
+              I.PbxCheckStarted, I.PbxAddressTried, I.PbxCheckSucceeded, I.PbxCheckFailed)
+
+WIZARD = Section("wizard", "Setup wizard",
+                 (I.ModeChosen, I.EmployeesConfirmed, I.MessengersPassed, I.SetupCompleted),
+                 _wizard, _describe_wizard, _wizard_initial)
+PUBLICATION = Section("publication", "Publication and connection mode",
+                      (I.Created, I.PublicationSet, I.ConnectionModeChanged),
+                      _publication, _describe_publication, _publication_initial)
+REGISTRATION = Section("registration", "Interaction system",
+                       (I.RegistrationCodeSent, I.RegistrationCodeRefused,
+                        I.RegistrationConfirmed),
+                       _registration, _describe_registration, _registration_initial,
+                       _registration_summary)
+PBX = Section("pbx", "PBX", PBX_EVENTS, _pbx, _describe_pbx, _pbx_initial, _pbx_summary)
+EMPLOYEES = Section("employees", "Employees' numbers", (I.EmployeePhonesSet,), _employees,
+                    _describe_employees, lambda: {"phones": {}})
+PHONEBOOK = Section("phonebook", "Phonebook",
+                    (I.PhonebookImportStarted, I.PhonebookImportProgressed,
+                     I.PhonebookImportFinished),
+                    _phonebook, _describe_phonebook)
+SETUP_SECTIONS = (WIZARD, PUBLICATION, REGISTRATION, PBX, EMPLOYEES, PHONEBOOK)
+
+
+# -- the wizard's view ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepView:
+    step: Step
+    state: str  # todo | in_progress | done | skipped
+    missing: list[str]
+
+
+@dataclass(frozen=True)
+class WizardView:
+    current: Step
+    completed: bool
+    steps: list[StepView]
+
+
+def facts(config: Configuration) -> SetupFacts:
+    wizard = config.get("wizard") or _wizard_initial()
+    publication = config.get("publication") or _publication_initial()
+    registration = config.get("registration") or _registration_initial()
+    pbx = config.get("pbx") or _pbx_initial()
+    check = pbx.get("check") or {}
+    return SetupFacts(
+        mode=wizard.get("mode"), publication=bool(publication.get("serverUrl")),
+        registered=registration.get("status") == "confirmed",
+        code_sent=registration.get("status") == "code_sent",
+        pbx_type=pbx.get("type"), connection_setup=pbx.get("connectionSetup"),
+        addresses=bool(pbx.get("addresses")), scheme=pbx.get("scheme"),
+        check_ok=check.get("status") == "succeeded",
+        employees_confirmed=bool(wizard.get("employeesConfirmed")),
+        messengers_passed=bool(wizard.get("messengersPassed")),
+    )
+
+
+def _started(step: Step, config: Configuration) -> bool:
+    pbx = config.get("pbx") or {}
+    return {
+        Step.REGISTRATION: (config.get("registration") or {}).get("status") == "code_sent",
+        Step.CONNECTION: bool(pbx.get("addresses") or pbx.get("scheme") or pbx.get("check")),
+        Step.EMPLOYEES: bool((config.get("employees") or {}).get("phones")),
+        Step.FINISH: bool((config.get("phonebook") or {}).get("import")),
+    }.get(step, False)
+
+
+def wizard_view(config: Configuration) -> WizardView:
+    needs = missing(facts(config))
+    completed = bool((config.get("wizard") or {}).get("completed"))
+    unfinished = [step.value for step in STEPS if step != Step.FINISH and needs[step]]
+    needs[Step.FINISH] = unfinished or ([] if completed else ["completion"])
+    steps = []
+    for step in STEPS:
+        if not needs[step]:
+            state = "skipped" if step == Step.MESSENGERS else "done"
+        else:
+            state = "in_progress" if _started(step, config) else "todo"
+        steps.append(StepView(step, state, needs[step]))
+    current = next((s.step for s in steps if s.missing), Step.FINISH)
+    return WizardView(current=current, completed=completed, steps=steps)
+
+
+# -- the phonebook --------------------------------------------------------------------------
+phonebook = sa.Table(
+    "phonebook",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("company", sa.String(120), nullable=False),
+    sa.Column("phones", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class PhonebookProjection(Projection):
+    name = "phonebook"
+    tables = (phonebook,)
+    events = (Contact.Imported, Contact.Updated)
+
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        values = {"name": event.name, "company": event.company,
+                  "phones": json.dumps(event.phones), "updated_at": event.timestamp}
+        if isinstance(event, Contact.Imported):
+            conn.execute(phonebook.insert().values(id=event.originator_id, **values))
+        else:
+            conn.execute(phonebook.update().where(phonebook.c.id == event.originator_id)
+                         .values(**values))
+        changes.add("phonebook", "all", event.originator_id)
+
+
+@dataclass(frozen=True)
+class PhonebookEntry:
+    name: str
+    company: str
+    phones: list[str]
+
+
+def phonebook_entries(conn: sa.Connection, *, search: str = "", first: int = 50
+                      ) -> tuple[int, list[PhonebookEntry]]:
+    query = sa.select(phonebook)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(sa.or_(phonebook.c.name.ilike(pattern),
+                                   phonebook.c.company.ilike(pattern),
+                                   phonebook.c.phones.like(pattern)))
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+                .scalar_one())
+    rows = conn.execute(query.order_by(phonebook.c.name, phonebook.c.id).limit(first))
+    return total, [PhonebookEntry(r.name, r.company, json.loads(r.phones)) for r in rows]
