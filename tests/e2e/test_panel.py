@@ -163,7 +163,14 @@ def test_opening_a_dialog_marks_it_read_for_that_operator_only(
     # The unread filter shows only what is unread.
     olga.get_by_role("tab", name="Unread").click()
     expect(olga.locator("a.row")).to_have_count(2)
-    row(olga, "Maria").click()
+    # By keyboard: Down moves to the next dialog (focus visible), Enter opens it.
+    row(olga, "Ivan Petrov").focus()
+    olga.keyboard.press("ArrowDown")
+    expect(row(olga, "Maria")).to_be_focused()
+    expect(row(olga, "Maria")).to_have_css("outline-style", "solid")
+    olga.keyboard.press("Enter")
+    expect(olga.get_by_role("heading", name="Maria", level=2)).to_be_focused()
+    expect(row(olga, "Maria").locator(".badge")).to_have_count(0)
     olga.get_by_role("tab", name="All").click()
     expect(olga.locator("a.row")).to_have_count(2)
     olga.get_by_role("tab", name="Unread").click()
@@ -235,6 +242,7 @@ def test_switching_to_russian_shows_russian_text_and_plural_forms(
         row(page, name).click()
         expect(page.get_by_role("article")).to_contain_text(count)
     panel_server.send("+79160000002", "И ещё", name="Борис")
+    expect(row(page, "Борис")).to_contain_text("И ещё")  # it moved to the top
     row(page, "Борис").click()
     expect(page.get_by_role("article")).to_contain_text("2 сообщения")
     expect(page.locator(".inbox-count")).to_have_text("2 непрочитанных диалога")
@@ -305,7 +313,7 @@ def test_a_revoked_session_brings_sign_in_back_without_losing_the_draft(
     expect(dialog.get_by_label("Login")).to_have_value("olga")
     screenshot(page, "session-expired")
     dialog.get_by_label("Password").fill(OLGA[1])
-    dialog.get_by_role("button", name="Sign in").click()
+    dialog.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_label("Reply")).to_have_value("Your parcel left the warehouse this morning")
 

@@ -19,7 +19,12 @@ export function createStore(initial) {
 }
 
 export function useStore(store) {
+  const state = store.get();
   const [, rerender] = useReducer((n) => n + 1, 0);
-  useLayoutEffect(() => store.subscribe(rerender), [store]);
-  return store.get();
+  useLayoutEffect(() => {
+    const unsubscribe = store.subscribe(rerender);
+    if (store.get() !== state) rerender(); // changed between render and subscription
+    return unsubscribe;
+  }, [store]);
+  return state;
 }

@@ -93,6 +93,18 @@ function MoreLoader({ list, filter, rootRef }) {
     </div>`;
 }
 
+/** Up/Down (and Home/End) move between dialogs; Enter opens one. */
+function moveFocus(event) {
+  const step = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity }[event.key];
+  if (!step || !event.target.matches("a.row")) return;
+  event.preventDefault();
+  const rows = [...event.currentTarget.querySelectorAll("a.row")];
+  const at = rows.indexOf(event.target);
+  const next = Math.max(0, Math.min(rows.length - 1, Number.isFinite(step) ? at + step
+    : step < 0 ? 0 : rows.length - 1));
+  rows[next]?.focus();
+}
+
 export function InboxPage({ dialogId }) {
   const state = useStore(inbox);
   const { filter, unread } = state;
@@ -116,7 +128,7 @@ export function InboxPage({ dialogId }) {
   } else if (rows.length === 0) {
     body = html`<div class="empty">${t(filter === "UNREAD" ? "inbox.empty.unread" : "inbox.empty.all")}</div>`;
   } else {
-    body = html`<ul class="dialog-list" aria-label=${t("inbox.listLabel")}>
+    body = html`<ul class="dialog-list" aria-label=${t("inbox.listLabel")} onKeyDown=${moveFocus}>
       ${rows.map((entry) => html`<${Row} key=${entry.id} entry=${entry}
         active=${entry.id === dialogId}/>`)}
     </ul>`;
