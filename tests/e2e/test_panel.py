@@ -19,6 +19,25 @@ Shot = Callable[[Page, str], Any]
 NewPage = Callable[..., Page]
 
 
+# Stands in for the desktop: records notifications and chimes, and says the page is in the
+# background (a headless page always has focus).
+DESKTOP_SPY = """
+window.__notes = []; window.__chimes = 0;
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notes.push({ title, body: options?.body }); }
+  close() {}
+};
+document.hasFocus = () => false;
+const oscillator = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.__chimes += 1;
+  return oscillator.call(this);
+};
+"""
+
+
 def sign_in(page: Page, server: PanelServer, who: tuple[str, str], path: str = "/") -> Page:
     page.goto(server.url + path)
     page.get_by_label("Login").fill(who[0])
@@ -78,7 +97,9 @@ def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inbo
     panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
 ) -> None:
     admin = sign_in(new_page(), panel_server, ADMIN)
-    olga = sign_in(new_page(), panel_server, OLGA)
+    olga = new_page()
+    olga.context.add_init_script(DESKTOP_SPY)
+    sign_in(olga, panel_server, OLGA)
     expect(olga.get_by_text("Olga")).to_be_visible()
     expect(olga.get_by_role("link", name="Admin")).to_have_count(0)
 
@@ -105,6 +126,11 @@ def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inbo
         expect(page.locator(".badge-nav")).to_have_text("1")
         expect(page.locator(".inbox-count")).to_have_text("1 unread dialog")
         expect(page).to_have_title("(1) Switchboard")
+
+    # Olga's page is in the background: a desktop notification and a chime.
+    assert olga.evaluate("window.__notes") == [
+        {"title": "New message from Ivan Petrov", "body": "Hello, is my order ready?"}]
+    assert olga.evaluate("window.__chimes") == 1
 
     phone.get_by_label("Message").fill("And one more thing")
     phone.get_by_role("button", name="Send").click()
