@@ -6,14 +6,15 @@ import { t } from "../lib/i18n.mjs";
 import { session, signIn, signOut } from "../lib/session.mjs";
 import { Brand, LanguageSwitch, errorText } from "./common.mjs";
 
+/** Seconds left until `until` (a Date.now() value), re-rendering as they pass. */
 function useCountdown(until) {
-  const [now, setNow] = useState(Date.now());
+  const [, tick] = useState(0);
   useEffect(() => {
     if (!until) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), 500);
+    const timer = setInterval(() => tick((n) => n + 1), 500);
     return () => clearInterval(timer);
   }, [until]);
-  return until ? Math.max(0, Math.ceil((until - now) / 1000)) : 0;
+  return until ? Math.max(0, Math.ceil((until - Date.now()) / 1000)) : 0;
 }
 
 function SignInForm({ expired }) {
