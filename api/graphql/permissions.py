@@ -24,3 +24,15 @@ class IsAdmin(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         return principal is not None and principal.is_admin
+
+
+class CanAudit(BasePermission):
+    """Admins and auditors: they read the setup, its history and the configuration at any
+    instant; auditors change nothing."""
+
+    message = "Only an admin or an auditor may read this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.role.value in ("admin", "auditor")

@@ -16,14 +16,17 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.graphql.audit.queries import AuditQuery
 from api.graphql.auth.mutations import AuthMutation
 from api.graphql.auth.queries import AuthQuery
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
+from api.graphql.setup.mutations import SetupMutation
+from api.graphql.setup.queries import SetupQuery
 
-Query = merge_types("Query", (AuthQuery, InboxQuery))
-Mutation = merge_types("Mutation", (AuthMutation, InboxMutation))
+Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery))
+Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation))
 Subscription = merge_types("Subscription", (InboxSubscription,))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

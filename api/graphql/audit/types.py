@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.setup.types import SetupStep, WizardStep
+
+
+@strawberry.type
+class ChangedValue:
+    label: str
+    before: str
+    after: str
+
+
+@strawberry.type(description="One setup or settings event: who, when, and what it changed.")
+class HistoryEntry:
+    position: int = strawberry.field(description="Its place in the event log.")
+    at: datetime
+    actor: str
+    section: str
+    event: str
+    summary: str
+    changes: list[ChangedValue]
+
+
+@strawberry.type
+class ConfigEntry:
+    label: str
+    value: str
+
+
+@strawberry.type
+class ConfigSection:
+    name: str
+    title: str
+    entries: list[ConfigEntry]
+    state: JSON = strawberry.field(description="The section's state as data (no secrets).")
+
+
+@strawberry.type
+class WizardAt:
+    current_step: SetupStep
+    completed: bool
+    steps: list[WizardStep]
+
+
+@strawberry.type(description="The whole configuration as it stood at `asOf`, built from the "
+                             "events.")
+class Configuration:
+    as_of: datetime
+    position: int = strawberry.field(description="The last event it includes (0: none).")
+    last_change_at: datetime | None
+    sections: list[ConfigSection]
+    wizard: WizardAt

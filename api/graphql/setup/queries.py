@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+import strawberry
+from anyio import to_thread
+
+from api.graphql.context import Info
+from api.graphql.permissions import CanAudit, IsAdmin, IsAuthenticated
+from api.graphql.setup.types import (
+    OutboxMail,
+    Phonebook,
+    PhonebookContact,
+    SetupWizard,
+    build_wizard,
+)
+from infra.bootstrap import Container
+from projections import audit
+from projections import operators as operators_view
+from projections import setup as setup_view
+
+CATCH_UP_SECONDS = 3.0
+
+
+async def audit_caught_up(container: Container) -> None:
+    """Waits (a little) until the audit read model has every event stored so far, so that a
+    mutation answers with what it just changed."""
+    runner = next((r for r in container.projector.runners if r.name == "audit"), None)
+    if runner is None:
+        return
+    head = await to_thread.run_sync(lambda: container.store.recorder.max_notification_id() or 0)
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while time.monotonic() < deadline:
+        status = await to_thread.run_sync(runner.status)
+        if status.position >= head:
+            return
+        container.projector.wake()
+        await asyncio.sleep(0.01)
+
+
+async def read_wizard(container: Container) -> SetupWizard:
+    engine = container.views.reader
+
+    def read() -> SetupWizard:
+        with engine.connect() as conn:
+            current = audit.current_configuration(conn)
+            operators = operators_view.list_operators(conn)
+            size, _ = setup_view.phonebook_entries(conn, first=0)
+        return build_wizard(current.states, setup_view.wizard_view(current.states), operators,
+                            size)
+
+    return await to_thread.run_sync(read)
+
+
+@strawberry.type
+class SetupQuery:
+    @strawberry.field(permission_classes=[CanAudit],
+                      description="The setup wizard: current step, each step's state and what "
+                                  "is missing, and the settings so far.")
+    async def setup_wizard(self, info: Info) -> SetupWizard:
+        return await read_wizard(info.context.container)
+
+    @strawberry.field(permission_classes=[IsAdmin],
+                      description="Development only: mails kept instead of sent, newest first "
+                                  "(empty when mail leaves through SMTP).")
+    async def dev_outbox(self, info: Info, first: int = 10) -> list[OutboxMail]:
+        outbox = info.context.container.setup.outbox
+        if outbox is None or not info.context.container.settings.is_development:
+            return []
+        mails = await to_thread.run_sync(outbox.messages, max(1, min(first, 100)))
+        return [OutboxMail(id=strawberry.ID(m.id), to=m.to, subject=m.subject, body=m.body,
+                           sent_at=m.sent_at) for m in mails]
+
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="The phonebook the setup filled, by name.")
+    async def phonebook(self, info: Info, search: str = "", first: int = 50) -> Phonebook:
+        engine = info.context.container.views.reader
+
+        def read() -> Phonebook:
+            with engine.connect() as conn:
+                total, entries = setup_view.phonebook_entries(
+                    conn, search=search, first=max(1, min(first, 200)))
+            return Phonebook(total=total, contacts=[PhonebookContact.of(e) for e in entries])
+
+        return await to_thread.run_sync(read)
