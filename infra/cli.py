@@ -223,5 +223,42 @@ def phone_send(
     console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
 
 
+@app.command()
+def audit(
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="A time in ISO 8601, e.g. 2026-11-25T14:00 (UTC when no offset).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(help="History entries to show.")] = 50,
+    actor: Annotated[str | None, typer.Option(help="Only this actor's changes.")] = None,
+) -> None:
+    """The whole configuration as it stood at a time (now by default), and the setup and
+    settings history up to it: who changed what, when, before and after."""
+    from infra.audit_cli import audit_report, parse_time, print_audit
+    from infra.bootstrap import bootstrap
+
+    try:
+        instant = parse_time(as_of)
+    except ValueError:
+        console.print(f"[red]Not a time:[/red] {as_of!r}; write e.g. 2026-11-25T14:00:00Z.")
+        raise typer.Exit(2) from None
+    container = bootstrap(_settings())
+    try:
+        report = audit_report(container, instant, max(1, limit), actor)
+    finally:
+        container.stop()
+    print_audit(report, console, as_json)
+
+
+@app.command()
+def outbox(
+    limit: Annotated[int, typer.Option(help="How many mails, newest first.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The development outbox: mails (such as registration codes) kept instead of sent."""
+    from infra.audit_cli import print_outbox
+
+    print_outbox(_settings(), console, max(1, limit), as_json)
+
+
 def main() -> None:
     app()

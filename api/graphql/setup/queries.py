@@ -59,6 +59,7 @@ class SetupQuery:
                       description="The setup wizard: current step, each step's state and what "
                                   "is missing, and the settings so far.")
     async def setup_wizard(self, info: Info) -> SetupWizard:
+        await audit_caught_up(info.context.container)
         return await read_wizard(info.context.container)
 
     @strawberry.field(permission_classes=[IsAdmin],
