@@ -7,7 +7,9 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
+from psycopg.sql import SQL, Identifier
 
 from domain.dialogs import Dialog
 from infra.settings import Settings
@@ -22,6 +24,24 @@ class EventStore(Application[UUID]):
 
     name = APP_NAME
     snapshotting_intervals = {Dialog: 200}
+
+    def originators_since(self, position: int, limit: int = 5000) -> list[tuple[int, UUID]]:
+        """(notification id, aggregate id) of the events stored after `position`, oldest first:
+        how a writer learns which of its cached aggregates other processes changed."""
+        recorder: Any = self.recorder
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT rowid, originator_id FROM {recorder.events_table_name} "
+                    "WHERE rowid > ? ORDER BY rowid LIMIT ?", (position, limit))
+                return [(row[0], UUID(row[1])) for row in cursor.fetchall()]
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                SQL("SELECT notification_id, originator_id FROM {}.{} WHERE notification_id > %s "
+                    "ORDER BY notification_id LIMIT %s").format(
+                    Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)),
+                (position, limit))
+            return [(row["notification_id"], row["originator_id"]) for row in cursor.fetchall()]
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what bootstrap passes: never whatever happens to be in os.environ.

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,44 +33,86 @@ A = TypeVar("A", bound=Aggregate)
 Handler = Callable[[Any, UnitOfWork], Any]
 
 
-class CommandFailed(Exception):
-    """Raised in place of a handler's exception when it was not a domain error."""
-
-
 @dataclass
 class _Item:
     command: object
     future: Future[Any] = field(default_factory=Future)
 
 
+class AggregateCache:
+    """What the writer knows of aggregates, and of their absence (least recently used go first).
+    Before each batch the writer evicts whatever other processes wrote since (see `_catch_up`),
+    so an entry is as fresh as the batch's start; a write racing another process's conflicts in
+    the store and is run again on fresh state."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._entries: OrderedDict[UUID, Aggregate | None] = OrderedDict()
+        self._maxsize = maxsize
+
+    def lookup(self, aggregate_id: UUID) -> tuple[bool, Aggregate | None]:
+        """(True, the aggregate or None when known absent), or (False, None) when unknown."""
+        if aggregate_id not in self._entries:
+            return False, None
+        self._entries.move_to_end(aggregate_id)
+        return True, self._entries[aggregate_id]
+
+    def put(self, aggregate_id: UUID, aggregate: Aggregate | None) -> None:
+        self._entries[aggregate_id] = aggregate
+        self._entries.move_to_end(aggregate_id)
+        while len(self._entries) > self._maxsize:
+            self._entries.popitem(last=False)
+
+    def evict(self, aggregate_ids: Iterable[UUID]) -> None:
+        for aggregate_id in aggregate_ids:
+            self._entries.pop(aggregate_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class _BatchUnitOfWork:
-    def __init__(self, store: EventStore, cache: OrderedDict[UUID, Aggregate], exact: bool):
+    def __init__(self, store: EventStore, cache: AggregateCache, exact: bool):
         self._store = store
         self._cache = cache
         self._exact = exact
         self.touched: dict[UUID, Aggregate] = {}
+        self.looked_up: set[UUID] = set()
         self.versions_before: dict[UUID, int] = {}
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        aggregate = self.touched.get(aggregate_id) or self._cache.get(aggregate_id)
+        aggregate: Aggregate | None = self.touched.get(aggregate_id)
         if aggregate is None:
-            try:
-                aggregate = self._store.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
-        if not isinstance(aggregate, cls):
+            aggregate = self._load(aggregate_id)
+        if aggregate is None or not isinstance(aggregate, cls):
             return None
         self._touch(aggregate)
+        return aggregate
+
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
+        self.looked_up.add(aggregate_id)
+        if not self._exact:
+            fresh, known = self._cache.lookup(aggregate_id)
+            if fresh:
+                return known
+        try:
+            aggregate: Aggregate = self._store.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            self._cache.put(aggregate_id, None)
+            return None
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
         self._touch(aggregate)
 
     def is_recorded(self, aggregate_id: UUID) -> bool:
-        if aggregate_id in self.touched or aggregate_id in self._cache:
+        if aggregate_id in self.touched:
             return True
         if not self._exact:
-            return False
+            fresh, known = self._cache.lookup(aggregate_id)
+            return fresh and known is not None
         return bool(self._store.recorder.select_events(aggregate_id, limit=1))
 
     def _touch(self, aggregate: Aggregate) -> None:
@@ -99,8 +141,9 @@ class GroupCommitWriter:
         self._store = store
         self._handlers = handlers
         self._max_batch = max_batch
-        self._cache_size = cache_size
-        self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._cache = AggregateCache(cache_size)
+        self._seen = store.recorder.max_notification_id() or 0
+        self._mine: set[int] = set()
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -183,8 +226,22 @@ class GroupCommitWriter:
                     if attempt == 9:
                         item.future.set_exception(error)
 
+    def _catch_up(self) -> None:
+        """Evicts the cached aggregates that other processes wrote since the last batch."""
+        while True:
+            written = self._store.originators_since(self._seen)
+            for notification_id, aggregate_id in written:
+                if notification_id not in self._mine:
+                    self._cache.evict((aggregate_id,))
+            if written:
+                self._seen = written[-1][0]
+            self._mine = {n for n in self._mine if n > self._seen}
+            if len(written) < 5000:
+                return
+
     def _attempt(self, batch: list[_Item], *, exact: bool) -> None:
         """Runs the batch's handlers and stores their events in one transaction."""
+        self._catch_up()
         pending = [item for item in batch if not item.future.done()]
         while True:
             uow = _BatchUnitOfWork(self._store, self._cache, exact)
@@ -203,39 +260,33 @@ class GroupCommitWriter:
             if failed is None:
                 break
             # A handler refused half-way: forget what this attempt changed and run the rest again.
-            self._evict(uow.touched)
+            self._forget(uow)
             pending = [item for item in pending if item is not failed]
         if events:
             stored = [self._store.mapper.to_stored_event(e) for e in events]
             try:
-                self._store.recorder.insert_events(stored)
-            except IntegrityError:
-                self._evict(uow.touched)
-                raise
-            except Exception:
-                self._evict(uow.touched)
+                self._mine.update(self._store.recorder.insert_events(stored) or ())
+            except Exception:  # refused (IntegrityError: run again) or failed: forget it all
+                self._forget(uow)
                 raise
             EVENTS_APPENDED.inc(len(stored))
-            self._remember(uow)
+        self._remember(uow)
         for item, result in results:
             item.future.set_result(result)
 
-    def _evict(self, aggregates: dict[UUID, Aggregate]) -> None:
-        for aggregate_id in aggregates:
-            self._cache.pop(aggregate_id, None)
+    def _forget(self, uow: _BatchUnitOfWork) -> None:
+        self._cache.evict(uow.touched)
+        self._cache.evict(uow.looked_up)
 
     def _remember(self, uow: _BatchUnitOfWork) -> None:
         intervals = self._store.snapshotting_intervals
         for aggregate_id, aggregate in uow.touched.items():
-            self._cache[aggregate_id] = aggregate
-            self._cache.move_to_end(aggregate_id)
+            self._cache.put(aggregate_id, aggregate)
             interval = intervals.get(type(aggregate))
             if interval and self._store.snapshots is not None:
                 before = uow.versions_before[aggregate_id]
                 if aggregate.version // interval > before // interval:
                     self._snapshot(aggregate)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
 
     def _snapshot(self, aggregate: Aggregate) -> None:
         try:

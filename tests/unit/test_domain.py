@@ -115,3 +115,20 @@ def test_an_external_message_id_names_one_aggregate_per_channel() -> None:
     recorded = ExternalMessage(channel="waha", external_id="abc", dialog_id=uuid4(), actor="t")
     assert recorded.id == message_id("waha", "abc")
     assert recorded.id != message_id("cloud", "abc")
+
+
+
+def test_the_writer_cache_remembers_absence_and_forgets_the_least_recently_used() -> None:
+    from infra.writer import AggregateCache
+
+    cache = AggregateCache(maxsize=2)
+    queue, absent, unknown = EmployeeQueue(actor="t"), uuid4(), uuid4()
+    cache.put(queue.id, queue)
+    cache.put(absent, None)
+    assert cache.lookup(queue.id) == (True, queue)
+    assert cache.lookup(absent) == (True, None)
+    assert cache.lookup(unknown) == (False, None)
+    cache.put(unknown, None)
+    assert cache.lookup(queue.id) == (False, None)  # the least recently used went
+    cache.evict([absent])
+    assert len(cache) == 1
