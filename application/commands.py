@@ -39,6 +39,7 @@ class ChangePassword:
 class AddQueueMember:
     operator_id: UUID
     actor: str
+    grant_access: bool = True  # False: refuse an operator outside the access group
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from application import commands as c
+from application import routing
 from application.ports import UnitOfWork
 from domain.clients import Client
 from domain.dialogs import Dialog, ExternalMessage
 from domain.errors import AlreadyExists, NotAllowed, NotFound
-from domain.ids import EMPLOYEE_QUEUE_ID, client_id, message_id, operator_id
+from domain.ids import client_id, message_id, operator_id
 from domain.operators import Operator
-from domain.queue import EmployeeQueue
-from domain.routing import route
 from domain.sessions import Session
 from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, Installation
 
@@ -45,16 +44,11 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
         uow.add(client)
     elif cmd.name:
         client.rename(cmd.name, actor=actor)
-    dialog = uow.get(Dialog, client.current_dialog_id) if client.current_dialog_id else None
-    if dialog is None:
-        queue = uow.get(EmployeeQueue, EMPLOYEE_QUEUE_ID)
-        chosen = route(cmd.text, queue.members if queue else [])
-        dialog = Dialog.open(
-            client_id=client.id, phone=client.phone, client_name=client.name,
-            channel=cmd.channel, recipients=chosen.recipients, rule=chosen.rule, actor=actor,
-        )
-        uow.add(dialog)
-        client.start_episode(dialog.id, actor=actor)
+    # The current episode, the resolved one reopened, or a new one routed by this message.
+    # Distribution comes first, so that the message notifies whoever now holds the dialog.
+    dialog = routing.episode_for(uow, client, channel=cmd.channel, text=cmd.text,
+                                 at=cmd.sent_at, actor=actor)
+    routing.distribute(uow, dialog, at=cmd.sent_at, actor=actor)
     dialog.receive(
         message_id=mid, external_id=cmd.external_id, text=cmd.text, sent_at=cmd.sent_at,
         actor=actor,
@@ -82,27 +76,10 @@ def change_password(cmd: c.ChangePassword, uow: UnitOfWork) -> UUID:
     return operator.id
 
 
-def add_queue_member(cmd: c.AddQueueMember, uow: UnitOfWork) -> UUID:
-    _operator(uow, cmd.operator_id)
-    queue = uow.get(EmployeeQueue, EMPLOYEE_QUEUE_ID)
-    if queue is None:
-        queue = EmployeeQueue(actor=cmd.actor)
-        uow.add(queue)
-    queue.add_member(cmd.operator_id, actor=cmd.actor)
-    return queue.id
-
-
-def remove_queue_member(cmd: c.RemoveQueueMember, uow: UnitOfWork) -> UUID:
-    queue = uow.get(EmployeeQueue, EMPLOYEE_QUEUE_ID)
-    if queue is None:
-        raise NotFound("This operator is not in the queue.", field="operatorId")
-    queue.remove_member(cmd.operator_id, actor=cmd.actor)
-    return queue.id
-
-
 def mark_read(cmd: c.MarkRead, uow: UnitOfWork) -> bool:
     dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not dialog.may_read(cmd.operator_id):
+    if (dialog is None or not dialog.may_read(cmd.operator_id)
+            or not routing.has_access(uow, cmd.operator_id)):
         raise NotFound("No such dialog among yours.", field="dialogId")
     return dialog.mark_read(cmd.operator_id, actor=cmd.actor)
 
@@ -136,8 +113,6 @@ HANDLERS: dict[type, Callable[[Any, UnitOfWork], Any]] = {
     c.ReceiveClientMessage: receive_client_message,
     c.RegisterOperator: register_operator,
     c.ChangePassword: change_password,
-    c.AddQueueMember: add_queue_member,
-    c.RemoveQueueMember: remove_queue_member,
     c.MarkRead: mark_read,
     c.StartSession: start_session,
     c.EndSession: end_session,

@@ -8,10 +8,10 @@ from types import ModuleType
 from typing import Any
 
 from application import handlers as inbox
-from application import setup
+from application import routing, setup
 from application.ports import UnitOfWork
 
-FEATURES: tuple[ModuleType, ...] = (inbox, setup)
+FEATURES: tuple[ModuleType, ...] = (inbox, setup, routing)
 
 
 def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:

@@ -4,17 +4,47 @@ tiny aggregate per WhatsApp message id, so that a repeated delivery is refused b
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue, NotAllowed
+from domain.errors import DomainError, InvalidValue, NotAllowed
 from domain.ids import message_id
 
 MAX_TEXT = 4096
 
 
+class Status(StrEnum):
+    """open (nobody holds it) -> assigned -> resolved; the client's next message reopens it."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+class AlreadyTaken(DomainError):
+    """Another operator holds the dialog: the first to claim or reply took it."""
+
+    code = "ALREADY_TAKEN"
+
+
+class DialogResolved(DomainError):
+    code = "DIALOG_RESOLVED"
+
+
 class Dialog(Aggregate):
+    # Defaults for state added after the first release, so that older snapshots still load.
+    status = Status.OPEN.value  # type: str
+    assignee = None  # type: UUID | None
+    accepted = True  # type: bool
+    offered_at = None  # type: datetime | None
+    answer_within = 0  # type: int
+    resolved_at = None  # type: datetime | None
+    previous_assignee = None  # type: UUID | None
+    candidates = None  # type: list[UUID] | None
+    to_queue = True  # type: bool
+
     class Opened(Aggregate.Created):
         client_id: UUID
         phone: str
@@ -34,6 +64,58 @@ class Dialog(Aggregate):
     class MarkedRead(Aggregate.Event):
         operator_id: UUID
         up_to: int
+        actor: str
+
+    class Routed(Aggregate.Event):
+        """How the dialog's first message was routed: the rule that matched (None: the queue),
+        whether it fell back to the queue, the operators eligible to take it in order."""
+
+        rule_id: UUID | None
+        rule_name: str
+        fallback: bool
+        to_queue: bool
+        mode: str
+        candidates: list[UUID]
+        text: str
+        actor: str
+
+    class Assigned(Aggregate.Event):
+        """Distribution gave the dialog to an operator (reason: new, waiting, timeout, reopened,
+        returned). With `answer_within` > 0 it is an offer that moves on unless answered."""
+
+        operator_id: UUID
+        reason: str
+        answer_within: int
+        at: datetime
+        actor: str
+
+    class Claimed(Aggregate.Event):
+        """An operator took the dialog (or accepted the offer) by claiming or replying."""
+
+        operator_id: UUID
+        at: datetime
+        actor: str
+
+    class Transferred(Aggregate.Event):
+        from_operator: UUID | None
+        to_operator: UUID
+        note: str
+        at: datetime
+        actor: str
+
+    class Unassigned(Aggregate.Event):
+        operator_id: UUID
+        reason: str
+        at: datetime
+        actor: str
+
+    class Resolved(Aggregate.Event):
+        operator_id: UUID | None
+        at: datetime
+        actor: str
+
+    class Reopened(Aggregate.Event):
+        at: datetime
         actor: str
 
     @staticmethod
@@ -106,6 +188,168 @@ class Dialog(Aggregate):
     @event(MarkedRead)
     def _mark_read(self, operator_id: UUID, up_to: int, actor: str) -> None:
         self.read_up_to[operator_id] = up_to
+
+    # -- routing and the lifecycle -----------------------------------------------------------
+    @property
+    def resolved(self) -> bool:
+        return self.status == Status.RESOLVED
+
+    def may_send(self, operator_id: UUID) -> bool:
+        """A recipient may write while nobody else holds the dialog (writing takes it)."""
+        return self.may_read(operator_id) and self.assignee in (None, operator_id)
+
+    def offer_lapsed(self, operator_id: UUID, now: datetime) -> bool:
+        """Whether `operator_id` holds an unanswered offer whose time is up."""
+        return (
+            self.assignee == operator_id and not self.accepted and self.offered_at is not None
+            and self.answer_within > 0
+            and (now - self.offered_at).total_seconds() >= self.answer_within
+        )
+
+    def record_route(
+        self, *, rule_id: UUID | None, rule_name: str, fallback: bool, to_queue: bool,
+        mode: str, candidates: list[UUID], text: str, actor: str,
+    ) -> None:
+        self._record_route(rule_id=rule_id, rule_name=rule_name, fallback=fallback,
+                           to_queue=to_queue, mode=mode, candidates=list(candidates),
+                           text=text, actor=actor)
+
+    @event(Routed)
+    def _record_route(
+        self, rule_id: UUID | None, rule_name: str, fallback: bool, to_queue: bool, mode: str,
+        candidates: list[UUID], text: str, actor: str,
+    ) -> None:
+        self.candidates = list(candidates)
+        self.to_queue = to_queue
+
+    def assign(
+        self, operator_id: UUID, *, reason: str, answer_within: int, at: datetime, actor: str
+    ) -> None:
+        if self.resolved:
+            raise DialogResolved("This dialog is resolved.")
+        if self.assignee == operator_id:
+            raise InvalidValue("This operator holds the dialog already.", field="operatorId")
+        self._assign(operator_id=operator_id, reason=reason, answer_within=answer_within,
+                     at=at, actor=actor)
+
+    @event(Assigned)
+    def _assign(
+        self, operator_id: UUID, reason: str, answer_within: int, at: datetime, actor: str
+    ) -> None:
+        self._hold(operator_id)
+        self.accepted = answer_within <= 0
+        self.offered_at = at
+        self.answer_within = answer_within
+
+    def claim(self, operator_id: UUID, at: datetime, actor: str) -> bool:
+        """Takes the dialog for `operator_id`, or accepts the offer made to them. Replying is
+        claiming. False when they hold it already; AlreadyTaken when someone else does."""
+        if not self.may_read(operator_id):
+            raise NotAllowed("This dialog was not delivered to you.")
+        if self.resolved:
+            raise DialogResolved("This dialog is resolved.")
+        if self.assignee not in (None, operator_id):
+            raise AlreadyTaken("Another operator has taken this dialog.")
+        if self.assignee == operator_id and self.accepted:
+            return False
+        self._claim(operator_id=operator_id, at=at, actor=actor)
+        return True
+
+    @event(Claimed)
+    def _claim(self, operator_id: UUID, at: datetime, actor: str) -> None:
+        self._hold(operator_id)
+        self.accepted = True
+        self.offered_at = at
+        self.answer_within = 0
+
+    def transfer(
+        self, *, by: UUID, by_admin: bool, to: UUID, note: str, at: datetime, actor: str
+    ) -> None:
+        """The holder (or an admin; or any recipient while nobody holds it) hands it over."""
+        if self.resolved:
+            raise DialogResolved("This dialog is resolved.")
+        self._ensure_may_act(by, by_admin)
+        if to == self.assignee:
+            raise InvalidValue("This operator holds the dialog already.", field="operatorId")
+        if len(note) > 500:
+            raise InvalidValue("A transfer note is at most 500 characters.", field="note")
+        self._transfer(from_operator=self.assignee, to_operator=to, note=note.strip(), at=at,
+                       actor=actor)
+
+    @event(Transferred)
+    def _transfer(
+        self, from_operator: UUID | None, to_operator: UUID, note: str, at: datetime, actor: str
+    ) -> None:
+        self._hold(to_operator)
+        self.accepted = True
+        self.offered_at = at
+        self.answer_within = 0
+
+    def unassign(self, reason: str, at: datetime, actor: str) -> UUID | None:
+        """Lets go of the holder (who left the access group, or whose offer found no
+        successor); returns who held it."""
+        holder = self.assignee
+        if holder is not None:
+            self._unassign(operator_id=holder, reason=reason, at=at, actor=actor)
+        return holder
+
+    @event(Unassigned)
+    def _unassign(self, operator_id: UUID, reason: str, at: datetime, actor: str) -> None:
+        self.previous_assignee = operator_id
+        self.assignee = None
+        self.accepted = True
+        self.answer_within = 0
+        self.status = Status.OPEN.value
+
+    def resolve(self, *, by: UUID, by_admin: bool, at: datetime, actor: str) -> UUID | None:
+        """Resolves the dialog; returns who held it."""
+        if self.resolved:
+            raise DialogResolved("This dialog is resolved already.")
+        self._ensure_may_act(by, by_admin)
+        holder = self.assignee
+        self._resolve(operator_id=holder, at=at, actor=actor)
+        return holder
+
+    @event(Resolved)
+    def _resolve(self, operator_id: UUID | None, at: datetime, actor: str) -> None:
+        self.previous_assignee = operator_id
+        self.assignee = None
+        self.accepted = True
+        self.answer_within = 0
+        self.resolved_at = at
+        self.status = Status.RESOLVED.value
+
+    def reopens_at(self, at: datetime, window_hours: int) -> bool:
+        """Whether a client's message at `at` reopens this resolved dialog (else a new episode
+        begins)."""
+        return (self.resolved and self.resolved_at is not None and window_hours > 0
+                and (at - self.resolved_at).total_seconds() < window_hours * 3600)
+
+    def reopen(self, at: datetime, actor: str) -> None:
+        if not self.resolved:
+            raise InvalidValue("Only a resolved dialog reopens.")
+        self._reopen(at=at, actor=actor)
+
+    @event(Reopened)
+    def _reopen(self, at: datetime, actor: str) -> None:
+        self.status = Status.OPEN.value
+        self.resolved_at = None
+
+    def _hold(self, operator_id: UUID) -> None:
+        self.previous_assignee = self.assignee
+        self.assignee = operator_id
+        self.status = Status.ASSIGNED.value
+        if operator_id not in self.recipients:
+            self.recipients.append(operator_id)
+
+    def _ensure_may_act(self, operator_id: UUID, is_admin: bool) -> None:
+        if is_admin or self.assignee == operator_id:
+            return
+        if self.assignee is None and self.may_read(operator_id):
+            return
+        if self.assignee is not None and self.may_read(operator_id):
+            raise AlreadyTaken("Another operator has taken this dialog.")
+        raise NotAllowed("This dialog was not delivered to you.")
 
 
 class ExternalMessage(Aggregate):

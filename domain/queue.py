@@ -22,6 +22,13 @@ class EmployeeQueue(Aggregate):
         operator_id: UUID
         actor: str
 
+    class MemberMoved(Aggregate.Event):
+        """The queue's order is the order "strictly in order" distribution offers dialogs in."""
+
+        operator_id: UUID
+        position: int
+        actor: str
+
     @staticmethod
     def create_id() -> UUID:
         return EMPLOYEE_QUEUE_ID
@@ -47,3 +54,17 @@ class EmployeeQueue(Aggregate):
     @event(MemberRemoved)
     def _remove_member(self, operator_id: UUID, actor: str) -> None:
         self.members.remove(operator_id)
+
+    def move_member(self, operator_id: UUID, position: int, actor: str) -> bool:
+        if operator_id not in self.members:
+            raise NotFound("This operator is not in the queue.", field="operatorId")
+        position = max(0, min(position, len(self.members) - 1))
+        if self.members.index(operator_id) == position:
+            return False
+        self._move_member(operator_id=operator_id, position=position, actor=actor)
+        return True
+
+    @event(MemberMoved)
+    def _move_member(self, operator_id: UUID, position: int, actor: str) -> None:
+        self.members.remove(operator_id)
+        self.members.insert(position, operator_id)

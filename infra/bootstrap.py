@@ -12,6 +12,7 @@ from application import commands as c
 from application.auth import AuthService, LoginThrottle
 from application.ports import Clock, PasswordHasher
 from application.registry import all_handlers
+from application.routing import AddAccessMember, SeedAccessGroup
 from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
@@ -20,6 +21,7 @@ from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
 from infra.livefeed import LiveFeed
 from infra.projector import Projector
+from infra.routing_jobs import RoutingJobs
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
 from infra.setup_services import SetupServices, build_setup_services, start_installation_command
@@ -50,12 +52,20 @@ class Container:
         services: SetupServices = self.extras["setup"]
         return services
 
+    @property
+    def routing(self) -> RoutingJobs:
+        jobs: RoutingJobs = self.extras["routing"]
+        return jobs
+
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
             self.projector.start()
+        if self.settings.run_routing_jobs:
+            self.routing.start()
 
     def stop(self) -> None:
+        self.routing.stop()
         self.projector.stop()
         self.writer.stop()
         self.views.dispose()
@@ -82,7 +92,8 @@ def bootstrap(
         settings=settings, store=store, views=views, writer=writer,
         projector=Projector(settings, store, views, all_projections()),
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
-        extras={"setup": build_setup_services(settings, writer, clock)},
+        extras={"setup": build_setup_services(settings, writer, clock),
+                "routing": RoutingJobs(settings, writer, views, clock)},
     )
 
 
@@ -91,6 +102,7 @@ def ensure_first_admin(container: Container) -> str | None:
     when it was generated here (so it can be printed once), else None."""
     settings = container.settings
     ensure_development_setup(container)
+    container.writer.execute_sync(SeedAccessGroup(actor="system"))
     admin_id = operator_id(settings.admin_login)
     if container.store.recorder.select_events(admin_id, limit=1):
         return None
@@ -106,6 +118,8 @@ def ensure_first_admin(container: Container) -> str | None:
         ))
     except AlreadyExists:
         return None
+    with contextlib.suppress(AlreadyExists):  # the access group first, then the queue
+        writer.execute_sync(AddAccessMember(operator_id=admin_id, actor="system"))
     with contextlib.suppress(AlreadyExists):
         writer.execute_sync(c.AddQueueMember(operator_id=admin_id, actor="system"))
     log.info("first admin created", extra={"login": settings.admin_login})

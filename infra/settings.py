@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     mail_outbox_dir: str = Field(default="", description="Default: beside the SQLite database")
     registration_code_ttl_seconds: int = Field(default=600, ge=30)
     pbx_check_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # -- routing: idle-timeout forwarding, retrying waiting dialogs, presence ----------------
+    run_routing_jobs: bool = Field(default=True, description="Run routing's timers here")
+    routing_tick_seconds: float = Field(default=1.0, gt=0, le=60,
+                                        description="How often lapsed offers are looked for")
+    routing_retry_seconds: int = Field(default=60, ge=1,
+                                       description="How often waiting dialogs are retried")
+    presence_heartbeat_seconds: int = Field(default=10, ge=1,
+                                            description="A replica's heartbeat; sockets of a "
+                                                        "replica silent for 3 beats go offline")
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:

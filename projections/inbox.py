@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from projections.base import Changes, Projection, metadata
+from projections.operators import operators
+from projections.routing import access_members
 
 PREVIEW = 200
 
@@ -30,6 +33,13 @@ dialogs = sa.Table(
     sa.Column("last_direction", sa.String(8)),
     sa.Column("message_count", sa.Integer, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # routing (migration 0003): open -> assigned -> resolved, who holds it, an unanswered offer
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("assignee_id", sa.Uuid, index=True),
+    sa.Column("assigned_at", sa.DateTime(timezone=True)),
+    sa.Column("accepted", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("offer_expires_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
 )
 
 dialog_recipients = sa.Table(
@@ -61,7 +71,9 @@ messages = sa.Table(
 class InboxProjection(Projection):
     name = "inbox"
     tables = (dialogs, dialog_recipients, messages)
-    events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed)
+    events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
+              Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
+              Dialog.Resolved, Dialog.Reopened)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
@@ -151,6 +163,10 @@ class InboxProjection(Projection):
                 ).scalars().all()
                 for dialog_id in ids:
                     self._touched(conn, dialog_id, changes)
+            case (Dialog.Assigned() | Dialog.Claimed() | Dialog.Transferred()
+                  | Dialog.Unassigned() | Dialog.Resolved() | Dialog.Reopened()):
+                _lifecycle(conn, event)
+                self._touched(conn, event.originator_id, changes)
 
     @staticmethod
     def _touched(conn: sa.Connection, dialog_id: UUID, changes: Changes) -> None:
@@ -192,6 +208,45 @@ _PG_UPDATE_RECIPIENTS = sa.text(
 )
 
 
+def _lifecycle(conn: sa.Connection, event: Any) -> None:
+    """Routing's changes to a dialog: who holds it, its status, an offer's deadline."""
+    dialog_id = event.originator_id
+    where = dialogs.c.id == dialog_id
+    match event:
+        case Dialog.Assigned() | Dialog.Claimed() | Dialog.Transferred():
+            holder = event.to_operator if isinstance(event, Dialog.Transferred) \
+                else event.operator_id
+            within = getattr(event, "answer_within", 0)
+            conn.execute(dialogs.update().where(where).values(
+                status="assigned", assignee_id=holder, assigned_at=event.at,
+                accepted=within <= 0,
+                offer_expires_at=event.at + timedelta(seconds=within) if within > 0 else None))
+            _ensure_recipient(conn, dialog_id, holder)
+        case Dialog.Unassigned():
+            conn.execute(dialogs.update().where(where).values(
+                status="open", assignee_id=None, assigned_at=None, accepted=True,
+                offer_expires_at=None))
+        case Dialog.Resolved():
+            conn.execute(dialogs.update().where(where).values(
+                status="resolved", assignee_id=None, assigned_at=None, accepted=True,
+                offer_expires_at=None, resolved_at=event.at))
+        case Dialog.Reopened():
+            conn.execute(dialogs.update().where(where).values(status="open", resolved_at=None))
+
+
+def _ensure_recipient(conn: sa.Connection, dialog_id: UUID, operator_id: UUID) -> None:
+    """An operator a dialog is assigned or transferred to sees it from then on."""
+    known = conn.execute(sa.select(dialog_recipients.c.operator_id).where(
+        dialog_recipients.c.dialog_id == dialog_id,
+        dialog_recipients.c.operator_id == operator_id)).first()
+    if known is None:
+        row = conn.execute(sa.select(dialogs.c.message_count, dialogs.c.position)
+                           .where(dialogs.c.id == dialog_id)).one()
+        conn.execute(dialog_recipients.insert().values(
+            dialog_id=dialog_id, operator_id=operator_id, read_up_to=0,
+            unread=row.message_count, position=row.position))
+
+
 def _unread_after(dialog_id: UUID, up_to: int) -> Any:
     count = sa.select(dialogs.c.message_count).where(dialogs.c.id == dialog_id).scalar_subquery()
     return sa.case((count > up_to, count - up_to), else_=0)
@@ -208,27 +263,56 @@ _ENTRY = (
     dialogs.c.id, dialogs.c.client_id, dialogs.c.phone, dialogs.c.client_name, dialogs.c.channel,
     dialogs.c.opened_at, dialogs.c.last_message_at, dialogs.c.last_message_text,
     dialogs.c.last_direction, dialogs.c.message_count, dialog_recipients.c.unread,
-    dialog_recipients.c.position,
+    dialog_recipients.c.position, dialogs.c.status, dialogs.c.assignee_id,
+    dialogs.c.assigned_at, dialogs.c.accepted, dialogs.c.offer_expires_at,
+    operators.c.display_name.label("assignee_name"),
 )
+
+
+def _in_access_group(operator_id: UUID) -> Any:
+    """Only access-group members see dialogs, whatever else is set."""
+    return sa.exists().where(access_members.c.operator_id == operator_id)
 
 
 def _entries(operator_id: UUID) -> sa.Select[Any]:
     return (
         sa.select(*_ENTRY)
-        .select_from(dialog_recipients.join(dialogs, dialogs.c.id == dialog_recipients.c.dialog_id))
-        .where(dialog_recipients.c.operator_id == operator_id)
+        .select_from(dialog_recipients.join(dialogs, dialogs.c.id == dialog_recipients.c.dialog_id)
+                     .outerjoin(operators, operators.c.id == dialogs.c.assignee_id))
+        .where(dialog_recipients.c.operator_id == operator_id, _in_access_group(operator_id))
     )
+
+
+VIEWS = ("all", "unread", "mine", "unassigned", "unanswered", "resolved")
+
+
+def _view(query: sa.Select[Any], operator_id: UUID, view: str) -> sa.Select[Any]:
+    """mine: held by me; unassigned: held by nobody, not resolved; unanswered: the client wrote
+    last, not resolved; resolved."""
+    match view:
+        case "unread":
+            return query.where(dialog_recipients.c.unread > 0)
+        case "mine":
+            return query.where(dialogs.c.assignee_id == operator_id)
+        case "unassigned":
+            return query.where(dialogs.c.assignee_id.is_(None), dialogs.c.status != "resolved")
+        case "unanswered":
+            return query.where(dialogs.c.last_direction == "in", dialogs.c.status != "resolved")
+        case "resolved":
+            return query.where(dialogs.c.status == "resolved")
+    return query
 
 
 def inbox_page(
     conn: sa.Connection, operator_id: UUID, *, first: int, before_position: int | None,
-    unread_only: bool,
+    unread_only: bool, view: str = "all",
 ) -> InboxPage:
     query = _entries(operator_id)
     if before_position is not None:
         query = query.where(dialog_recipients.c.position < before_position)
     if unread_only:
         query = query.where(dialog_recipients.c.unread > 0)
+    query = _view(query, operator_id, view)
     rows = list(conn.execute(query.order_by(dialog_recipients.c.position.desc()).limit(first + 1)))
     return InboxPage(rows=rows[:first], has_next=len(rows) > first)
 
@@ -240,8 +324,18 @@ def inbox_entry(conn: sa.Connection, operator_id: UUID, dialog_id: UUID) -> sa.R
 def unread_dialogs(conn: sa.Connection, operator_id: UUID) -> int:
     return int(conn.execute(
         sa.select(sa.func.count()).select_from(dialog_recipients).where(
-            dialog_recipients.c.operator_id == operator_id, dialog_recipients.c.unread > 0)
+            dialog_recipients.c.operator_id == operator_id, dialog_recipients.c.unread > 0,
+            _in_access_group(operator_id))
     ).scalar_one())
+
+
+def lapsed_offers(conn: sa.Connection, now: Any, limit: int = 500) -> list[tuple[UUID, UUID]]:
+    """(dialog, operator) for each unanswered offer whose time is up, oldest first."""
+    return [(row.id, row.assignee_id) for row in conn.execute(
+        sa.select(dialogs.c.id, dialogs.c.assignee_id).where(
+            dialogs.c.offer_expires_at <= now, dialogs.c.accepted.is_(False),
+            dialogs.c.assignee_id.is_not(None))
+        .order_by(dialogs.c.offer_expires_at).limit(limit))]
 
 
 def dialog_messages(

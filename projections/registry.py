@@ -5,11 +5,15 @@ from __future__ import annotations
 from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.inbox import InboxProjection
+from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
+from projections.presence import PresenceProjection
+from projections.routing import RoutingProjection
 from projections.sessions import SessionsProjection
 from projections.setup import PhonebookProjection
 
 
 def all_projections() -> list[Projection]:
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
-            PhonebookProjection()]
+            PhonebookProjection(),
+            RoutingProjection(), PresenceProjection(), NotificationsProjection()]
