@@ -39,7 +39,7 @@ class SessionsProjection(Projection):
             case Session.Ended():
                 conn.execute(sessions.update().where(sessions.c.id == event.originator_id)
                              .values(ended_at=event.timestamp))
-                changes.add("sessions", "ended", event.originator_id)
+                changes.add("sessions", event.originator_id, "ended")
 
 
 def is_ended(conn: sa.Connection, session_id: UUID) -> bool:

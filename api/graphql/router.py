@@ -9,7 +9,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -17,6 +17,7 @@ from strawberry.types.unset import UnsetType
 
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
+from application.auth import Principal
 
 
 class SwitchboardGraphQLRouter(GraphQLRouter[Context, None]):
@@ -32,15 +33,30 @@ class SwitchboardGraphQLRouter(GraphQLRouter[Context, None]):
         context.principal = principal
         socket = context.connection
         if isinstance(socket, WebSocket):
-            delay = (principal.expires_at - datetime.now(UTC)).total_seconds()
-            loop = asyncio.get_running_loop()
-            loop.call_later(max(delay, 0), lambda: loop.create_task(_expire(socket)))
+            task = asyncio.create_task(_close_when_signed_out(context, socket, principal))
+            _closers.add(task)
+            task.add_done_callback(_closers.discard)
         return {"operator": principal.login}
 
 
-async def _expire(socket: WebSocket) -> None:
+_closers: set[asyncio.Task[None]] = set()
+
+
+async def _close_when_signed_out(context: Context, socket: WebSocket,
+                                 principal: Principal) -> None:
+    """Closes the socket with 4403 when its token expires or its session ends (sign-out)."""
+    async with context.container.feed.subscribe("sessions", principal.session_id) as ended:
+        while ended.empty():
+            remaining = (principal.expires_at - datetime.now(UTC)).total_seconds()
+            if remaining <= 0:
+                break
+            if WebSocketState.DISCONNECTED in (socket.client_state, socket.application_state):
+                return  # the client left first: nothing to close
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.get(), timeout=min(remaining, 5.0))
+                break
     with contextlib.suppress(RuntimeError):  # already closed
-        await socket.close(code=4403, reason="Token expired")
+        await socket.close(code=4403, reason="Signed out")
 
 
 def graphql_router(*, graphiql: bool) -> SwitchboardGraphQLRouter:

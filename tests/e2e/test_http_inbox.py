@@ -202,3 +202,15 @@ def test_switchboard_phone_send_delivers_to_the_inbox(
     entry = wait_for(lambda: inbox(admin)["edges"])[0]["node"]
     assert entry["client"] == {"phone": "+79167654321", "name": "Anna"}
     assert entry["lastMessage"]["text"] == "Здравствуйте!"
+
+
+def test_instants_leave_the_api_in_utc_with_their_offset(live_server: LiveServer) -> None:
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    simulator_post(live_server.url, client_message(text="when?"))
+    entry = wait_for(lambda: admin("{ inbox { edges { node { id openedAt "
+                                   "lastMessage { at } } } } }")["inbox"]["edges"])[0]["node"]
+    messages = admin("query($id: ID!) { dialog(id: $id) { messages { sentAt recordedAt } } }",
+                     {"id": entry["id"]})["dialog"]["messages"]
+    for instant in (entry["openedAt"], entry["lastMessage"]["at"], messages[0]["sentAt"],
+                    messages[0]["recordedAt"]):
+        assert instant.endswith("+00:00"), instant

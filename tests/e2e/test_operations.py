@@ -112,3 +112,19 @@ async def test_the_server_closes_a_socket_when_its_token_expires(database_url: s
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_signing_out_closes_the_open_sockets_of_that_session(
+    live_server: LiveServer,
+) -> None:
+    admin = GraphQLClient(live_server.url)
+    await asyncio.to_thread(admin.login, "admin", ADMIN_PASSWORD)
+    url = live_server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": f"Bearer {admin.token}"}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await asyncio.to_thread(admin, "mutation { logout { ok } }")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

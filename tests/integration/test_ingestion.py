@@ -119,3 +119,23 @@ def test_two_writers_on_one_store_lose_and_double_nothing(database_url: str) -> 
                 sa.select(dialog_recipients.c.unread)
                 .where(dialog_recipients.c.operator_id == operator_id("admin"))).scalar_one()
             assert unread == 20
+
+
+def test_a_queue_member_added_by_another_process_receives_the_next_message(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url)
+    with running_container(settings) as one, running_container(settings,
+                                                                projections=False) as two:
+        one.writer.execute_sync(message("before", phone="+79160000001"))  # caches the queue
+        olga = two.writer.execute_sync(c.RegisterOperator(
+            login="olga", display_name="Olga", role=Role.OPERATOR, password_hash="h",
+            actor="test"))
+        two.writer.execute_sync(c.AddQueueMember(operator_id=olga, actor="test"))
+        received = one.writer.execute_sync(message("after", phone="+79160000002"))
+        wait_for(lambda: caught_up(one))
+        with one.views.reader.connect() as conn:
+            recipients = set(conn.execute(
+                sa.select(dialog_recipients.c.operator_id)
+                .where(dialog_recipients.c.dialog_id == received.dialog_id)).scalars())
+        assert olga in recipients

@@ -34,14 +34,17 @@ class InboxMutation:
             return UserError.of(error)
         engine = info.context.container.views.reader
 
-        def read() -> InboxEntry | None:
+        def read() -> tuple[InboxEntry | None, int]:
             with engine.connect() as conn:
                 row = view.inbox_entry(conn, me.operator_id, did)
-            return InboxEntry.of(row) if row else None
+                unread = view.unread_dialogs(conn, me.operator_id)
+            return (InboxEntry.of(row) if row else None), unread
 
-        entry = await to_thread.run_sync(read)
+        entry, unread = await to_thread.run_sync(read)
         if entry is None:
             return UserError(code="NOT_FOUND", message="No such dialog among yours.",
                              field="dialogId")
-        entry.unread_count = 0  # the read model may be a few milliseconds behind the command
-        return MarkReadSuccess(dialog=entry)
+        if entry.unread_count:  # the read model may be a few milliseconds behind the command
+            entry.unread_count = 0
+            unread -= 1
+        return MarkReadSuccess(dialog=entry, unread_dialogs=max(unread, 0))

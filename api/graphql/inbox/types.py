@@ -6,6 +6,8 @@ from typing import Any
 
 import strawberry
 
+from api.graphql.time import utc
+
 
 @strawberry.enum
 class InboxFilter(Enum):
@@ -50,12 +52,12 @@ class InboxEntry:
         if row.last_message_at is not None:
             preview = MessagePreview(text=row.last_message_text or "",
                                      direction=Direction(row.last_direction),
-                                     at=row.last_message_at)
+                                     at=utc(row.last_message_at))
         return cls(
             id=strawberry.ID(str(row.id)),
             client=Client(id=strawberry.ID(str(row.client_id)), phone=row.phone,
                           name=row.client_name),
-            channel=row.channel, opened_at=row.opened_at, last_message=preview,
+            channel=row.channel, opened_at=utc(row.opened_at), last_message=preview,
             message_count=row.message_count, unread_count=row.unread,
             cursor=encode_cursor(row.position),
         )
@@ -92,7 +94,7 @@ class Message:
     @classmethod
     def of(cls, row: Any) -> Message:
         return cls(id=strawberry.ID(str(row.id)), seq=row.seq, direction=Direction(row.direction),
-                   text=row.text, sent_at=row.sent_at, recorded_at=row.recorded_at)
+                   text=row.text, sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at))
 
 
 @strawberry.type(description="A dialog with its messages, oldest first.")
@@ -112,6 +114,7 @@ class InboxChange:
 @strawberry.type
 class MarkReadSuccess:
     dialog: InboxEntry
+    unread_dialogs: int = strawberry.field(description="Your dialogs still unread, in all.")
 
 
 def encode_cursor(position: int) -> str:
