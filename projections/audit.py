@@ -83,17 +83,34 @@ class AuditProjection(Projection):
 
     def __init__(self, registry: Sections | None = None) -> None:
         self.registry = registry or sections()
+        # What this batch's transaction has read and written, so that each event costs an
+        # insert and an update. A new connection (the next batch, or a retry after a failure)
+        # reads it all again.
+        self._conn: sa.Connection | None = None
+        self._states: dict[str, State] = {}
+        self._since_snapshot = 0
 
     @classmethod
     def topics(cls) -> list[str]:
         return [get_topic(e) for e in sections().events]
 
+    def _load(self, conn: sa.Connection) -> None:
+        if conn is self._conn:
+            return
+        self._states = _current(conn, self.registry)
+        last = conn.execute(sa.select(sa.func.max(config_snapshots.c.position))).scalar() or 0
+        self._since_snapshot = conn.execute(
+            sa.select(sa.func.count()).select_from(config_events)
+            .where(config_events.c.position > last)).scalar_one()
+        self._conn = conn
+
     def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
         section = self.registry.by_topic.get(get_topic(type(event)))
         if section is None:
             return
+        self._load(conn)
+        states = self._states
         change = change_of(event, position)
-        states = _current(conn, self.registry)
         before_state = states[section.name]
         after_state = section.apply(before_state, change)
         described_before = section.describe(before_state, states)
@@ -105,18 +122,17 @@ class AuditProjection(Projection):
             summary=section.summarize(change), data=dump(change.data), before=dump(before),
             after=dump(after),
         ))
-        updated = conn.execute(config_current.update()
-                               .where(config_current.c.section == section.name)
-                               .values(position=position, state=dump(after_state))).rowcount
+        updated = conn.execute(
+            config_current.update().where(config_current.c.section == section.name)
+            .values(position=position, state=dump(after_state))).rowcount
         if not updated:
             conn.execute(config_current.insert().values(
                 section=section.name, position=position, state=dump(after_state)))
-        last = conn.execute(sa.select(sa.func.max(config_snapshots.c.position))).scalar() or 0
-        since = conn.execute(sa.select(sa.func.count()).select_from(config_events)
-                             .where(config_events.c.position > last)).scalar_one()
-        if since >= SNAPSHOT_EVERY:
+        self._since_snapshot += 1
+        if self._since_snapshot >= SNAPSHOT_EVERY:
             conn.execute(config_snapshots.insert().values(
                 position=position, recorded_at=change.at, state=dump(states)))
+            self._since_snapshot = 0
         changes.add("configuration", section.name, position)
 
 
