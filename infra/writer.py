@@ -10,6 +10,7 @@ answers, then one command at a time, so nothing is lost and nothing is doubled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -33,10 +34,44 @@ A = TypeVar("A", bound=Aggregate)
 Handler = Callable[[Any, UnitOfWork], Any]
 
 
+_PENDING: Any = object()
+
+
 @dataclass
 class _Item:
+    """A command in flight. Its outcome is set in the writer thread and delivered at the end of
+    the batch: to a concurrent future (synchronous callers) or, once per event loop, to asyncio
+    futures (waking a loop costs a system call and a GIL hand-over, so once per batch, not per
+    command)."""
+
     command: object
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[Any] | None = None
+    result: Any = field(default=_PENDING)
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or self.result is not _PENDING
+
+    def fail(self, error: BaseException) -> None:
+        if not self.done:
+            self.error = error
+
+    def succeed(self, result: Any) -> None:
+        self.result = result
+
+
+def _settle(items: list[_Item]) -> None:
+    """In the waiters' event loop."""
+    for item in items:
+        if item.waiter is None or item.waiter.done():
+            continue
+        if item.error is not None:
+            item.waiter.set_exception(item.error)
+        else:
+            item.waiter.set_result(item.result)
 
 
 class AggregateCache:
@@ -161,18 +196,27 @@ class GroupCommitWriter:
 
     # -- submitting ------------------------------------------------------------------------
     def submit(self, command: object) -> Future[Any]:
-        if type(command) not in self._handlers:
-            raise TypeError(f"No handler for {type(command).__name__}")
-        item = _Item(command)
-        if self._thread is None:
-            self._commit([item])
-        else:
-            self._queue.put(item)
+        item = _Item(command, future=Future())
+        self._enqueue(item)
+        assert item.future is not None
         return item.future
 
     async def execute(self, command: object) -> Any:
         """Answers once the command's events are durably stored (or raises its error)."""
-        return await asyncio.wrap_future(self.submit(command))
+        loop = asyncio.get_running_loop()
+        item = _Item(command, loop=loop, waiter=loop.create_future())
+        self._enqueue(item)
+        assert item.waiter is not None
+        return await item.waiter
+
+    def _enqueue(self, item: _Item) -> None:
+        if type(item.command) not in self._handlers:
+            raise TypeError(f"No handler for {type(item.command).__name__}")
+        if self._thread is None:
+            self._commit([item])
+            self._deliver([item])
+        else:
+            self._queue.put(item)
 
     def execute_sync(self, command: object) -> Any:
         return self.submit(command).result()
@@ -199,10 +243,26 @@ class GroupCommitWriter:
             except Exception as error:  # never let the writer thread die
                 log.exception("writer batch failed")
                 for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(error)
+                    item.fail(error)
+            self._deliver(batch)
             if stop:
                 return
+
+    @staticmethod
+    def _deliver(batch: list[_Item]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
+        for item in batch:
+            if item.future is not None:
+                if item.error is not None:
+                    item.future.set_exception(item.error)
+                else:
+                    item.future.set_result(item.result)
+            elif item.loop is not None:
+                by_loop.setdefault(item.loop, []).append(item)
+        for loop, items in by_loop.items():
+            # RuntimeError: that loop has closed, so nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, items)
 
     def _commit(self, batch: list[_Item]) -> None:
         WRITER_BATCH.observe(len(batch))
@@ -224,7 +284,7 @@ class GroupCommitWriter:
                 except IntegrityError as error:
                     WRITER_RETRIES.inc()
                     if attempt == 9:
-                        item.future.set_exception(error)
+                        item.fail(error)
 
     def _catch_up(self) -> None:
         """Evicts the cached aggregates that other processes wrote since the last batch."""
@@ -242,7 +302,7 @@ class GroupCommitWriter:
     def _attempt(self, batch: list[_Item], *, exact: bool) -> None:
         """Runs the batch's handlers and stores their events in one transaction."""
         self._catch_up()
-        pending = [item for item in batch if not item.future.done()]
+        pending = [item for item in batch if not item.done]
         while True:
             uow = _BatchUnitOfWork(self._store, self._cache, exact)
             results: list[tuple[_Item, Any]] = []
@@ -253,7 +313,7 @@ class GroupCommitWriter:
                     result = self._handlers[type(item.command)](item.command, uow)
                 except Exception as error:
                     failed = item
-                    item.future.set_exception(error)
+                    item.fail(error)
                     break
                 events.extend(uow.collect())
                 results.append((item, result))
@@ -272,7 +332,7 @@ class GroupCommitWriter:
             EVENTS_APPENDED.inc(len(stored))
         self._remember(uow)
         for item, result in results:
-            item.future.set_result(result)
+            item.succeed(result)
 
     def _forget(self, uow: _BatchUnitOfWork) -> None:
         self._cache.evict(uow.touched)
