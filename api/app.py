@@ -11,7 +11,7 @@ from api import health
 from api.graphql.router import graphql_router
 from api.middleware import RequestContextMiddleware
 from api.panel.routes import mount_panel
-from api.webhooks import simulator
+from api.webhooks import cloud, simulator, waha
 from infra.bootstrap import Container
 
 
@@ -38,6 +38,8 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.include_router(graphql_router(graphiql=container.settings.is_development),
                        prefix="/graphql")
     app.include_router(simulator.router)
+    app.include_router(waha.router)
+    app.include_router(cloud.router)
     app.include_router(health.router)
     mount_panel(app)
     return app

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from application import commands as c
 from application import routing
+from application.channel import hold_if_out_of_service
 from application.ports import UnitOfWork
 from domain.clients import Client
 from domain.dialogs import Dialog, ExternalMessage
@@ -22,9 +23,10 @@ from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, Installation
 
 @dataclass(frozen=True)
 class Received:
-    dialog_id: UUID
+    dialog_id: UUID | None  # None when the message was held (WhatsApp out of service)
     message_id: UUID
     duplicate: bool
+    held: bool = False
 
 
 def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Received:
@@ -33,6 +35,9 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
         known = uow.get(ExternalMessage, mid)
         assert known is not None
         return Received(dialog_id=known.dialog_id, message_id=mid, duplicate=True)
+    held = hold_if_out_of_service(cmd, uow)  # kept and reported, never dropped
+    if held is not None:
+        return Received(dialog_id=None, message_id=mid, duplicate=held.duplicate, held=True)
     installation = uow.get(Installation, INSTALLATION_ID)
     if installation is None:  # never set up: long-polling, as a production installation starts
         raise NotAllowed(LONG_POLLING_REFUSAL)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -60,3 +61,93 @@ class PbxProbe(Protocol):
     """Asks a PBX at `address` whether it answers; returns None when it does, else why not."""
 
     async def ping(self, address: str, seconds: float) -> str | None: ...
+
+
+# -- WhatsApp (the gateway issue builds outgoing messages on `send_text`) -----------------------
+@dataclass(frozen=True)
+class LinkedAccount:
+    """Whom a gateway is linked as: the company's number (E.164) and the linked device."""
+
+    phone: str
+    device: str
+
+
+@dataclass(frozen=True)
+class GatewaySession:
+    """What a gateway says about its session. `status` is one of STOPPED, STARTING,
+    SCAN_QR_CODE, WORKING, FAILED (WAHA's own words)."""
+
+    status: str
+    account: LinkedAccount | None = None
+    reason: str = ""
+
+
+class GatewayError(Exception):
+    """A gateway refused or could not be reached. `code` is stable (the panel translates it);
+    `retryable` says whether trying again later may succeed."""
+
+    def __init__(self, message: str, *, code: str = "GATEWAY_ERROR",
+                 retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+
+
+class WhatsAppGateway(Protocol):
+    """The company's WhatsApp account, reached through a simulator, WAHA or the Cloud API.
+    Every method may block on I/O: call it from a thread, never from a handler."""
+
+    kind: str
+    """"simulator", "waha" or "cloud" — also the channel name of the messages it delivers."""
+    supports_linking: bool
+    """Whether it links by QR code and pairing code (the Cloud API has no linked devices)."""
+    idempotent_sends: bool
+    """Whether `send_text` with a repeated idempotency key returns the first id, sending once."""
+    reply_window: timedelta | None
+    """How long after the client's last message free text may be sent (Cloud: 24 h)."""
+
+    def start(self) -> GatewaySession:
+        """Starts (or restarts) the session so that it can be linked; a new QR series."""
+
+    def status(self) -> GatewaySession: ...
+
+    def qr_code(self) -> str:
+        """The raw value of the QR code to show now (draw it yourself)."""
+
+    def request_pairing_code(self, phone: str) -> str:
+        """A code like ABCD-EFGH to enter on the phone `phone` (E.164) instead of scanning."""
+
+    def logout(self) -> None:
+        """Unlinks the device from the account; the next link needs a new scan."""
+
+    def reconnect(self) -> GatewaySession:
+        """Tries to bring a lost connection back; answers the session as it is afterwards."""
+
+    def resume(self, account: LinkedAccount | None) -> None:
+        """Called once at start with the account the channel's history says is linked; a
+        gateway that keeps no state of its own (the simulator) takes it as its own."""
+
+    def send_text(self, to: str, text: str, idempotency_key: str) -> str:
+        """Sends `text` to `to` (E.164); returns the gateway's id of the message, which its
+        delivery reports name. Raises GatewayError."""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A gateway's report on a message the company sent: sent, delivered, read, played or
+    failed (with the gateway's error code and reason)."""
+
+    channel: str
+    external_id: str
+    status: str
+    at: datetime
+    recipient: str = ""
+    error_code: str = ""
+    error: str = ""
+
+
+class DeliveryReports(Protocol):
+    """Where webhooks hand delivery reports (the outgoing-messages feature records them)."""
+
+    async def report(self, reports: list[DeliveryReport]) -> None: ...

@@ -19,6 +19,19 @@ def check_e164(phone: str) -> str:
     return phone
 
 
+# WhatsApp may name a sender by a linked id (`…@lid`, WAHA) or a business-scoped user id (Cloud
+# API) with no phone number known yet: such a client is kept under that identity, never dropped,
+# and merged into the client with the number once the number is known.
+UNRESOLVED = re.compile(r"^(lid|bsuid):[A-Za-z0-9._-]{3,25}$")
+
+
+def check_identity(phone: str) -> str:
+    """A phone number in E.164, or a WhatsApp identity with no number known yet."""
+    if UNRESOLVED.match(phone):
+        return phone
+    return check_e164(phone)
+
+
 class Client(Aggregate):
     """Knows the client's current dialog episode, so that each episode stays a small aggregate."""
 
@@ -35,6 +48,13 @@ class Client(Aggregate):
         dialog_id: UUID
         actor: str
 
+    class MergedInto(Aggregate.Event):
+        """This identity (a WhatsApp lid) turned out to be the client with this number."""
+
+        into_client_id: UUID
+        phone: str
+        actor: str
+
     @staticmethod
     def create_id(phone: str) -> UUID:
         return client_id(phone)
@@ -48,7 +68,7 @@ class Client(Aggregate):
 
     @classmethod
     def register(cls, *, phone: str, name: str, actor: str) -> Client:
-        return cls(phone=check_e164(phone), name=name.strip()[:120], actor=actor)
+        return cls(phone=check_identity(phone), name=name.strip()[:120], actor=actor)
 
     def rename(self, name: str, actor: str) -> None:
         name = name.strip()[:120]
@@ -66,3 +86,20 @@ class Client(Aggregate):
     def _start_episode(self, dialog_id: UUID, actor: str) -> None:
         self.current_dialog_id = dialog_id
         self.episodes += 1
+
+    @property
+    def merged_into(self) -> UUID | None:
+        return getattr(self, "_merged_into", None)
+
+    def merge_into(self, other: Client, actor: str) -> None:
+        """Hands this identity's current dialog to the client with the number, once."""
+        if self.merged_into is not None or other.id == self.id:
+            return
+        if other.current_dialog_id is None and self.current_dialog_id is not None:
+            other.start_episode(self.current_dialog_id, actor=actor)
+        self._merge_into(into_client_id=other.id, phone=other.phone, actor=actor)
+
+    @event(MergedInto)
+    def _merge_into(self, into_client_id: UUID, phone: str, actor: str) -> None:
+        self._merged_into = into_client_id
+        self.current_dialog_id = None

@@ -10,7 +10,7 @@ from typing import Any
 
 from application import commands as c
 from application.auth import AuthService, LoginThrottle
-from application.ports import Clock, PasswordHasher
+from application.ports import Clock, PasswordHasher, WhatsAppGateway
 from application.registry import all_handlers
 from application.routing import AddAccessMember, SeedAccessGroup
 from domain.errors import AlreadyExists
@@ -19,6 +19,7 @@ from domain.operators import Role
 from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
+from infra.gateways.wiring import WhatsApp, build_whatsapp
 from infra.livefeed import LiveFeed
 from infra.projector import Projector
 from infra.routing_jobs import RoutingJobs
@@ -57,14 +58,24 @@ class Container:
         jobs: RoutingJobs = self.extras["routing"]
         return jobs
 
+    @property
+    def whatsapp(self) -> WhatsApp:
+        """The WhatsApp gateway, its service and the supervisor."""
+        whatsapp: WhatsApp = self.extras["whatsapp"]
+        return whatsapp
+
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
             self.projector.start()
         if self.settings.run_routing_jobs:
             self.routing.start()
+        if self.settings.autolinks_simulator:  # before the supervisor resumes the gateway
+            self.whatsapp.link_at_first_start(self.writer, self.clock)
+        self.whatsapp.start()
 
     def stop(self) -> None:
+        self.whatsapp.stop()
         self.routing.stop()
         self.projector.stop()
         self.writer.stop()
@@ -73,7 +84,8 @@ class Container:
 
 
 def bootstrap(
-    settings: Settings, *, hasher: PasswordHasher | None = None, clock: Clock | None = None
+    settings: Settings, *, hasher: PasswordHasher | None = None, clock: Clock | None = None,
+    gateway: WhatsAppGateway | None = None,
 ) -> Container:
     store = open_event_store(settings)
     views = open_views(settings)
@@ -93,7 +105,8 @@ def bootstrap(
         projector=Projector(settings, store, views, all_projections()),
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
         extras={"setup": build_setup_services(settings, writer, clock),
-                "routing": RoutingJobs(settings, writer, views, clock)},
+                "routing": RoutingJobs(settings, writer, views, clock),
+                "whatsapp": build_whatsapp(settings, writer, clock, views, gateway)},
     )
 
 

@@ -33,3 +33,13 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LIVE_SUBSCRIBERS = Gauge("switchboard_live_subscribers", "Open GraphQL subscriptions")
+DELIVERY_REPORTS = Counter(
+    "switchboard_delivery_reports_total", "Delivery reports from gateways", ["channel", "status"]
+)
+HELD_MESSAGES = Counter(
+    "switchboard_held_messages_total", "Client messages kept while WhatsApp was out of service",
+    ["channel"],
+)
+WEBHOOK_REFUSED = Counter(
+    "switchboard_webhook_refused_total", "Webhook requests refused", ["webhook", "status"]
+)

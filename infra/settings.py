@@ -20,6 +20,12 @@ class Environment(StrEnum):
     TEST = "test"
 
 
+class Gateway(StrEnum):
+    SIMULATOR = "simulator"
+    WAHA = "waha"
+    CLOUD = "cloud"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore")
 
@@ -58,6 +64,46 @@ class Settings(BaseSettings):
     mail_outbox_dir: str = Field(default="", description="Default: beside the SQLite database")
     registration_code_ttl_seconds: int = Field(default=600, ge=30)
     pbx_check_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # -- WhatsApp: the gateway and its settings ---------------------------------------------
+    gateway: Gateway = Gateway.SIMULATOR
+    simulator_number: str = Field(default="+15555550100", pattern=r"^\+[1-9]\d{6,14}$",
+                                  description="The simulated company's WhatsApp number")
+    simulator_autolink: bool | None = Field(
+        default=None, description="Start linked and in service; default: on with the simulator "
+                                  "outside production")
+    waha_url: str = ""
+    waha_api_key: str = ""
+    waha_session: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,54}$")
+    waha_hmac_key: str = ""
+    cloud_graph_url: str = "https://graph.facebook.com/v21.0"
+    cloud_access_token: str = ""
+    cloud_phone_number_id: str = ""
+    cloud_app_secret: str = ""
+    cloud_verify_token: str = ""
+
+    @model_validator(mode="after")
+    def require_gateway_settings(self) -> Self:
+        """A gateway that is chosen but not configured refuses to start, naming what is missing."""
+        needed: tuple[str, ...] = ()
+        if self.gateway == Gateway.WAHA:
+            needed = ("waha_url", "waha_api_key")
+            if self.env == Environment.PRODUCTION:
+                needed += ("waha_hmac_key",)
+        elif self.gateway == Gateway.CLOUD:
+            needed = ("cloud_graph_url", "cloud_access_token", "cloud_phone_number_id",
+                      "cloud_app_secret", "cloud_verify_token")
+        missing = [f"SWITCHBOARD_{name.upper()}" for name in needed
+                   if not str(getattr(self, name)).strip()]
+        if missing:
+            raise ValueError(f"SWITCHBOARD_GATEWAY={self.gateway.value} needs "
+                             + ", ".join(missing) + " (not set).")
+        return self
+
+    @property
+    def autolinks_simulator(self) -> bool:
+        if self.simulator_autolink is not None:
+            return self.simulator_autolink and self.gateway == Gateway.SIMULATOR
+        return self.gateway == Gateway.SIMULATOR and self.env != Environment.PRODUCTION
     # -- routing: idle-timeout forwarding, retrying waiting dialogs, presence ----------------
     run_routing_jobs: bool = Field(default=True, description="Run routing's timers here")
     routing_tick_seconds: float = Field(default=1.0, gt=0, le=60,

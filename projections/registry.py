@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.audit import AuditProjection
 from projections.base import Projection
+from projections.channel import ChannelProjection
 from projections.inbox import InboxProjection
 from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
@@ -15,5 +16,5 @@ from projections.setup import PhonebookProjection
 
 def all_projections() -> list[Projection]:
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
-            PhonebookProjection(),
+            PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection()]

@@ -1,17 +1,37 @@
-"""POST /webhooks/simulator: the built-in WhatsApp simulator delivers a client's message.
+"""The built-in WhatsApp simulator over HTTP: its webhook, and the phone the page and the CLI drive.
 
-Signed with the shared secret: `X-Switchboard-Timestamp` (unix seconds) and
-`X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`. A repeated
-delivery of the same message id changes nothing. Answers 2xx only once the message is stored."""
+`POST /webhooks/simulator` — the simulator's "WhatsApp servers" deliver to the company. Signed with
+the shared secret: `X-Switchboard-Timestamp` (unix seconds) and `X-Switchboard-Signature:
+sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`. Two kinds of body:
+
+- a client's message: `{"id", "from", "name", "text", "timestamp"}` (`"type": "message"` optional);
+  a repeated id changes nothing; answers 2xx only once the message is stored;
+- a delivery report on a message the company sent: `{"type": "status", "id": <the id send_text
+  returned>, "status": "delivered" | "read" | "played" | "failed", "timestamp", "to"}`.
+
+The phone (`/simulator/phone…`, only while the simulator is the gateway; no sign-in: it is the
+client's phone):
+- `GET /simulator/phone` — the company's WhatsApp as the phone sees it;
+- `POST /simulator/phone/send` `{from, name, text, id?}` — write as a client (the same `id` again
+  is a repeated delivery);
+- `POST /simulator/phone/scan` `{value?}` — scan the QR code shown in the admin area;
+- `POST /simulator/phone/pair` `{code}` — enter a pairing code instead;
+- `POST /simulator/phone/drop`, `/restore` — the company's phone loses its connection / gets it
+  back; what clients write meanwhile waits and is delivered on restore;
+- `GET /simulator/phone/{number}/messages` — what the company sent to this number, with status;
+- `POST /simulator/phone/ack` `{number, id, status}` — the client's phone reports delivered or
+  read, through the webhook above."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,8 +39,10 @@ from application import commands as c
 from application.errors import DomainError
 from application.handlers import Received
 from application.phones import to_e164
+from application.ports import DeliveryReport
 from infra.bootstrap import Container
-from infra.metrics import DUPLICATES, MESSAGES_IN
+from infra.gateways.simulator import PhoneRefused, SimulatorWhatsAppGateway, WaitingMessage
+from infra.metrics import DUPLICATES, HELD_MESSAGES, MESSAGES_IN
 from infra.security import sign_body
 from infra.simulator import signed_request
 
@@ -33,23 +55,51 @@ CHANNEL = "simulator"
 class SimulatorMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
+    type: Literal["message"] = "message"
     id: Annotated[str, Field(min_length=1, max_length=200)]
     from_: Annotated[str, Field(alias="from", min_length=3, max_length=64)]
     name: Annotated[str, Field(max_length=120)] = ""
     text: Annotated[str, Field(min_length=1, max_length=65536)]
-    timestamp: Annotated[int, Field(ge=0)]
+    timestamp: Annotated[int, Field(ge=0, le=2**40)]
+
+
+class SimulatorStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["status"]
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    status: Literal["sent", "delivered", "read", "played", "failed"]
+    timestamp: Annotated[int, Field(ge=0, le=2**40)]
+    to: Annotated[str, Field(max_length=64)] = ""
+    error: Annotated[str, Field(max_length=500)] = ""
 
 
 class Accepted(BaseModel):
-    status: str
-    dialog_id: str
-    message_id: str
+    status: str = Field(description="accepted, duplicate, held (WhatsApp out of service), "
+                                    "waiting (the company's phone is offline) or recorded")
+    dialog_id: str | None = None
+    message_id: str | None = None
 
 
 class PhoneMessage(BaseModel):
     from_: Annotated[str, Field(alias="from", min_length=3, max_length=64)]
     name: Annotated[str, Field(max_length=120)] = ""
     text: Annotated[str, Field(min_length=1, max_length=4096)]
+    id: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+
+class Scan(BaseModel):
+    value: Annotated[str | None, Field(max_length=4096)] = None
+
+
+class Pairing(BaseModel):
+    code: Annotated[str, Field(min_length=4, max_length=16)]
+
+
+class Ack(BaseModel):
+    number: Annotated[str, Field(min_length=3, max_length=64)]
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    status: Literal["delivered", "read", "played"]
 
 
 @router.post("/webhooks/simulator", response_model=Accepted, tags=["webhooks"])
@@ -62,19 +112,6 @@ async def simulator_webhook(request: Request) -> Accepted:
     )
 
 
-@router.post("/simulator/phone/send", response_model=Accepted, tags=["simulator"])
-async def phone_send(message: PhoneMessage, request: Request) -> Accepted:
-    """The phone page writes as a client: the server signs the delivery with the simulator's
-    secret (which never reaches the browser) and takes it through the webhook's own path."""
-    container: Container = request.app.state.container
-    body, headers = signed_request(container.settings.simulator_secret, {
-        "id": f"sim-{uuid.uuid4().hex}", "from": message.from_, "name": message.name,
-        "text": message.text, "timestamp": int(time.time()),
-    })
-    return await ingest(container, body, headers["x-switchboard-timestamp"],
-                        headers["x-switchboard-signature"])
-
-
 async def ingest(container: Container, body: bytes, stamp: str, signature: str) -> Accepted:
     settings = container.settings
     if not stamp or not signature:
@@ -84,10 +121,16 @@ async def ingest(container: Container, body: bytes, stamp: str, signature: str) 
     if not hmac.compare_digest(signature, sign_body(settings.simulator_secret, stamp, body)):
         raise HTTPException(401, "The signature does not match.")
     try:
-        message = SimulatorMessage.model_validate_json(body)
+        payload = json.loads(body)
+    except ValueError:
+        raise HTTPException(422, "Malformed message: the body is not JSON.") from None
+    try:
+        if isinstance(payload, dict) and payload.get("type") == "status":
+            return await _report(container, SimulatorStatus.model_validate(payload))
+        message = SimulatorMessage.model_validate(payload)
         phone = to_e164(message.from_)
     except ValidationError as error:
-        raise HTTPException(422, _describe(error)) from None
+        raise HTTPException(422, describe(error)) from None
     except DomainError as error:
         raise HTTPException(422, error.message) from None
     try:
@@ -97,12 +140,154 @@ async def ingest(container: Container, body: bytes, stamp: str, signature: str) 
         ))
     except DomainError as error:
         raise HTTPException(422, error.message) from None
-    (DUPLICATES if received.duplicate else MESSAGES_IN).labels(CHANNEL).inc()
-    return Accepted(status="duplicate" if received.duplicate else "accepted",
-                    dialog_id=str(received.dialog_id), message_id=str(received.message_id))
+    return accepted(received, CHANNEL)
 
 
-def _describe(error: ValidationError) -> str:
+def accepted(received: Received, channel: str) -> Accepted:
+    """The answer to a stored delivery, counted in the metrics."""
+    if received.duplicate:
+        DUPLICATES.labels(channel).inc()
+        status = "duplicate"
+    elif received.held:
+        HELD_MESSAGES.labels(channel).inc()
+        status = "held"
+    else:
+        MESSAGES_IN.labels(channel).inc()
+        status = "accepted"
+    return Accepted(status=status,
+                    dialog_id=str(received.dialog_id) if received.dialog_id else None,
+                    message_id=str(received.message_id))
+
+
+async def _report(container: Container, report: SimulatorStatus) -> Accepted:
+    await container.whatsapp.delivery_reports.report([DeliveryReport(
+        channel=CHANNEL, external_id=report.id, status=report.status,
+        at=datetime.fromtimestamp(report.timestamp, UTC), recipient=report.to,
+        error=report.error)])
+    return Accepted(status="recorded", message_id=report.id)
+
+
+def describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "body"
     return f"Malformed message: {where}: {first.get('msg', 'invalid')}"
+
+
+# -- the phone ---------------------------------------------------------------------------------
+def _phone(request: Request) -> tuple[Container, SimulatorWhatsAppGateway]:
+    container: Container = request.app.state.container
+    simulator = container.whatsapp.simulator
+    if simulator is None:
+        raise HTTPException(404, "The simulator is not the WhatsApp gateway here.")
+    return container, simulator
+
+
+def _refused(error: PhoneRefused) -> HTTPException:
+    return HTTPException(409, {"code": error.code, "message": error.message})
+
+
+async def _deliver(container: Container, message: WaitingMessage) -> Accepted:
+    """Takes a client's message through the webhook's own path, signed by the server (the secret
+    never reaches the browser)."""
+    body, headers = signed_request(container.settings.simulator_secret, {
+        "id": message.id, "from": message.phone, "name": message.name, "text": message.text,
+        "timestamp": int(message.at.timestamp()),
+    })
+    return await ingest(container, body, headers["x-switchboard-timestamp"],
+                        headers["x-switchboard-signature"])
+
+
+@router.get("/simulator/phone", tags=["simulator"])
+async def phone_state(request: Request) -> dict[str, Any]:
+    _, simulator = _phone(request)
+    return simulator.snapshot()
+
+
+@router.post("/simulator/phone/send", response_model=Accepted, tags=["simulator"])
+async def phone_send(message: PhoneMessage, request: Request) -> Accepted:
+    """The phone page writes as a client. While the company's phone is offline the message
+    waits ("waiting") and is delivered when the connection is back."""
+    container, simulator = _phone(request)
+    try:
+        phone = to_e164(message.from_)
+    except DomainError as error:
+        raise HTTPException(422, error.message) from None
+    waiting = WaitingMessage(id=message.id or f"sim-{uuid.uuid4().hex}", phone=phone,
+                             name=message.name, text=message.text, at=datetime.now(UTC))
+    try:
+        now = simulator.client_writes(waiting)
+    except PhoneRefused as error:
+        raise _refused(error) from None
+    if not now:
+        return Accepted(status="waiting", message_id=waiting.id)
+    answer = await _deliver(container, waiting)
+    answer.message_id = waiting.id
+    return answer
+
+
+@router.post("/simulator/phone/scan", tags=["simulator"])
+async def phone_scan(scan: Scan, request: Request) -> dict[str, Any]:
+    _, simulator = _phone(request)
+    try:
+        await to_thread.run_sync(simulator.scan, scan.value)
+    except PhoneRefused as error:
+        raise _refused(error) from None
+    return simulator.snapshot()
+
+
+@router.post("/simulator/phone/pair", tags=["simulator"])
+async def phone_pair(pairing: Pairing, request: Request) -> dict[str, Any]:
+    _, simulator = _phone(request)
+    try:
+        await to_thread.run_sync(simulator.enter_pairing_code, pairing.code)
+    except PhoneRefused as error:
+        raise _refused(error) from None
+    return simulator.snapshot()
+
+
+@router.post("/simulator/phone/drop", tags=["simulator"])
+async def phone_drop(request: Request) -> dict[str, Any]:
+    _, simulator = _phone(request)
+    try:
+        await to_thread.run_sync(simulator.drop)
+    except PhoneRefused as error:
+        raise _refused(error) from None
+    return simulator.snapshot()
+
+
+@router.post("/simulator/phone/restore", tags=["simulator"])
+async def phone_restore(request: Request) -> dict[str, Any]:
+    container, simulator = _phone(request)
+    _, waiting = await to_thread.run_sync(simulator.restore)
+    delivered = [await _deliver(container, message) for message in waiting]
+    return {**simulator.snapshot(), "delivered": len(delivered)}
+
+
+@router.get("/simulator/phone/{number}/messages", tags=["simulator"])
+async def phone_messages(number: str, request: Request) -> list[dict[str, Any]]:
+    """What the company sent to this client's phone, oldest first."""
+    _, simulator = _phone(request)
+    try:
+        phone = to_e164(number)
+    except DomainError as error:
+        raise HTTPException(422, error.message) from None
+    return [{"id": m.id, "to": m.to, "text": m.text, "at": m.at.isoformat(),
+             "status": m.status} for m in simulator.sent_to(phone)]
+
+
+@router.post("/simulator/phone/ack", response_model=Accepted, tags=["simulator"])
+async def phone_ack(ack: Ack, request: Request) -> Accepted:
+    """The client's phone reports a message delivered or read, through the webhook."""
+    container, simulator = _phone(request)
+    try:
+        phone = to_e164(ack.number)
+        simulator.acknowledge(phone, ack.id, ack.status)
+    except DomainError as error:
+        raise HTTPException(422, error.message) from None
+    except PhoneRefused as error:
+        raise _refused(error) from None
+    body, headers = signed_request(container.settings.simulator_secret, {
+        "type": "status", "id": ack.id, "status": ack.status, "to": phone,
+        "timestamp": int(time.time())})
+    return await ingest(container, body, headers["x-switchboard-timestamp"],
+                        headers["x-switchboard-signature"])

@@ -1,0 +1,1 @@
+"""Adapters of the WhatsAppGateway port: the simulator, WAHA and the Cloud API."""

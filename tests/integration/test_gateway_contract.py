@@ -1,0 +1,363 @@
+"""One contract for every WhatsApp gateway: the simulator, WAHA (against a fake WAHA on loopback)
+and the Cloud API (against a fake Graph API). What only some gateways do (linking by QR code,
+idempotent sends) is checked where they declare it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from application.ports import GatewayError, WhatsAppGateway
+from infra.gateways.cloud import CloudWhatsAppGateway
+from infra.gateways.simulator import SimulatorWhatsAppGateway
+from infra.gateways.waha import WahaWhatsAppGateway
+from tests.fakes.graph import FakeGraph
+from tests.fakes.waha import FakeWaha
+
+CLIENT = "+79161234567"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class Harness:
+    """An adapter and the other side of it: the phone, WAHA, or Meta."""
+
+    gateway: Any
+
+    def link(self) -> None:
+        """Brings the gateway to WORKING the way its users do."""
+
+    def scan(self) -> None:
+        raise NotImplementedError
+
+    def received(self, phone: str) -> list[str]:
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        raise NotImplementedError
+
+    def restore(self) -> None:
+        raise NotImplementedError
+
+    def with_wrong_credentials(self) -> WhatsAppGateway | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class SimulatorHarness(Harness):
+    def __init__(self) -> None:
+        self.gateway = SimulatorWhatsAppGateway("+15555550100")
+
+    def link(self) -> None:
+        self.gateway.start()
+        self.gateway.qr_code()
+        self.scan()
+
+    def scan(self) -> None:
+        self.gateway.scan()
+
+    def received(self, phone: str) -> list[str]:
+        return [m.text for m in self.gateway.sent_to(phone)]
+
+    def drop(self) -> None:
+        self.gateway.drop()
+
+    def restore(self) -> None:
+        self.gateway.restore()
+
+
+class WahaHarness(Harness):
+    def __init__(self) -> None:
+        self.fake = FakeWaha().start()
+        self.gateway = self._gateway("waha-test-key")
+
+    def _gateway(self, key: str) -> WahaWhatsAppGateway:
+        return WahaWhatsAppGateway(url=self.fake.url, api_key=key, session="default",
+                                   webhook_url="", hmac_key="", timeout=5)
+
+    def link(self) -> None:
+        self.gateway.start()
+        self.gateway.qr_code()
+        self.scan()
+
+    def scan(self) -> None:
+        self.fake.scan()
+
+    def received(self, phone: str) -> list[str]:
+        chat = phone.lstrip("+") + "@c.us"
+        return [m["text"] for m in self.fake.sent if m["chatId"] == chat]
+
+    def drop(self) -> None:
+        self.fake.drop()
+
+    def restore(self) -> None:
+        self.fake.restore()
+
+    def with_wrong_credentials(self) -> WhatsAppGateway:
+        return self._gateway("a guess")
+
+    def close(self) -> None:
+        self.gateway.close()
+        self.fake.stop()
+
+
+class CloudHarness(Harness):
+    def __init__(self) -> None:
+        self.fake = FakeGraph().start()
+        self.clock = Clock()
+        self.last: dict[str, datetime] = {CLIENT: self.clock.at - timedelta(hours=1)}
+        self.gateway = self._gateway("graph-test-token")
+
+    def _gateway(self, token: str) -> CloudWhatsAppGateway:
+        return CloudWhatsAppGateway(
+            graph_url=self.fake.url, access_token=token,
+            phone_number_id=self.fake.phone_number_id, last_client_message=self.last.get,
+            clock=self.clock, timeout=5)
+
+    def received(self, phone: str) -> list[str]:
+        return [m["text"]["body"] for m in self.fake.sent if m["to"] == phone.lstrip("+")]
+
+    def drop(self) -> None:
+        self.fake.failing = True
+
+    def restore(self) -> None:
+        self.fake.failing = False
+
+    def with_wrong_credentials(self) -> WhatsAppGateway:
+        return self._gateway("a guess")
+
+    def close(self) -> None:
+        self.gateway.close()
+        self.fake.stop()
+
+
+@pytest.fixture(params=["simulator", "waha", "cloud"])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    built: Harness = {"simulator": SimulatorHarness, "waha": WahaHarness,
+                      "cloud": CloudHarness}[request.param]()
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def linking_only(harness: Harness) -> None:
+    if not harness.gateway.supports_linking:
+        pytest.skip(f"{harness.gateway.kind} links no devices")
+
+
+class TestEveryGateway:
+    def test_it_names_its_kind_and_what_it_supports(self, harness: Harness) -> None:
+        gateway = harness.gateway
+        assert gateway.kind in ("simulator", "waha", "cloud")
+        assert isinstance(gateway.supports_linking, bool)
+        assert isinstance(gateway.idempotent_sends, bool)
+
+    def test_once_linked_it_reports_working_with_the_company_number(self,
+                                                                    harness: Harness) -> None:
+        harness.link()
+        session = harness.gateway.status()
+        assert session.status == "WORKING"
+        assert session.account is not None
+        assert session.account.phone.startswith("+") and session.account.device
+
+    def test_a_sent_text_reaches_the_client_and_its_id_comes_back(self,
+                                                                  harness: Harness) -> None:
+        harness.link()
+        first = harness.gateway.send_text(CLIENT, "Hello from Acme", "key-1")
+        second = harness.gateway.send_text(CLIENT, "And again", "key-2")
+        assert first and second and first != second
+        assert harness.received(CLIENT) == ["Hello from Acme", "And again"]
+
+    def test_a_lost_connection_shows_in_the_status_and_sending_fails_retryably(
+        self, harness: Harness
+    ) -> None:
+        harness.link()
+        harness.drop()
+        assert harness.gateway.status().status != "WORKING"
+        with pytest.raises(GatewayError) as refused:
+            harness.gateway.send_text(CLIENT, "Lost?", "key-lost")
+        assert refused.value.retryable
+        assert harness.received(CLIENT) == []
+
+    def test_reconnecting_after_the_connection_is_back_works_again(self,
+                                                                    harness: Harness) -> None:
+        harness.link()
+        harness.drop()
+        harness.restore()
+        assert harness.gateway.reconnect().status == "WORKING"
+        assert harness.gateway.send_text(CLIENT, "Back", "key-back")
+
+    def test_wrong_credentials_are_refused_for_good_not_retried(self,
+                                                                harness: Harness) -> None:
+        wrong = harness.with_wrong_credentials()
+        if wrong is None:
+            pytest.skip("the simulator has no credentials")
+        with pytest.raises(GatewayError) as refused:
+            wrong.send_text(CLIENT, "Hi", "key-x")
+        assert refused.value.code == "GATEWAY_UNAUTHORIZED"
+        assert not refused.value.retryable
+        try:
+            assert wrong.status().status != "WORKING"
+        except GatewayError as error:
+            assert not error.retryable
+
+    def test_a_repeated_idempotency_key_sends_once_where_the_gateway_promises_it(
+        self, harness: Harness
+    ) -> None:
+        if not harness.gateway.idempotent_sends:
+            pytest.skip(f"{harness.gateway.kind} takes no idempotency key")
+        harness.link()
+        first = harness.gateway.send_text(CLIENT, "Once", "same-key")
+        again = harness.gateway.send_text(CLIENT, "Once", "same-key")
+        assert first == again
+        assert harness.received(CLIENT) == ["Once"]
+
+    # -- linking ---------------------------------------------------------------------------
+    def test_starting_a_session_offers_a_qr_code_and_a_scan_links_it(self,
+                                                                     harness: Harness) -> None:
+        linking_only(harness)
+        assert harness.gateway.start().status == "SCAN_QR_CODE"
+        value = harness.gateway.qr_code()
+        assert value.startswith("2@") and len(value) > 20
+        harness.scan()
+        assert harness.gateway.status().status == "WORKING"
+
+    def test_a_pairing_code_is_offered_for_a_number_instead_of_a_scan(
+        self, harness: Harness
+    ) -> None:
+        linking_only(harness)
+        harness.gateway.start()
+        code = harness.gateway.request_pairing_code(CLIENT)
+        assert len(code) == 9 and code[4] == "-"
+
+    def test_no_qr_code_is_given_once_linked(self, harness: Harness) -> None:
+        linking_only(harness)
+        harness.link()
+        with pytest.raises(GatewayError):
+            harness.gateway.qr_code()
+
+    def test_logout_unlinks_and_linking_again_needs_a_new_scan(self, harness: Harness) -> None:
+        linking_only(harness)
+        harness.link()
+        harness.gateway.logout()
+        assert harness.gateway.status().status == "STOPPED"
+        assert harness.gateway.start().status == "SCAN_QR_CODE"
+        assert harness.gateway.qr_code()
+        harness.scan()
+        assert harness.gateway.status().status == "WORKING"
+
+    def test_a_gateway_without_linked_devices_says_so_when_asked_for_a_code(
+        self, harness: Harness
+    ) -> None:
+        if harness.gateway.supports_linking:
+            pytest.skip("this gateway links devices")
+        with pytest.raises(GatewayError) as refused:
+            harness.gateway.qr_code()
+        assert refused.value.code == "NOT_SUPPORTED"
+
+
+class TestCloudReplyWindow:
+    def test_free_text_beyond_24_hours_is_refused_before_any_request(self) -> None:
+        harness = CloudHarness()
+        try:
+            harness.last[CLIENT] = harness.clock.at - timedelta(hours=24, minutes=1)
+            with pytest.raises(GatewayError) as refused:
+                harness.gateway.send_text(CLIENT, "Still there?", "k")
+            assert refused.value.code == "OUTSIDE_REPLY_WINDOW"
+            assert not refused.value.retryable
+            assert not any(r[1].endswith("/messages") for r in harness.fake.server.requests)
+        finally:
+            harness.close()
+
+    def test_a_client_who_never_wrote_cannot_be_sent_free_text(self) -> None:
+        harness = CloudHarness()
+        try:
+            with pytest.raises(GatewayError) as refused:
+                harness.gateway.send_text("+79160000000", "Hello", "k")
+            assert refused.value.code == "OUTSIDE_REPLY_WINDOW"
+        finally:
+            harness.close()
+
+    def test_error_131047_from_the_api_is_the_same_clear_error(self) -> None:
+        harness = CloudHarness()
+        try:
+            harness.fake.outside_window.add(CLIENT.lstrip("+"))
+            with pytest.raises(GatewayError) as refused:
+                harness.gateway.send_text(CLIENT, "Hello", "k")
+            assert refused.value.code == "OUTSIDE_REPLY_WINDOW"
+            assert "24 hours" in refused.value.message
+        finally:
+            harness.close()
+
+    def test_the_idempotency_key_travels_as_callback_data(self) -> None:
+        harness = CloudHarness()
+        try:
+            harness.gateway.send_text(CLIENT, "Hello", "outbox-42")
+            assert harness.fake.sent[0]["biz_opaque_callback_data"] == "outbox-42"
+            assert harness.fake.sent[0]["to"] == "79161234567"
+        finally:
+            harness.close()
+
+
+class TestWahaSpecifics:
+    def test_the_session_is_created_with_our_signed_webhook(self) -> None:
+        fake = FakeWaha().start()
+        gateway = WahaWhatsAppGateway(url=fake.url, api_key="waha-test-key", session="sales",
+                                      webhook_url="https://sb.example/webhooks/waha",
+                                      hmac_key="k3y")
+        try:
+            gateway.start()
+            hook = fake.sessions["sales"]["config"]["webhooks"][0]
+            assert hook["url"] == "https://sb.example/webhooks/waha"
+            assert hook["hmac"] == {"key": "k3y"}
+            assert set(hook["events"]) == {"message", "message.ack", "session.status"}
+        finally:
+            gateway.close()
+            fake.stop()
+
+    def test_a_lid_resolves_to_its_number_and_an_unknown_one_to_none(self) -> None:
+        fake = FakeWaha().start()
+        fake.lids = {"123456789012345": "79161234567@c.us", "999": None}
+        gateway = WahaWhatsAppGateway(url=fake.url, api_key="waha-test-key", session="default")
+        try:
+            assert gateway.resolve_lid("123456789012345@lid") == "+79161234567"
+            assert gateway.resolve_lid("999@lid") is None
+            asked = len(fake.server.requests)
+            assert gateway.resolve_lid("123456789012345") == "+79161234567"  # remembered
+            assert len(fake.server.requests) == asked
+        finally:
+            gateway.close()
+            fake.stop()
+
+    def test_a_client_known_only_by_lid_is_written_to_at_the_lid(self) -> None:
+        fake = FakeWaha().start()
+        gateway = WahaWhatsAppGateway(url=fake.url, api_key="waha-test-key", session="default")
+        try:
+            gateway.start()
+            gateway.qr_code()
+            fake.scan()
+            gateway.send_text("lid:123456789012345", "Hi", "k")
+            assert fake.sent[0]["chatId"] == "123456789012345@lid"
+        finally:
+            gateway.close()
+            fake.stop()
+
+    def test_an_unreachable_waha_is_a_retryable_error_naming_the_address(self) -> None:
+        gateway = WahaWhatsAppGateway(url="http://127.0.0.1:9", api_key="k", session="default",
+                                      timeout=2)
+        with pytest.raises(GatewayError) as refused:
+            gateway.status()
+        assert refused.value.code == "GATEWAY_UNREACHABLE" and refused.value.retryable
+        assert "127.0.0.1:9" in refused.value.message
