@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from infra.settings import Settings
@@ -136,33 +144,65 @@ def projections_run() -> None:
 
 @projections_app.command("rebuild")
 def projections_rebuild(name: Annotated[str | None, typer.Argument()] = None) -> None:
-    """Empties a projection (or all) and replays the whole event log into it."""
-    from infra.projector import RunnerLock
+    """Rebuilds a projection (or all) from the whole event log: built aside, then switched in
+    one short transaction, so the API keeps serving the old rows until the new ones are ready."""
+    from infra.verify import rebuild_aside
 
     container, runners = _runners(name)
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=console) as progress:
+        with _progress() as progress:
             for runner in runners:
-                head = runner.status().head
-                task = progress.add_task(runner.name, total=head)
-                runner.reset()
-                lock = RunnerLock(container.settings, runner.name)
-                if lock.try_acquire():
-                    try:
-                        runner.run_until_caught_up(
-                            lambda moved, head, t=task: progress.update(t, advance=moved,
-                                                                        total=head))
-                    finally:
-                        lock.release()
-                else:  # a live runner elsewhere holds it: it replays; we watch
-                    while (status := runner.status()).lag > 0:
-                        progress.update(task, completed=status.position, total=status.head)
-                        time.sleep(0.2)
+                task = progress.add_task(runner.name, total=runner.status().head)
+                rebuild_aside(container.store, container.views, runner,
+                              _advance(progress, task))
                 progress.update(task, completed=runner.status().head)
     finally:
         container.stop()
     console.print("Rebuilt.")
+
+
+@projections_app.command("verify")
+def projections_verify(name: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Rebuilds each projection from zero into a scratch space and compares it row for row
+    with the live one; prints the differences. Exit code 1 when any differ."""
+    from infra.verify import verify
+
+    container, runners = _runners(name)
+    failed = False
+    try:
+        for runner in runners:
+            with _progress() as progress:
+                task = progress.add_task(f"verify {runner.name}", total=runner.status().head)
+                result = verify(container.store, container.views, runner,
+                                _advance(progress, task))
+            rows = ", ".join(f"{table} {count}" for table, count in result.rows.items())
+            if result.ok:
+                console.print(f"[green]{result.projection}: identical[/green] at position "
+                              f"{result.position} ({rows})")
+                continue
+            failed = True
+            console.print(f"[red]{result.projection}: differs[/red] at position {result.position}")
+            for difference in result.differences:
+                for row in difference.only_live:
+                    console.print(f"  {difference.table} only live:    {row}")
+                for row in difference.only_rebuilt:
+                    console.print(f"  {difference.table} only rebuilt: {row}")
+    finally:
+        container.stop()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def advance(moved: int, head: int) -> None:
+        progress.update(task, advance=moved, total=head)
+
+    return advance
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console)
 
 
 @admin_app.command("create")

@@ -159,6 +159,10 @@ class ProjectionRunner:
                 progress(moved, self.status().head)
         return moved_total
 
+    def lock_position(self, conn: sa.Connection) -> int:
+        """The position, with the tracking row held until `conn`'s transaction ends."""
+        return self._position(conn, lock=True)
+
     def _position(self, conn: sa.Connection, *, lock: bool) -> int:
         query = sa.select(projection_tracking.c.position).where(
             projection_tracking.c.name == self.name)

@@ -66,5 +66,6 @@ def open_views(settings: Settings) -> ViewsDatabase:
             is_sqlite=True,
         )
     engine = sa.create_engine(settings.views_url, pool_size=10, max_overflow=20,
-                              pool_pre_ping=True)
+                              pool_pre_ping=True,
+                              connect_args={"options": f"-c search_path={READ_SCHEMA},public"})
     return ViewsDatabase(writer=engine, reader=engine, is_sqlite=False)

@@ -187,22 +187,24 @@ _UPDATE_RECIPIENTS = (
     .values(unread=sa.bindparam("b_count") - dialog_recipients.c.read_up_to,
             position=sa.bindparam("b_position"))
 )
+# Text statements name tables unqualified: the connection's search_path chooses the schema (the
+# live `read`, or a scratch schema while verifying or rebuilding aside).
 _PG_INSERT_MESSAGES = sa.text(
-    "INSERT INTO read.messages (id, dialog_id, seq, direction, text, external_id, sent_at,"
+    "INSERT INTO messages (id, dialog_id, seq, direction, text, external_id, sent_at,"
     " recorded_at) SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:dialog_id AS uuid[]),"
     " CAST(:seq AS int[]), CAST(:direction AS varchar[]), CAST(:text AS text[]),"
     " CAST(:external_id AS varchar[]), CAST(:sent_at AS timestamptz[]),"
     " CAST(:recorded_at AS timestamptz[]))"
 )
 _PG_UPDATE_DIALOGS = sa.text(
-    "UPDATE read.dialogs d SET message_count = v.count, last_message_at = v.at,"
+    "UPDATE dialogs d SET message_count = v.count, last_message_at = v.at,"
     " last_message_text = v.text, last_direction = 'in', position = v.position"
     " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
     " CAST(:b_at AS timestamptz[]), CAST(:b_text AS varchar[]), CAST(:b_position AS bigint[]))"
     " AS v(id, count, at, text, position) WHERE d.id = v.id"
 )
 _PG_UPDATE_RECIPIENTS = sa.text(
-    "UPDATE read.dialog_recipients r SET unread = v.count - r.read_up_to, position = v.position"
+    "UPDATE dialog_recipients r SET unread = v.count - r.read_up_to, position = v.position"
     " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
     " CAST(:b_position AS bigint[])) AS v(id, count, position) WHERE r.dialog_id = v.id"
 )

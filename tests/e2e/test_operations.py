@@ -85,6 +85,9 @@ def test_projections_status_and_rebuild_from_the_command_line(
     admin = GraphQLClient(live_server.url)
     admin.login("admin", ADMIN_PASSWORD)
     assert len(admin("{ inbox(first: 50) { edges { cursor } } }")["inbox"]["edges"]) == 5
+    verified = cli("projections", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "inbox: identical" in verified.stdout
     unknown = cli("projections", "status", "nonsense", env=env)
     assert unknown.returncode == 2 and "No projection named" in unknown.stdout
 
