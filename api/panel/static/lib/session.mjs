@@ -35,6 +35,7 @@ function scheduleExpiry(expiresAt) {
 }
 
 export const isAdmin = () => session.get().operator?.role === "ADMIN";
+export const isAuditor = () => session.get().operator?.role === "AUDITOR";
 
 const LOGIN = `mutation Login($login: String!, $password: String!) {
   login(login: $login, password: $password) {

@@ -1,28 +1,36 @@
-// The admin area: the sections later issues fill in. Admins only.
+// The admin area: the sections later issues fill in. Admins; auditors see what they may read.
 import { html } from "../lib/html.mjs";
 import { t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
-import { isAdmin } from "../lib/session.mjs";
+import { isAdmin, isAuditor } from "../lib/session.mjs";
+import { AuditPage } from "./audit.mjs";
+import { SetupPage } from "./setup.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
+/** The sections that have their page; the others say they are coming. */
+const PAGES = { setup: SetupPage, audit: AuditPage };
+/** What an auditor (read-only) may open. */
+const AUDITOR_SECTIONS = ["setup", "audit"];
 
 export function AdminPage({ section }) {
-  if (!isAdmin()) {
+  const sections = isAdmin() ? SECTIONS : AUDITOR_SECTIONS;
+  if (!isAdmin() && !isAuditor()) {
     return html`<div class="page"><h1>${t("admin.title")}</h1>
       <p role="alert">${t("admin.forbidden")}</p></div>`;
   }
-  const current = SECTIONS.includes(section) ? section : "";
+  const current = sections.includes(section) ? section : "";
+  const Page = PAGES[current];
   return html`
     <div class="admin-layout">
       <nav class="admin-nav" aria-label=${t("admin.sections")}>
         <h1 class="admin-nav-title">${t("admin.title")}</h1>
         <ul>
-          ${SECTIONS.map((s) => html`<li><${Link} href=${`/admin/${s}`} class="admin-link"
+          ${sections.map((s) => html`<li><${Link} href=${`/admin/${s}`} class="admin-link"
             aria-current=${s === current ? "page" : undefined}>${t(`admin.${s}`)}<//></li>`)}
         </ul>
       </nav>
       <div class="admin-body">
-        ${current
+        ${Page ? html`<${Page}/>` : current
           ? html`<section aria-labelledby="section-title">
               <h2 id="section-title">${t(`admin.${current}`)}
                 <span class="soon">${t("admin.soon")}</span></h2>
@@ -32,10 +40,10 @@ export function AdminPage({ section }) {
           : html`<section aria-labelledby="section-title">
               <h2 id="section-title">${t("admin.overview")}</h2>
               <ul class="admin-cards">
-                ${SECTIONS.map((s) => html`<li class="card">
+                ${sections.map((s) => html`<li class="card">
                   <h3><${Link} href=${`/admin/${s}`}>${t(`admin.${s}`)}<//></h3>
                   <p class="muted">${t(`admin.${s}.about`)}</p>
-                  <span class="soon">${t("admin.soon")}</span>
+                  ${!PAGES[s] && html`<span class="soon">${t("admin.soon")}</span>`}
                 </li>`)}
               </ul>
             </section>`}

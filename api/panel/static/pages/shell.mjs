@@ -4,7 +4,7 @@ import { t } from "../lib/i18n.mjs";
 import { inbox } from "../lib/inbox.mjs";
 import { announcements, askNotificationPermission, notifications } from "../lib/notify.mjs";
 import { Link } from "../lib/router.mjs";
-import { isAdmin, session, signOut } from "../lib/session.mjs";
+import { isAdmin, isAuditor, session, signOut } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
 
@@ -48,7 +48,7 @@ export function Shell({ where, children }) {
             ${unread > 0 && html`<span class="badge badge-nav" data-unread-total=${unread}
               aria-label=${t("inbox.unreadDialogs", { count: unread })}>${unread}</span>`}
           <//>
-          ${admin && html`<${NavItem} href="/admin" current=${where === "admin"}>
+          ${(admin || isAuditor()) && html`<${NavItem} href="/admin" current=${where === "admin"}>
             ${t("nav.admin")}<//>`}
           <li><a class="nav-link" href="/phone" target="_blank" rel="noopener">
             ${t("nav.phone")}<span class="visually-hidden"> (${t("nav.newTab")})</span></a></li>
