@@ -138,8 +138,10 @@ class NotificationsProjection(Projection):
 
     def _messages(self, conn: sa.Connection, run: list[tuple[int, Any]],
                   changes: Changes) -> None:
+        first: dict[UUID, tuple[int, Any]] = {}
         latest: dict[UUID, tuple[int, Any, int]] = {}
         for position, event in run:
+            first.setdefault(event.originator_id, (position, event))
             _, _, count = latest.get(event.originator_id, (0, None, 0))
             latest[event.originator_id] = (position, event, count + 1)
         ids = list(latest)
@@ -156,13 +158,18 @@ class NotificationsProjection(Projection):
             for operator_id in [holder] if holder else sorted(everyone.get(dialog_id, []),
                                                               key=str):
                 self._notify(conn, changes, operator_id, dialog_id, "message", position,
-                             event.timestamp, text=event.text, count=count)
+                             event.timestamp, text=event.text, count=count,
+                             origin=(first[dialog_id][0], first[dialog_id][1].timestamp))
 
     @staticmethod
     def _notify(
         conn: sa.Connection, changes: Changes, operator_id: UUID, dialog_id: UUID, kind: str,
         position: int, at: Any, *, text: str | None = None, detail: str = "", count: int = 0,
+        origin: tuple[int, Any] | None = None,
     ) -> None:
+        """Folds into the operator's unread notification of the dialog, or starts one. `origin`
+        is the first event folded here (its position names a new notification, so that the
+        rows do not depend on how events were batched)."""
         unread = conn.execute(sa.select(notifications.c.id, notifications.c.kind).where(
             notifications.c.operator_id == operator_id, notifications.c.dialog_id == dialog_id,
             notifications.c.read.is_(False))).first()
@@ -178,12 +185,13 @@ class NotificationsProjection(Projection):
             return
         dialog = conn.execute(sa.select(notify_dialogs.c.client_name, notify_dialogs.c.phone)
                               .where(notify_dialogs.c.dialog_id == dialog_id)).first()
-        nid = uuid5(NAMESPACE, f"{operator_id}:{dialog_id}:{position}")
+        origin_position, origin_at = origin or (position, at)
+        nid = uuid5(NAMESPACE, f"{operator_id}:{dialog_id}:{origin_position}")
         conn.execute(notifications.insert().values(
             id=nid, operator_id=operator_id, dialog_id=dialog_id, kind=kind,
             client_name=dialog.client_name if dialog else "", phone=dialog.phone if dialog else "",
             text=values.get("text", ""), detail=detail[:500], count=count, seq=position,
-            created_at=at, updated_at=at, read=False))
+            created_at=origin_at, updated_at=at, read=False))
         changes.add("notifications", operator_id, nid)
 
     @staticmethod

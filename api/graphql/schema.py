@@ -22,12 +22,16 @@ from api.graphql.auth.queries import AuthQuery
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
+from api.graphql.routing.mutations import RoutingMutation
+from api.graphql.routing.queries import RoutingQuery
+from api.graphql.routing.subscriptions import RoutingSubscription
 from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
-Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery))
-Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation))
-Subscription = merge_types("Subscription", (InboxSubscription,))
+Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, RoutingQuery))
+Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
+                                    RoutingMutation))
+Subscription = merge_types("Subscription", (InboxSubscription, RoutingSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

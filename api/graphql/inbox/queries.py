@@ -46,7 +46,8 @@ class InboxQuery:
         def read() -> tuple[view.InboxPage, int]:
             with engine.connect() as conn:
                 page = view.inbox_page(conn, me, first=first, before_position=before,
-                                       unread_only=filter == InboxFilter.UNREAD)
+                                       unread_only=filter == InboxFilter.UNREAD,
+                                       view=filter.value)
                 return page, view.unread_dialogs(conn, me)
 
         page, unread = await to_thread.run_sync(read)

@@ -17,7 +17,8 @@ from projections import inbox as view
 @strawberry.type
 class InboxSubscription:
     @strawberry.subscription(permission_classes=[IsAuthenticated],
-                             description="Pushes each change to a dialog in your inbox.")
+                             description="Pushes each change to a dialog in your inbox. While "
+                                         "subscribed, you are online for routing.")
     async def inbox_changed(self, info: Info) -> AsyncGenerator[InboxChange, None]:
         me = info.context.me
         container = info.context.container
@@ -29,7 +30,9 @@ class InboxSubscription:
                 return ([InboxEntry.of(r) for r in rows if r is not None],
                         view.unread_dialogs(conn, me.operator_id))
 
-        async with container.feed.subscribe("inbox", me.operator_id) as queue:
+        # While this subscription lives, the operator's panel is connected: online (routing).
+        async with (container.routing.connected(me.operator_id, me.actor),
+                    container.feed.subscribe("inbox", me.operator_id) as queue):
             while True:
                 remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
                 if remaining <= 0:

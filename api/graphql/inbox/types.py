@@ -9,10 +9,29 @@ import strawberry
 from api.graphql.time import utc
 
 
-@strawberry.enum
+@strawberry.enum(description="all; unread; mine: held by you; unassigned: held by nobody; "
+                             "unanswered: the client wrote last; resolved.")
 class InboxFilter(Enum):
     ALL = "all"
     UNREAD = "unread"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    UNANSWERED = "unanswered"
+    RESOLVED = "resolved"
+
+
+@strawberry.enum(description="open (nobody holds it) -> assigned -> resolved; the client's next "
+                             "message reopens it.")
+class DialogStatus(Enum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+@strawberry.type(description="The operator who holds a dialog.")
+class Assignee:
+    id: strawberry.ID
+    display_name: str
 
 
 @strawberry.enum
@@ -45,6 +64,11 @@ class InboxEntry:
     message_count: int
     unread_count: int
     cursor: str
+    status: DialogStatus = DialogStatus.OPEN
+    assignee: Assignee | None = None
+    offer_expires_at: datetime | None = strawberry.field(
+        default=None, description="In order: the holder must answer (claim or reply) by then, "
+                                  "or the dialog moves to the next operator.")
 
     @classmethod
     def of(cls, row: Any) -> InboxEntry:
@@ -60,6 +84,12 @@ class InboxEntry:
             channel=row.channel, opened_at=utc(row.opened_at), last_message=preview,
             message_count=row.message_count, unread_count=row.unread,
             cursor=encode_cursor(row.position),
+            status=DialogStatus(getattr(row, "status", None) or "open"),
+            assignee=Assignee(id=strawberry.ID(str(row.assignee_id)),
+                              display_name=row.assignee_name or "")
+            if getattr(row, "assignee_id", None) else None,
+            offer_expires_at=None if getattr(row, "accepted", True)
+            else getattr(row, "offer_expires_at", None),
         )
 
 
