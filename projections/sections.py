@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.operators import Operator
 from domain.queue import EmployeeQueue
 from projections.configuration import ConfigChange, Configuration, Section, Sections, State
+from projections.routing_sections import ROUTING_SECTIONS
 from projections.setup import SETUP_SECTIONS
 
 
@@ -46,6 +47,9 @@ def _queue(state: State, change: ConfigChange) -> State:
         members.append(member)
     elif change.is_(EmployeeQueue.MemberRemoved) and member in members:
         members.remove(member)
+    elif change.is_(EmployeeQueue.MemberMoved) and member in members:
+        members.remove(member)
+        members.insert(int(change.data["position"]), member)
     return state
 
 
@@ -55,7 +59,7 @@ def login_of(config: Configuration, operator_id: str) -> str:
 
 
 def _describe_queue(state: State, config: Configuration) -> dict[str, str]:
-    logins = sorted(login_of(config, m) for m in state.get("members", []))
+    logins = [login_of(config, m) for m in state.get("members", [])]  # in the queue's order
     return {"Employee queue": ", ".join(logins) or "—"}
 
 
@@ -65,9 +69,10 @@ OPERATORS = Section(
     _operators, _describe_operators, summary=_operators_summary)
 QUEUE = Section(
     "queue", "Employee queue",
-    (EmployeeQueue.Created, EmployeeQueue.MemberAdded, EmployeeQueue.MemberRemoved),
+    (EmployeeQueue.Created, EmployeeQueue.MemberAdded, EmployeeQueue.MemberRemoved,
+     EmployeeQueue.MemberMoved),
     _queue, _describe_queue, lambda: {"members": []})
 
 
 def all_sections() -> Sections:
-    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE))
+    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS))

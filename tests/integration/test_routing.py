@@ -251,3 +251,35 @@ def test_waiting_dialogs_are_assigned_oldest_first_when_someone_comes_online(
         connect(container, olga)
         wait_for(lambda: caught_up(container))
         assert [holder(container, d) for d in waiting] == [olga, olga, None]
+
+
+def test_routing_settings_are_in_the_audit_and_time_travel(database_url: str) -> None:
+    from projections import audit
+
+    with installation(database_url) as container:
+        olga, petr = operator(container, "olga"), operator(container, "petr")
+        run = container.writer.execute_sync
+        rule_id = uuid4()
+        run(r.AddRoutingRule(rule_id=rule_id, name="Billing", keywords=("оплата",),
+                             match="any", targets=(olga,), enabled=True, actor="test"))
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            before = audit.current_configuration(conn).position
+        run(r.ConfigureDistribution(mode="evenly", idle_timeout_seconds=60, capacity=2,
+                                    reopen_window_hours=24, at=container.clock.now(),
+                                    actor="test"))
+        run(r.MoveQueueMember(operator_id=petr, position=0, actor="test"))
+        run(r.SwitchRoutingRule(rule_id=rule_id, enabled=False, actor="test"))
+        run(r.RemoveAccessMember(operator_id=olga, at=container.clock.now(), actor="test"))
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            now = audit.current_configuration(conn).readable
+            then = audit.sections().describe(audit.configuration_at_position(conn, before))
+        assert then["distribution"]["Distribution"] == "to everybody"
+        assert then["routing_rules"] == {"Rule 1: Billing": "any of оплата → olga"}
+        assert then["access"]["Access group"] == "admin, olga, petr"
+        assert now["distribution"]["Distribution"] == "evenly"
+        assert now["distribution"]["Capacity"] == "2"
+        assert now["routing_rules"] == {"Rule 1: Billing": "any of оплата → olga (off)"}
+        assert now["access"]["Access group"] == "admin, petr"
+        assert now["queue"]["Employee queue"] == "petr, admin"
