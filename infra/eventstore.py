@@ -12,6 +12,7 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
 from domain.dialogs import Dialog
+from domain.setup import Installation
 from infra.settings import Settings
 
 APP_NAME = "Switchboard"
@@ -23,7 +24,7 @@ class EventStore(Application[UUID]):
     """Events of every aggregate in one total order; handlers are modules over it."""
 
     name = APP_NAME
-    snapshotting_intervals = {Dialog: 200}
+    snapshotting_intervals = {Dialog: 200, Installation: 200}
 
     def originators_since(self, position: int, limit: int = 5000) -> list[tuple[int, UUID]]:
         """(notification id, aggregate id) of the events stored after `position`, oldest first:
