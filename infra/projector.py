@@ -109,7 +109,8 @@ class ProjectionRunner:
         self.projection = projection
         self.batch_size = batch_size
         self.postgres = postgres
-        self._topics = projection.topics()
+        self.topics = projection.topics()
+        self.event_types = tuple(projection.events)
 
     @property
     def name(self) -> str:
@@ -117,32 +118,7 @@ class ProjectionRunner:
 
     def run_batch(self) -> int:
         """Applies the next batch; returns how far the position moved (0: caught up)."""
-        name = self.name
-        with self.views.writer.begin() as conn:
-            position = self._position(conn, lock=True)
-            head = self.store.recorder.max_notification_id() or 0
-            if head <= position:
-                PROJECTION_LAG.labels(name).set(0)
-                return 0
-            notifications = self.store.recorder.select_notifications(
-                start=position, limit=self.batch_size, stop=head, topics=self._topics,
-                inclusive_of_start=False,
-            )
-            changes = Changes()
-            events = [(n.id, self.store.mapper.to_domain_event(n)) for n in notifications]
-            self.projection.apply_batch(conn, events, changes)
-            full = len(notifications) == self.batch_size
-            new_position = notifications[-1].id if full else head
-            conn.execute(
-                projection_tracking.update().where(projection_tracking.c.name == name)
-                .values(position=new_position, updated_at=datetime.now(UTC))
-            )
-            if changes:
-                publish_changes(conn, changes, postgres=self.postgres)
-        PROJECTION_EVENTS.labels(name).inc(len(notifications))
-        PROJECTION_POSITION.labels(name).set(new_position)
-        PROJECTION_LAG.labels(name).set(max(head - new_position, 0))
-        return new_position - position
+        return run_together([self])
 
     def run_until_caught_up(
         self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
@@ -194,6 +170,49 @@ class ProjectionRunner:
                 projection_tracking.update().where(projection_tracking.c.name == self.name)
                 .values(position=0, updated_at=datetime.now(UTC))
             )
+
+
+def run_together(runners: Sequence[ProjectionRunner]) -> int:
+    """Applies the next batch to the runners at the lowest position among them, in one
+    transaction, reading and decoding the log once for all; returns how far they moved (0: all
+    caught up). Runners ahead wait until the others reach them, then move together."""
+    first = runners[0]
+    store = first.store
+    with first.views.writer.begin() as conn:
+        positions = [runner.lock_position(conn) for runner in runners]
+        start = min(positions)
+        group = [runner for runner, at in zip(runners, positions, strict=True) if at == start]
+        head = store.recorder.max_notification_id() or 0
+        if head <= start:
+            for runner in group:
+                PROJECTION_LAG.labels(runner.name).set(0)
+            return 0
+        topics = sorted({topic for runner in group for topic in runner.topics})
+        notifications = store.recorder.select_notifications(
+            start=start, limit=first.batch_size, stop=head, topics=topics,
+            inclusive_of_start=False,
+        )
+        events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+        changes = Changes()
+        for runner in group:
+            wanted = runner.event_types
+            runner.projection.apply_batch(
+                conn, [(p, e) for p, e in events if isinstance(e, wanted)], changes)
+        full = len(notifications) == first.batch_size
+        new_position = notifications[-1].id if full else head
+        conn.execute(
+            projection_tracking.update()
+            .where(projection_tracking.c.name.in_([runner.name for runner in group]))
+            .values(position=new_position, updated_at=datetime.now(UTC))
+        )
+        if changes:
+            publish_changes(conn, changes, postgres=first.postgres)
+    for runner in group:
+        PROJECTION_EVENTS.labels(runner.name).inc(
+            sum(isinstance(e, runner.event_types) for _, e in events))
+        PROJECTION_POSITION.labels(runner.name).set(new_position)
+        PROJECTION_LAG.labels(runner.name).set(max(head - new_position, 0))
+    return new_position - start
 
 
 def publish_changes(conn: sa.Connection, changes: Changes, *, postgres: bool) -> None:
@@ -261,21 +280,37 @@ class Projector:
                     except Exception:
                         log.warning("projection lock check failed", exc_info=True)
                 next_lock_try = now + 1.0
-            moved = 0
             self._wake.clear()
-            for runner in self.runners:
-                if self._stop.is_set() or not self.locks[runner.name].held:
-                    continue
-                try:
-                    moved += runner.run_until_caught_up(max_batches=20)
-                except Exception:
-                    log.exception("projection %s failed; it will retry", runner.name)
-                    self._stop.wait(1.0)
+            held = [r for r in self.runners if self.locks[r.name].held]
+            moved = self._catch_up(held) if held else 0
             if now >= next_prune:
                 self._prune()
                 next_prune = now + 60
             if moved == 0:
                 self._wake.wait(idle_wait)
+
+    def _catch_up(self, held: list[ProjectionRunner]) -> int:
+        """All held projections move together; when that fails, each alone, so that one
+        failing projection holds back only itself."""
+        moved = 0
+        try:
+            for _ in range(20):
+                if self._stop.is_set():
+                    break
+                step = run_together(held)
+                if step == 0:
+                    break
+                moved += step
+            return moved
+        except Exception:
+            log.warning("projections failed together; running each alone", exc_info=True)
+        for runner in held:
+            try:
+                moved += runner.run_until_caught_up(max_batches=20)
+            except Exception:
+                log.exception("projection %s failed; it will retry", runner.name)
+                self._stop.wait(1.0)
+        return moved
 
     def _prune(self) -> None:
         if not any(lock.held for lock in self.locks.values()):

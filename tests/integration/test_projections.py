@@ -211,3 +211,45 @@ def test_the_bulk_path_writes_the_same_rows_as_one_event_at_a_time(database_url:
         single.run_until_caught_up()
         assert snapshot(container, InboxProjection()) == rows
         assert len(rows["messages"]) == 300
+
+
+def test_projections_at_different_positions_converge_when_run_together(
+    database_url: str,
+) -> None:
+    from infra.projector import run_together
+
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 80, clients=6)
+        runners = container.projector.runners
+        while run_together(runners):
+            pass
+        inbox = next(r for r in runners if r.name == "inbox")
+        expected = snapshot(container, inbox.projection)
+        inbox.reset()
+        ingest(container, 20, clients=6, prefix="late")
+        moved = [run_together(runners) for _ in range(1000)]
+        assert moved[-1] == 0
+        head = container.store.recorder.max_notification_id()
+        assert {r.status().position for r in runners} == {head}
+        rows = snapshot(container, inbox.projection)
+        assert len(rows["messages"]) == 100
+        assert set(expected["messages"]) <= set(rows["messages"])
+
+
+def test_a_failing_projection_holds_back_only_itself(database_url: str) -> None:
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 30)
+        projector = container.projector
+        broken = next(r for r in projector.runners if r.name == "inbox")
+
+        def always_fail(conn: Any, events: Any, changes: Any) -> None:
+            raise RuntimeError("broken projection")
+
+        broken.projection.apply_batch = always_fail  # type: ignore[method-assign]
+        projector._catch_up(projector.runners)
+        head = container.store.recorder.max_notification_id()
+        positions = {r.name: r.status().position for r in projector.runners}
+        assert positions.pop("inbox") == 0
+        assert set(positions.values()) == {head}
