@@ -305,15 +305,24 @@ class PhonebookService:
         created = updated = 0
         refused = list(parsed.refused)
         done = len(parsed.refused)
-        for start in range(0, len(parsed.rows), CHUNK):
-            chunk = parsed.rows[start:start + CHUNK]
-            done += len(chunk)
-            result: s.ImportedChunk = await self._bus.execute(s.ImportContacts(
-                import_id=import_id, rows=chunk, done=done, actor=IMPORT_ACTOR))
-            created += result.created
-            updated += result.updated
-            refused.extend(result.refused)
+        try:
+            for start in range(0, len(parsed.rows), CHUNK):
+                chunk = parsed.rows[start:start + CHUNK]
+                done += len(chunk)
+                result: s.ImportedChunk = await self._bus.execute(s.ImportContacts(
+                    import_id=import_id, rows=chunk, done=done, actor=IMPORT_ACTOR))
+                created += result.created
+                updated += result.updated
+                refused.extend(result.refused)
+        except DomainError:  # a newer import replaced this one
+            log.info("phonebook import %s was replaced", import_id)
+            return
+        except Exception as error:
+            log.exception("phonebook import %s broke", import_id)
+            refused.append({"row": "0", "reason": f"the import stopped after {done} rows: "
+                                                  f"{error}"})
         refused.sort(key=lambda r: int(r["row"]))
-        await self._bus.execute(s.FinishPhonebookImport(
-            import_id=import_id, created=created, updated=updated, refused=refused[:1000],
-            actor=IMPORT_ACTOR))
+        with contextlib.suppress(DomainError):
+            await self._bus.execute(s.FinishPhonebookImport(
+                import_id=import_id, created=created, updated=updated, refused=refused[:1000],
+                actor=IMPORT_ACTOR))

@@ -722,7 +722,9 @@ class Installation(Aggregate):
 
     @event(PhonebookImportStarted)
     def _start_import(self, import_id: UUID, source: str, rows: int, actor: str) -> None:
-        self.imports_running.append(str(import_id))
+        # A new import replaces one still running (say, one whose process died): the older
+        # job's next chunk is refused and it stops.
+        self.imports_running = [str(import_id)]
 
     def progress_import(self, *, import_id: UUID, done: int, actor: str) -> None:
         self._ensure_import(import_id)

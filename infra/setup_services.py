@@ -51,6 +51,9 @@ def build_setup_services(
     jobs = Jobs()
     box = FernetSecretBox(settings.secret_key)
     mailer = mailer or build_mailer(settings)
+    if isinstance(mailer, OutboxMailer) and not settings.is_development:
+        log.warning("no SMTP server is set (SWITCHBOARD_SMTP_HOST): registration codes go to "
+                    "the outbox %s; `switchboard outbox` shows them", mailer.folder)
     code_key = hmac.new(settings.secret_key.encode(), b"registration codes",
                         hashlib.sha256).digest()
     return SetupServices(

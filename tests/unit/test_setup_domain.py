@@ -268,3 +268,14 @@ def test_secrets_are_encrypted_with_a_key_from_the_settings():
     assert box.decrypt(token) == "nats-secret-1"
     with pytest.raises(SecretUnreadable):
         FernetSecretBox("key-two").decrypt(token)
+
+
+def test_a_new_phonebook_import_replaces_one_left_running():
+    installation = fresh()
+    first, second = uuid4(), uuid4()
+    installation.start_import(import_id=first, source="csv", rows=10, actor=ADMIN)
+    installation.start_import(import_id=second, source="csv", rows=1, actor=ADMIN)
+    refused(NotFound, "importId", lambda: installation.progress_import(
+        import_id=first, done=5, actor="system"))
+    installation.finish_import(import_id=second, created=1, updated=0, refused=[], actor="system")
+    assert installation.imports_running == []
