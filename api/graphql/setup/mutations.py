@@ -12,7 +12,7 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.permissions import IsAdmin
-from api.graphql.setup.queries import audit_caught_up, read_wizard
+from api.graphql.setup.queries import read_wizard, setup_caught_up
 from api.graphql.setup.types import (
     ConnectionMode,
     ConnectionScheme,
@@ -40,7 +40,7 @@ async def _step(info: Info, action: Callable[[], Awaitable[Any]]) -> SetupResult
         return UserError(code=error.code, message=error.message, field="email")
     except WrongCode as error:
         return UserError(code=error.code, message=error.message, field="code")
-    await audit_caught_up(info.context.container)
+    await setup_caught_up(info.context.container)
     return await read_wizard(info.context.container)
 
 

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-import time
-
 import strawberry
 from anyio import to_thread
 
+from api.graphql.catch_up import read_models_caught_up
 from api.graphql.context import Info
 from api.graphql.permissions import CanAudit, IsAdmin, IsAuthenticated
 from api.graphql.setup.types import (
@@ -20,23 +18,10 @@ from projections import audit
 from projections import operators as operators_view
 from projections import setup as setup_view
 
-CATCH_UP_SECONDS = 3.0
 
-
-async def audit_caught_up(container: Container) -> None:
-    """Waits (a little) until the audit read model has every event stored so far, so that a
-    mutation answers with what it just changed."""
-    runner = next((r for r in container.projector.runners if r.name == "audit"), None)
-    if runner is None:
-        return
-    head = await to_thread.run_sync(lambda: container.store.recorder.max_notification_id() or 0)
-    deadline = time.monotonic() + CATCH_UP_SECONDS
-    while time.monotonic() < deadline:
-        status = await to_thread.run_sync(runner.status)
-        if status.position >= head:
-            return
-        container.projector.wake()
-        await asyncio.sleep(0.01)
+async def setup_caught_up(container: Container) -> None:
+    """The read models the wizard shows: the audit's sections, the phonebook, the operators."""
+    await read_models_caught_up(container, "audit", "phonebook", "operators")
 
 
 async def read_wizard(container: Container) -> SetupWizard:
@@ -59,7 +44,7 @@ class SetupQuery:
                       description="The setup wizard: current step, each step's state and what "
                                   "is missing, and the settings so far.")
     async def setup_wizard(self, info: Info) -> SetupWizard:
-        await audit_caught_up(info.context.container)
+        await setup_caught_up(info.context.container)
         return await read_wizard(info.context.container)
 
     @strawberry.field(permission_classes=[IsAdmin],
