@@ -255,7 +255,10 @@ def hold_if_out_of_service(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Held
     None when it is in service (or was never set up: nothing to be out of service yet)."""
     hid = held_message_id(cmd.channel, cmd.external_id)
     if uow.is_recorded(hid):
-        return Held(held_id=hid, duplicate=True)
+        kept = uow.get(HeldMessage, hid)
+        if kept is None or not kept.released:
+            return Held(held_id=hid, duplicate=True)
+        return None  # delivered since: the inbox's own check answers a repeat
     ch = uow.get(WhatsAppChannel, CHANNEL_ID)
     if ch is None or ch.in_service:
         return None
@@ -273,11 +276,11 @@ def _release_held(ch: WhatsAppChannel, uow: UnitOfWork, actor: str) -> None:
         held = uow.get(HeldMessage, hid)
         if held is None or held.released:
             continue
+        held.release(actor=actor)
         receive_client_message(c.ReceiveClientMessage(
             channel=held.channel, external_id=held.external_id, phone=held.phone,
             name=held.name, text=held.text, sent_at=held.sent_at,
         ), uow)
-        held.release(actor=actor)
 
 
 HANDLERS: dict[type, Callable[[Any, UnitOfWork], Any]] = {

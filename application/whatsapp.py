@@ -106,6 +106,17 @@ class WhatsAppService:
             outcome = self._report(session)
             return self._follow(outcome, session)
 
+    def gateway_changed(self, hint: GatewaySession) -> ChannelState:
+        """A webhook says the session changed. Webhooks arrive late, out of order and repeated,
+        so the gateway is asked how the session is now; the hint counts only when it cannot
+        answer."""
+        with self._lock:
+            try:
+                session = self.gateway.status()
+            except GatewayError:
+                session = hint
+            return self._follow(self._report(session), session)
+
     # -- the supervisor --------------------------------------------------------------------
     def tick(self) -> ChannelState:
         """One step of the supervisor; safe to call at any rate."""

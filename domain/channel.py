@@ -402,7 +402,8 @@ class WhatsAppChannel(Aggregate):
         if status == ChannelStatus.WORKING:
             if self.reconnecting:
                 self.reconnect(actor=actor)
-            elif self.status != ChannelStatus.WORKING and phone:
+            elif phone and (self.linking or self.status == ChannelStatus.FAILED):
+                # STOPPED means an admin unlinked: a late report must not link it again.
                 self.link(phone=phone, device=device, actor=actor)
         elif status == ChannelStatus.SCAN_QR_CODE and self.linked:
             self.unlink(reason=reason or "The phone logged this device out: link it again.",

@@ -73,7 +73,7 @@ class InboxProjection(Projection):
     tables = (dialogs, dialog_recipients, messages)
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
-              Dialog.Resolved, Dialog.Reopened)
+              Dialog.Resolved, Dialog.Reopened, Client.MergedInto)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
@@ -160,6 +160,14 @@ class InboxProjection(Projection):
                 ids = conn.execute(
                     dialogs.update().where(dialogs.c.client_id == event.originator_id)
                     .values(client_name=event.name).returning(dialogs.c.id)
+                ).scalars().all()
+                for dialog_id in ids:
+                    self._touched(conn, dialog_id, changes)
+            case Client.MergedInto():  # a WhatsApp lid turned out to be this number
+                ids = conn.execute(
+                    dialogs.update().where(dialogs.c.client_id == event.originator_id)
+                    .values(client_id=event.into_client_id, phone=event.phone)
+                    .returning(dialogs.c.id)
                 ).scalars().all()
                 for dialog_id in ids:
                     self._touched(conn, dialog_id, changes)

@@ -19,6 +19,9 @@ from strawberry.types import ExecutionContext
 from api.graphql.audit.queries import AuditQuery
 from api.graphql.auth.mutations import AuthMutation
 from api.graphql.auth.queries import AuthQuery
+from api.graphql.channel.mutations import ChannelMutation
+from api.graphql.channel.queries import ChannelQuery
+from api.graphql.channel.subscriptions import ChannelSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
@@ -28,10 +31,12 @@ from api.graphql.routing.subscriptions import RoutingSubscription
 from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
-Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, RoutingQuery))
+Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
+                              RoutingQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
-                                    RoutingMutation))
-Subscription = merge_types("Subscription", (InboxSubscription, RoutingSubscription))
+                                    ChannelMutation, RoutingMutation))
+Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
+                                            RoutingSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

@@ -238,5 +238,5 @@ async def _session(container: Container, envelope: Envelope, status: SessionStat
                 f" ({push})" if isinstance(push, str) and push else ""))
     session = GatewaySession(status=status.status, account=account,
                              reason=f"WAHA reports {status.status}.")
-    await to_thread.run_sync(container.whatsapp.service.gateway_reported, session)
+    await to_thread.run_sync(container.whatsapp.service.gateway_changed, session)
     return Accepted(status="recorded")

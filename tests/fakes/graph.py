@@ -1,7 +1,7 @@
 """A fake of Meta's Graph API for the WhatsApp Cloud API, on loopback: `Authorization: Bearer`;
-`GET /{phone-number-id}` → the number's fields; `POST /{phone-number-id}/messages` → `{messages[{id}]}`,
-or error 131047 as HTTP 400 for a recipient outside the 24-hour window; and builders of the
-webhook notifications Meta sends (signed with `X-Hub-Signature-256`)."""
+`GET /{phone-number-id}` → the number's fields; `POST /{phone-number-id}/messages` →
+`{messages[{id}]}`, or error 131047 as HTTP 400 for a recipient outside the 24-hour window;
+and builders of the webhook notifications Meta sends (signed with `X-Hub-Signature-256`)."""
 
 from __future__ import annotations
 
@@ -64,8 +64,9 @@ class FakeGraph:
         if refused:
             return refused
         body = request.json()
+        text = body.get("text")
         if body.get("messaging_product") != "whatsapp" or body.get("type") != "text" \
-                or not isinstance(body.get("text"), dict) or len(body["text"].get("body", "")) > 4096:
+                or not isinstance(text, dict) or len(text.get("body", "")) > 4096:
             return 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}}
         if body["to"] in self.outside_window:
             return 400, {"error": {

@@ -43,7 +43,7 @@ class ChannelMutation:
         return await _act(info, lambda: service.start_linking(info.context.me.actor))
 
     @strawberry.mutation(name="refreshWhatsAppCode", permission_classes=[IsAdmin],
-                         description="\"Refresh code\": a new series of QR codes starts over.")
+                         description="Refresh code: a new series of QR codes starts over.")
     async def refresh_whatsapp_code(self, info: Info) -> WhatsAppChannelResult:
         service = info.context.container.whatsapp.service
         return await _act(info, lambda: service.refresh(info.context.me.actor))

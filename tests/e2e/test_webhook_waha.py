@@ -1,0 +1,339 @@
+"""WAHA end to end: the app links through a fake WAHA on loopback that sends real, signed webhooks;
+a client's message then reaches the inbox. The webhook refuses what is unsigned, badly signed,
+stale or malformed and writes nothing then; repeated deliveries change nothing; `@lid` senders are
+resolved, or kept under the lid and merged when the number is known."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from application.channel import UpdateMessengerSettings
+from domain.channel import ChannelStatus
+from infra.bootstrap import Container
+from projections.channel import whatsapp_identities
+from projections.inbox import dialogs, messages
+from tests.conftest import (
+    LiveServer,
+    caught_up,
+    free_port,
+    make_settings,
+    running_container,
+    wait_for,
+)
+from tests.fakes.waha import API_KEY, FakeWaha, envelope, sign
+
+HMAC_KEY = "waha-hmac-key"
+ADMIN = "operator:admin"
+
+
+@contextlib.contextmanager
+def waha_app(database_url: str, fake: FakeWaha, **overrides: Any
+             ) -> Iterator[tuple[Container, LiveServer]]:
+    port = free_port()
+    values: dict[str, Any] = {"gateway": "waha", "waha_url": fake.url, "waha_api_key": API_KEY,
+                              "waha_hmac_key": HMAC_KEY, "public_url": f"http://127.0.0.1:{port}"}
+    values.update(overrides)
+    with running_container(make_settings(database_url, **values)) as container:
+        server = LiveServer(container)
+        server.port = port
+        server.server.config.port = port
+        with server:
+            yield container, server
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWaha]:
+    server = FakeWaha().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app(database_url: str, fake: FakeWaha) -> Iterator[tuple[Container, LiveServer]]:
+    with waha_app(database_url, fake) as built:
+        yield built
+
+
+def head(container: Container) -> int:
+    return container.store.recorder.max_notification_id() or 0
+
+
+def post(server: LiveServer, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{server.url}/webhooks/waha", content=body,
+                      headers={"content-type": "application/json", **headers}, timeout=15)
+
+
+def message_event(sender: str = "79161234567@c.us", text: str = "Hello", *,
+                  message_id: str = "false_79161234567@c.us_AAA", **payload: Any
+                  ) -> dict[str, Any]:
+    return envelope("message", "default", {
+        "id": message_id, "timestamp": int(time.time()), "from": sender, "fromMe": False,
+        "to": "79990001122@c.us", "body": text, "hasMedia": False, "ack": 1,
+        "_data": {"notifyName": "Ivan"}, **payload})
+
+
+def signed_post(server: LiveServer, event: dict[str, Any], **sign_args: Any) -> httpx.Response:
+    body = json.dumps(event).encode()
+    return post(server, body, sign(HMAC_KEY, body, **sign_args))
+
+
+def link(container: Container, fake: FakeWaha) -> None:
+    """An admin links; the phone scans; WhatsApp is put in service."""
+    container.whatsapp.service.start_linking(ADMIN)
+    fake.scan()
+    wait_for(lambda: container.whatsapp.service.tick().status == ChannelStatus.WORKING)
+    container.writer.execute_sync(UpdateMessengerSettings(
+        in_service=True, employees_may_write_first=False, actor=ADMIN))
+
+
+def inbox_rows(container: Container) -> list[tuple[str, str]]:
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        return [(r.phone, r.text) for r in conn.execute(
+            sa.select(dialogs.c.phone, messages.c.text)
+            .select_from(messages.join(dialogs, dialogs.c.id == messages.c.dialog_id))
+            .order_by(messages.c.recorded_at))]
+
+
+def test_linking_through_waha_then_a_clients_message_reaches_the_inbox(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, _ = app
+    container.whatsapp.service.start_linking(ADMIN)
+    hook = fake.sessions["default"]["config"]["webhooks"][0]
+    assert hook["url"].endswith("/webhooks/waha") and hook["hmac"] == {"key": HMAC_KEY}
+    state = container.whatsapp.service.tick()
+    assert state.status == ChannelStatus.SCAN_QR_CODE and state.qr_sequence == 1
+    fake.scan()  # WAHA tells us by a signed session.status webhook
+    wait_for(lambda: container.whatsapp.service.tick().status == ChannelStatus.WORKING)
+    assert container.whatsapp.service.tick().phone == "+79990001122"
+    container.writer.execute_sync(UpdateMessengerSettings(
+        in_service=True, employees_may_write_first=False, actor=ADMIN))
+    fake.client_writes("79161234567@c.us", "Hello from WAHA")
+    wait_for(lambda: ("+79161234567", "Hello from WAHA") in inbox_rows(container))
+    assert all(code == 200 for _, code in fake.hooks_sent), fake.hooks_sent
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("unsigned", "not signed"),
+    ("wrong key", "does not match"),
+    ("tampered body", "does not match"),
+    ("stale header", "stale"),
+    ("stale event", "stale"),
+    ("other algorithm", "sha512"),
+])
+def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
+    app: tuple[Container, LiveServer], case: str, expected: str
+) -> None:
+    container, server = app
+    old = int((time.time() - 3600) * 1000)
+    event = message_event()
+    if case == "stale event":
+        event["timestamp"] = old
+    body = json.dumps(event).encode()
+    headers = {
+        "unsigned": {},
+        "wrong key": sign("guess", body),
+        "tampered body": sign(HMAC_KEY, body.replace(b"Hello", b"Hallo")),
+        "stale header": sign(HMAC_KEY, body, timestamp_ms=old),
+        "stale event": sign(HMAC_KEY, body),
+        "other algorithm": {**sign(HMAC_KEY, body), "x-webhook-hmac-algorithm": "md5"},
+    }[case]
+    before = head(container)
+    answer = post(server, body, headers)
+    assert answer.status_code == 401
+    assert expected in answer.json()["detail"]
+    assert head(container) == before
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    ({"id": "evt_1", "event": "message"}, "timestamp"),
+    ([1, 2, 3], "Malformed"),
+    ("not an object", "Malformed"),
+])
+def test_a_malformed_event_gets_422_and_writes_nothing(
+    app: tuple[Container, LiveServer], event: Any, reason: str
+) -> None:
+    container, server = app
+    before = head(container)
+    answer = signed_post(server, event)
+    assert answer.status_code == 422
+    assert reason in answer.json()["detail"]
+    assert head(container) == before
+
+
+def test_a_message_with_a_malformed_payload_or_sender_gets_422(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    before = head(container)
+    no_body = message_event()
+    del no_body["payload"]["timestamp"]
+    assert signed_post(server, no_body).status_code == 422
+    assert signed_post(server, message_event(sender="not-a-number@c.us")).status_code == 422
+    assert signed_post(server, message_event(sender="abc@lid")).status_code == 422
+    assert head(container) == before
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    before = head(container)
+    body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    assert post(server, body, sign(HMAC_KEY, body)).status_code == 413
+    assert head(container) == before
+
+
+def test_a_repeated_delivery_of_a_message_changes_nothing(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    event = message_event(message_id="false_79161234567@c.us_REPEAT")
+    first = signed_post(server, event)
+    after = head(container)
+    second = signed_post(server, event)
+    assert (first.json()["status"], second.json()["status"]) == ("accepted", "duplicate")
+    assert head(container) == after
+
+
+def test_groups_broadcasts_and_our_own_messages_are_ignored(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    before = head(container)
+    for event in (message_event(sender="12036304@g.us"), message_event(fromMe=True),
+                  message_event(sender="status@broadcast"),
+                  envelope("presence.update", "default", {"id": "x"}),
+                  {**message_event(), "session": "another"}):
+        answer = signed_post(server, event)
+        assert answer.json()["status"] == "ignored", event
+    assert head(container) == before
+
+
+def test_a_lid_sender_is_resolved_to_the_number_through_the_lids_api(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    fake.lids["271828182845904"] = "79161234567@c.us"
+    answer = signed_post(server, message_event(sender="271828182845904@lid", text="From a lid"))
+    assert answer.json()["status"] == "accepted"
+    assert ("+79161234567", "From a lid") in inbox_rows(container)
+
+
+def test_a_lid_with_no_number_is_kept_under_the_lid_and_merged_once_the_number_is_known(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    fake.lids["314159265358979"] = None
+    first = signed_post(server, message_event(sender="314159265358979@lid", text="Who am I?",
+                                              message_id="m-lid-1"))
+    assert first.json()["status"] == "accepted"
+    assert ("lid:314159265358979", "Who am I?") in inbox_rows(container)
+    fake.lids["314159265358979"] = "79161112233@c.us"
+    second = signed_post(server, message_event(sender="314159265358979@lid", text="It is me",
+                                               message_id="m-lid-2"))
+    assert second.json()["dialog_id"] == first.json()["dialog_id"]  # the same conversation
+    rows = inbox_rows(container)
+    assert ("+79161112233", "Who am I?") in rows and ("+79161112233", "It is me") in rows
+    with container.views.reader.connect() as conn:
+        merged = conn.execute(sa.select(whatsapp_identities)).one()
+    assert (merged.identity, merged.phone) == ("lid:314159265358979", "+79161112233")
+
+
+def test_session_status_webhooks_drive_the_channel_and_a_repeat_changes_nothing(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    fake.drop()  # WAHA's own signed webhook says STARTING
+    wait_for(lambda: container.whatsapp.service.tick().reconnecting)
+    delivered = wait_for(lambda: [e for e, code in fake.hooks_sent
+                                  if e["payload"].get("status") == "STARTING" and code == 200])
+    after = head(container)
+    assert signed_post(server, delivered[-1]).json()["status"] == "duplicate"
+    assert head(container) == after
+    fake.restore()
+    wait_for(lambda: container.whatsapp.service.tick().status == ChannelStatus.WORKING)
+
+
+def test_a_late_or_forged_status_webhook_cannot_unlink_a_working_session(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    late = envelope("session.status", "default", {"status": "SCAN_QR_CODE"})
+    assert signed_post(server, late).json()["status"] == "recorded"
+    state = container.whatsapp.service.tick()
+    assert state.status == ChannelStatus.WORKING and state.phone == "+79990001122"
+
+
+def test_a_message_ack_becomes_a_delivery_report(app: tuple[Container, LiveServer]) -> None:
+    container, server = app
+    ack = envelope("message.ack", "default", {
+        "id": "true_79161234567@c.us_3EB0", "from": "79161234567@c.us", "fromMe": True,
+        "ack": 3, "ackName": "READ"})
+    assert signed_post(server, ack).json()["status"] == "recorded"
+    reports = container.whatsapp.delivery_reports.received
+    assert [(r.channel, r.external_id, r.status) for r in reports] == [
+        ("waha", "true_79161234567@c.us_3EB0", "read")]
+
+
+def test_the_simulator_and_cloud_routes_are_absent_when_waha_is_the_gateway(
+    app: tuple[Container, LiveServer]
+) -> None:
+    _, server = app
+    assert httpx.get(f"{server.url}/simulator/phone", timeout=5).status_code == 404
+    assert httpx.post(f"{server.url}/simulator/phone/scan", json={}, timeout=5).status_code == 404
+    assert httpx.get(f"{server.url}/webhooks/cloud", timeout=5).status_code == 404
+
+
+def test_a_gateway_chosen_but_not_configured_refuses_to_start_naming_what_is_missing(
+    tmp_path: Any
+) -> None:
+    with pytest.raises(ValueError, match="SWITCHBOARD_WAHA_URL, SWITCHBOARD_WAHA_API_KEY"):
+        make_settings(f"sqlite:///{tmp_path}/x.db", gateway="waha")
+    with pytest.raises(ValueError, match="SWITCHBOARD_WAHA_HMAC_KEY"):
+        make_settings(f"sqlite:///{tmp_path}/x.db", gateway="waha", env="production",
+                      secret_key="s" * 32, simulator_secret="t" * 32, waha_url="http://w",
+                      waha_api_key="k")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(
+    st.binary(max_size=300),
+    st.dictionaries(st.sampled_from(["id", "timestamp", "event", "session", "payload", "me"]),
+                    st.one_of(st.none(), st.integers(), st.text(max_size=20),
+                              st.dictionaries(st.text(max_size=6), st.text(max_size=6),
+                                              max_size=3)),
+                    max_size=6).map(lambda d: json.dumps(d).encode()),
+    st.builds(lambda text, sender, kind: json.dumps(message_event(
+        sender=sender, text=text, message_id=f"fuzz-{kind}")).encode(),
+        st.text(max_size=30), st.sampled_from(["79161234567@c.us", "x@lid", "1@g.us", ""]),
+        st.integers(0, 3))),
+    signed=st.booleans())
+def test_no_input_gives_a_server_error_or_writes_unless_signed_and_well_formed(
+    app: tuple[Container, LiveServer], body: bytes, signed: bool
+) -> None:
+    container, server = app
+    before = head(container)
+    answer = post(server, body, sign(HMAC_KEY, body) if signed else {})
+    assert answer.status_code < 500
+    if answer.status_code >= 400 or not signed:
+        assert head(container) == before
