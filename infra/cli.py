@@ -249,18 +249,22 @@ def phone_send(
     from_: Annotated[str, typer.Option("--from", help="The client's number, e.g. +79161234567.")],
     name: Annotated[str, typer.Option(help="The client's name as WhatsApp shows it.")] = "",
     url: Annotated[str | None, typer.Option(help="The server (default: the settings').")] = None,
+    twice: Annotated[bool, typer.Option(help="Deliver the same message twice (the second "
+                                             "changes nothing).")] = False,
 ) -> None:
     """Writes to the company's number as a client, through the simulator webhook."""
     from infra.simulator import SimulatorPhone
 
     settings = _settings()
     phone = SimulatorPhone(url or settings.base_url, settings.simulator_secret)
-    try:
-        answer = phone.send(from_, text, name=name, message_id=f"sim-{uuid.uuid4().hex}")
-    except httpx.HTTPError as error:
-        console.print(f"[red]The server at {phone.base_url} did not take it:[/red] {error}")
-        raise typer.Exit(1) from None
-    console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
+    message_id = f"sim-{uuid.uuid4().hex}"
+    for _ in range(2 if twice else 1):
+        try:
+            answer = phone.send(from_, text, name=name, message_id=message_id)
+        except httpx.HTTPError as error:
+            console.print(f"[red]The server at {phone.base_url} did not take it:[/red] {error}")
+            raise typer.Exit(1) from None
+        console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
 
 
 @app.command()
@@ -298,6 +302,15 @@ def outbox(
     from infra.audit_cli import print_outbox
 
     print_outbox(_settings(), console, max(1, limit), as_json)
+
+
+def _register_whatsapp() -> None:
+    from infra.cli_whatsapp import register
+
+    register(app, phone_app, console, _settings)
+
+
+_register_whatsapp()
 
 
 def main() -> None:

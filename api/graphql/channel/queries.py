@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-import time
-
 import strawberry
 from anyio import to_thread
 
+from api.graphql.catch_up import read_models_caught_up
 from api.graphql.channel.types import (
     HeldWhatsAppMessage,
     WhatsAppChannel,
@@ -21,25 +19,12 @@ from infra.bootstrap import Container
 from projections import channel as view
 
 MAX_HISTORY = 200
-CATCH_UP_SECONDS = 2.0
 MAX_QR_CODES = 6
 
 
 async def channel_caught_up(container: Container) -> None:
-    """Waits (a little) until the channel's read model has every event stored so far, so that a
-    mutation answers with what it just changed."""
-    runner = next((r for r in container.projector.runners if r.name == view.ChannelProjection.name),
-                  None)
-    if runner is None:
-        return
-    head = await to_thread.run_sync(lambda: container.store.recorder.max_notification_id() or 0)
-    deadline = time.monotonic() + CATCH_UP_SECONDS
-    while time.monotonic() < deadline:
-        status = await to_thread.run_sync(runner.status)
-        if status.position >= head:
-            return
-        container.projector.wake()
-        await asyncio.sleep(0.01)
+    """Read-your-writes: the channel's read model holds what a mutation just changed."""
+    await read_models_caught_up(container, view.ChannelProjection.name)
 
 
 async def read_channel(container: Container, *, admin: bool, history: int = 20,
