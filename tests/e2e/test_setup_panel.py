@@ -109,6 +109,9 @@ def test_an_admin_completes_the_wizard_and_an_auditor_sees_the_old_publication(
     page.get_by_role("button", name="Next", exact=True).click()
 
     at_step(page, "MESSENGERS")
+    whatsapp = page.locator("[data-whatsapp]")  # the channel's own status, translated
+    expect(whatsapp).to_contain_text("WhatsApp")
+    expect(whatsapp).not_to_contain_text("setup.whatsapp")
     page.get_by_role("button", name="Go on without it", exact=True).click()
 
     at_step(page, "FINISH")

@@ -15,13 +15,14 @@ from api.graphql.setup.types import (
 )
 from infra.bootstrap import Container
 from projections import audit
+from projections import channel as channel_view
 from projections import operators as operators_view
 from projections import setup as setup_view
 
 
 async def setup_caught_up(container: Container) -> None:
     """The read models the wizard shows: the audit's sections, the phonebook, the operators."""
-    await read_models_caught_up(container, "audit", "phonebook", "operators")
+    await read_models_caught_up(container, "audit", "phonebook", "operators", "whatsapp")
 
 
 async def read_wizard(container: Container) -> SetupWizard:
@@ -32,8 +33,9 @@ async def read_wizard(container: Container) -> SetupWizard:
             current = audit.current_configuration(conn)
             operators = operators_view.list_operators(conn)
             size, _ = setup_view.phonebook_entries(conn, first=0)
+            channel = channel_view.channel_row(conn)
         return build_wizard(current.states, setup_view.wizard_view(current.states), operators,
-                            size)
+                            size, str(channel.status) if channel else "STOPPED")
 
     return await to_thread.run_sync(read)
 

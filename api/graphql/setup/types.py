@@ -189,6 +189,9 @@ class SetupWizard:
     employees: list[EmployeePhones]
     whatsapp_linked: bool = strawberry.field(
         description="Linking WhatsApp is its own feature; this step may be passed over.")
+    whatsapp_status: str = strawberry.field(
+        description="The WhatsApp channel's status: STOPPED, STARTING, SCAN_QR_CODE, WORKING "
+                    "or FAILED.")
     phonebook_import: PhonebookImport | None
     phonebook_size: int
 
@@ -228,7 +231,7 @@ def _check(check: dict[str, Any] | None) -> PbxCheck | None:
 
 
 def build_wizard(states: dict[str, dict[str, Any]], view: WizardView,
-                 operators: list[Any], phonebook_size: int) -> SetupWizard:
+                 operators: list[Any], phonebook_size: int, whatsapp_status: str) -> SetupWizard:
     wizard = states.get("wizard") or {}
     publication = states.get("publication") or {}
     registration = states.get("registration") or {}
@@ -265,7 +268,7 @@ def build_wizard(states: dict[str, dict[str, Any]], view: WizardView,
                 mobile=(phones.get(str(o.id)) or {}).get("mobile", ""))
             for o in operators if o.active and o.role != "auditor"
         ],
-        whatsapp_linked=False,
+        whatsapp_linked=whatsapp_status == "WORKING", whatsapp_status=whatsapp_status,
         phonebook_import=PhonebookImport(
             id=strawberry.ID(current["id"]), format=PhonebookFormat(current["source"]),
             status=SetupJobStatus(current["status"]), rows=current["rows"], done=current["done"],

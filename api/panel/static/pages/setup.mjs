@@ -25,7 +25,7 @@ const WIZARD = `fragment Wizard on SetupWizard {
   pbx { type connectionSetup addresses passwordSet scheme webServer publicationName
         check { status startedAt addresses address reason tried { address ok reason at } } }
   employees { operatorId login displayName extension mobile }
-  whatsappLinked
+  whatsappLinked whatsappStatus
   phonebookImport { status format rows done created updated refused { row reason } }
   phonebookSize
 }`;
@@ -407,8 +407,8 @@ function MessengersStep({ w, run, busy, next }) {
   const passed = !w.steps.find((s) => s.step === "MESSENGERS").missing.length;
   return html`
     <div class="card">
-      <p><strong>WhatsApp</strong> — ${t(w.whatsappLinked ? "setup.messengers.linked"
-        : "setup.messengers.notLinked")}</p>
+      <p data-whatsapp=${w.whatsappStatus}><strong>WhatsApp</strong>${" — "}
+        ${t(`setup.whatsapp.${w.whatsappStatus}`)}</p>
       <p class="muted small">${t("setup.messengers.about")}</p>
       <p><${Link} href="/admin/whatsapp">${t("setup.messengers.link")}<//></p>
     </div>
