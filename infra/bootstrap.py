@@ -26,6 +26,7 @@ from infra.routing_jobs import RoutingJobs
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
 from infra.setup_services import SetupServices, build_setup_services, start_installation_command
+from infra.sync_job import RecordedDeliveryReports, SyncJob
 from infra.views import ViewsDatabase, open_views
 from infra.writer import GroupCommitWriter
 from projections.registry import all_projections
@@ -64,6 +65,12 @@ class Container:
         whatsapp: WhatsApp = self.extras["whatsapp"]
         return whatsapp
 
+    @property
+    def sync(self) -> SyncJob:
+        """The scheduled sync job that sends outgoing messages."""
+        job: SyncJob = self.extras["sync"]
+        return job
+
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
@@ -73,8 +80,11 @@ class Container:
         if self.settings.autolinks_simulator:  # before the supervisor resumes the gateway
             self.whatsapp.link_at_first_start(self.writer, self.clock)
         self.whatsapp.start()
+        if self.settings.run_sync_job:
+            self.sync.start()
 
     def stop(self) -> None:
+        self.sync.stop()
         self.whatsapp.stop()
         self.routing.stop()
         self.projector.stop()
@@ -100,13 +110,16 @@ def bootstrap(
                                settings.login_window_seconds),
         clock=clock, ttl_seconds=settings.token_ttl_seconds,
     )
+    whatsapp = build_whatsapp(settings, writer, clock, views, gateway)
+    whatsapp.delivery_reports = RecordedDeliveryReports(writer)  # reports become events
     return Container(
         settings=settings, store=store, views=views, writer=writer,
         projector=Projector(settings, store, views, all_projections()),
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
         extras={"setup": build_setup_services(settings, writer, clock),
                 "routing": RoutingJobs(settings, writer, views, clock),
-                "whatsapp": build_whatsapp(settings, writer, clock, views, gateway)},
+                "whatsapp": whatsapp,
+                "sync": SyncJob(settings, writer, views, whatsapp.gateway, clock)},
     )
 
 

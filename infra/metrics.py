@@ -43,3 +43,31 @@ HELD_MESSAGES = Counter(
 WEBHOOK_REFUSED = Counter(
     "switchboard_webhook_refused_total", "Webhook requests refused", ["webhook", "status"]
 )
+# -- outgoing messages and the sync job ------------------------------------------------------
+OUTBOX_WAITING = Gauge("switchboard_outbox_waiting", "Outgoing messages queued or being sent")
+OUTBOX_FAILED = Gauge("switchboard_outbox_failed", "Outgoing messages failed, awaiting a retry")
+OUTBOX_OLDEST_DUE = Gauge(
+    "switchboard_outbox_oldest_due_seconds", "How long the oldest due outgoing message has waited"
+)
+OUTBOX_SENDS = Counter(
+    "switchboard_outbox_sends_total", "Outcomes of the sync job's sends in this replica",
+    ["outcome", "code"],
+)
+SYNC_RUNS = Counter(
+    "switchboard_sync_runs_total", "Sync job runs: ran, locked (another replica), busy, error",
+    ["result"],
+)
+SYNC_RUN_SECONDS = Histogram(
+    "switchboard_sync_run_seconds", "How long a sync run held the lock",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+SYNC_ENABLED = Gauge("switchboard_sync_enabled", "Whether synchronisation is on (1) or off (0)")
+SYNC_SCHEDULER_RUNNING = Gauge(
+    "switchboard_sync_scheduler_running", "Whether this replica's scheduler runs (1)"
+)
+SYNC_LOCK_HELD = Gauge(
+    "switchboard_sync_lock_held_seconds", "How long the sync lock has been held (0: free)"
+)
+HEALTH_WARNINGS = Gauge(
+    "switchboard_sync_health_warning", "Sync health warnings in force (1) by code", ["code"]
+)

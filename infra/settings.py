@@ -113,6 +113,46 @@ class Settings(BaseSettings):
     presence_heartbeat_seconds: int = Field(default=10, ge=1,
                                             description="A replica's heartbeat; sockets of a "
                                                         "replica silent for 3 beats go offline")
+    # -- outgoing messages: the sync job, its default schedule, retries, health -------------
+    run_sync_job: bool = Field(default=True, description="Run the sync job's scheduler here")
+    sync_default_enabled: bool | None = Field(
+        default=None, description="Until an admin sets the schedule: on with the simulator "
+                                  "outside production, else off")
+    sync_default_interval_seconds: int | None = Field(
+        default=None, ge=1, le=86400,
+        description="Until an admin sets the schedule: 1 s with the simulator outside "
+                    "production, else 60 s")
+    sync_timezone: str = Field(default="UTC", description="The zone cron schedules are read in")
+    sync_watch_seconds: float = Field(default=1.0, gt=0, le=60,
+                                      description="How often each replica looks for a changed "
+                                                  "schedule")
+    outbox_max_attempts: int = Field(default=5, ge=1, le=100)
+    outbox_retry_first_seconds: float = Field(default=2.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=300.0, gt=0)
+    outbox_lease_seconds: float = Field(default=120.0, ge=1,
+                                        description="A claim not answered by then was "
+                                                    "interrupted and is recovered")
+    outbox_claim_batch: int = Field(default=50, ge=1, le=1000)
+    outbox_send_concurrency: int = Field(default=4, ge=1, le=64)
+    sync_lock_warn_seconds: float = Field(default=60.0, gt=0,
+                                          description="A run (or a wait for the lock) longer "
+                                                      "than this is reported")
+    sync_grace_seconds: float = Field(default=30.0, ge=0,
+                                      description="How late a due message may be before "
+                                                  "health reports it")
+
+    @property
+    def sync_enabled_by_default(self) -> bool:
+        if self.sync_default_enabled is not None:
+            return self.sync_default_enabled
+        return self.gateway == Gateway.SIMULATOR and self.env != Environment.PRODUCTION
+
+    @property
+    def sync_interval_by_default(self) -> int:
+        if self.sync_default_interval_seconds is not None:
+            return self.sync_default_interval_seconds
+        simulated = self.gateway == Gateway.SIMULATOR and self.env != Environment.PRODUCTION
+        return 1 if simulated else 60
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from domain.clients import Client
 from domain.dialogs import Dialog
+from domain.outbox import OutgoingMessage
 from projections.base import Changes, Projection, metadata
 from projections.operators import operators
 from projections.routing import access_members
@@ -40,6 +41,8 @@ dialogs = sa.Table(
     sa.Column("accepted", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("offer_expires_at", sa.DateTime(timezone=True), index=True),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    # outgoing messages (migration 0005): they share the dialog's `seq` with incoming ones
+    sa.Column("outgoing_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 dialog_recipients = sa.Table(
@@ -64,8 +67,21 @@ messages = sa.Table(
     sa.Column("external_id", sa.String(255)),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    # outgoing messages (migration 0005): who wrote it, its delivery status and why it failed
+    sa.Column("operator_id", sa.Uuid),
+    sa.Column("status", sa.String(16)),
+    sa.Column("attempts", sa.Integer),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("failure_code", sa.String(64)),
+    sa.Column("failure_reason", sa.String(500)),
     sa.Index("ix_messages_dialog_seq", "dialog_id", "seq", unique=True),
 )
+
+
+# Outgoing messages show in the dialog's messages, direction "out", with their status.
+OUTGOING_EVENTS = (OutgoingMessage.Queued, OutgoingMessage.Claimed, OutgoingMessage.Sent,
+                   OutgoingMessage.AttemptFailed, OutgoingMessage.Failed,
+                   OutgoingMessage.StatusReported, OutgoingMessage.Retried)
 
 
 class InboxProjection(Projection):
@@ -73,7 +89,7 @@ class InboxProjection(Projection):
     tables = (dialogs, dialog_recipients, messages)
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
-              Dialog.Resolved, Dialog.Reopened, Client.MergedInto)
+              Dialog.Resolved, Dialog.Reopened, Client.MergedInto, *OUTGOING_EVENTS)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
@@ -98,13 +114,18 @@ class InboxProjection(Projection):
         counts: dict[UUID, int] = dict(conn.execute(  # type: ignore[arg-type]
             sa.select(dialogs.c.id, dialogs.c.message_count).where(dialogs.c.id.in_(ids))
         ).all())
+        # Replies share the numbering: a message's seq counts both directions.
+        outgoing: dict[UUID, int] = dict(conn.execute(  # type: ignore[arg-type]
+            sa.select(dialogs.c.id, dialogs.c.outgoing_count)
+            .where(dialogs.c.id.in_(ids), dialogs.c.outgoing_count > 0)).all())
         rows: list[dict[str, Any]] = []
         last: dict[UUID, dict[str, Any]] = {}
         for position, event in run:
             dialog_id = event.originator_id
             counts[dialog_id] += 1
             rows.append({
-                "id": event.message_id, "dialog_id": dialog_id, "seq": counts[dialog_id],
+                "id": event.message_id, "dialog_id": dialog_id,
+                "seq": counts[dialog_id] + outgoing.get(dialog_id, 0),
                 "direction": "in", "text": event.text, "external_id": event.external_id,
                 "sent_at": event.sent_at, "recorded_at": event.timestamp,
             })
@@ -175,6 +196,14 @@ class InboxProjection(Projection):
                   | Dialog.Unassigned() | Dialog.Resolved() | Dialog.Reopened()):
                 _lifecycle(conn, event)
                 self._touched(conn, event.originator_id, changes)
+            case OutgoingMessage.Queued():
+                _queue_outgoing(conn, event, position)
+                self._touched(conn, event.dialog_id, changes)
+                changes.add("outbox", event.dialog_id, event.originator_id)
+            case _ if isinstance(event, OUTGOING_EVENTS):
+                dialog_id = _outgoing_status(conn, event)
+                if dialog_id is not None:
+                    changes.add("outbox", dialog_id, event.originator_id)
 
     @staticmethod
     def _touched(conn: sa.Connection, dialog_id: UUID, changes: Changes) -> None:
@@ -242,6 +271,57 @@ def _lifecycle(conn: sa.Connection, event: Any) -> None:
                 offer_expires_at=None, resolved_at=event.at))
         case Dialog.Reopened():
             conn.execute(dialogs.update().where(where).values(status="open", resolved_at=None))
+
+
+# -- outgoing messages ---------------------------------------------------------------------------
+def _queue_outgoing(conn: sa.Connection, event: Any, position: int) -> None:
+    """A reply takes the dialog's next seq and becomes its last message."""
+    dialog_id = event.dialog_id
+    row = conn.execute(sa.select(dialogs.c.message_count, dialogs.c.outgoing_count)
+                       .where(dialogs.c.id == dialog_id)).one()
+    seq = row.message_count + row.outgoing_count + 1
+    conn.execute(messages.insert().values(
+        id=event.originator_id, dialog_id=dialog_id, seq=seq, direction="out", text=event.text,
+        external_id=None, sent_at=event.at, recorded_at=event.timestamp,
+        operator_id=event.operator_id, status="queued", attempts=0))
+    conn.execute(dialogs.update().where(dialogs.c.id == dialog_id).values(
+        outgoing_count=row.outgoing_count + 1, last_message_at=event.at,
+        last_message_text=event.text[:PREVIEW], last_direction="out", position=position))
+    conn.execute(dialog_recipients.update().where(dialog_recipients.c.dialog_id == dialog_id)
+                 .values(position=position))
+
+
+def _outgoing_status(conn: sa.Connection, event: Any) -> UUID | None:
+    """A reply's delivery status as the operators see it; answers its dialog."""
+    values: dict[str, Any]
+    match event:
+        case OutgoingMessage.Claimed():
+            values = {"status": "sending", "attempts": event.attempt, "next_attempt_at": None}
+        case OutgoingMessage.Sent():
+            values = {"status": "sent", "external_id": event.external_id,
+                      "failure_code": None, "failure_reason": None}
+        case OutgoingMessage.AttemptFailed():
+            values = {"status": "queued", "next_attempt_at": event.retry_at,
+                      "failure_code": event.code, "failure_reason": event.reason}
+        case OutgoingMessage.Failed():
+            values = {"status": "failed", "next_attempt_at": None,
+                      "failure_code": event.code, "failure_reason": event.reason}
+        case OutgoingMessage.StatusReported():
+            values = {"status": event.status, "failure_code": None, "failure_reason": None}
+            if event.status == "failed":
+                values = {"status": "failed", "failure_code": event.error_code or None,
+                          "failure_reason": event.error or None}
+        case OutgoingMessage.Retried():
+            values = {"status": "queued", "attempts": 0, "next_attempt_at": None,
+                      "failure_code": None, "failure_reason": None}
+            if event.new_round:
+                values["external_id"] = None
+        case _:
+            return None
+    dialog_id: UUID | None = conn.execute(
+        messages.update().where(messages.c.id == event.originator_id).values(**values)
+        .returning(messages.c.dialog_id)).scalar()
+    return dialog_id
 
 
 def _ensure_recipient(conn: sa.Connection, dialog_id: UUID, operator_id: UUID) -> None:

@@ -8,13 +8,16 @@ from projections.channel import ChannelProjection
 from projections.inbox import InboxProjection
 from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
+from projections.outbox import OutboxProjection
 from projections.presence import PresenceProjection
 from projections.routing import RoutingProjection
 from projections.sessions import SessionsProjection
 from projections.setup import PhonebookProjection
+from projections.sync import SyncProjection
 
 
 def all_projections() -> list[Projection]:
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
             PhonebookProjection(), ChannelProjection(),
-            RoutingProjection(), PresenceProjection(), NotificationsProjection()]
+            RoutingProjection(), PresenceProjection(), NotificationsProjection(),
+            OutboxProjection(), SyncProjection()]

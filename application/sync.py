@@ -1,0 +1,189 @@
+"""The sync job's work, one run at a time: claim what is due, send it through the gateway outside
+the writer, record what happened. APScheduler runs it (infra/sync_job.py) under a lock that keeps
+two replicas from running it at once; the claims are what make a double send impossible even
+without the lock.
+
+Messages to one client leave in the order they were written (one after another); different
+clients are served side by side. Each result is recorded as soon as it is known (the writer
+groups them), so a crash leaves as few claims unanswered as possible."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from application import outbox as ob
+from application.ports import Clock, GatewayError, WhatsAppGateway
+
+log = logging.getLogger(__name__)
+
+
+class DueOutgoing(Protocol):
+    """Where the job finds candidates: queued messages that are due, and claims that lapsed,
+    oldest first (a read model; the claim is what decides)."""
+
+    def due(self, now: datetime, limit: int) -> list[UUID]: ...
+
+
+class OutboxBus(Protocol):
+    def execute_sync(self, command: object) -> Any: ...
+
+    def submit(self, command: object) -> Future[Any]: ...
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    claim_batch: int = 50
+    concurrency: int = 4
+    lease_seconds: float = 120.0
+    max_per_run: int = 5000
+    retry: ob.RetryPolicy = field(default_factory=ob.RetryPolicy)
+
+
+@dataclass
+class RunReport:
+    started_at: datetime
+    finished_at: datetime | None = None
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    skipped: int = 0
+    batches: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"claimed": self.claimed, "sent": self.sent, "retrying": self.retrying,
+                "failed": self.failed, "uncertain": self.uncertain, "skipped": self.skipped,
+                "batches": self.batches, "errors": dict(self.errors)}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    claim: ob.Claim
+    recorded: Future[Any]
+    external_id: str | None = None
+    error: GatewayError | None = None
+
+
+class OutboxSender:
+    def __init__(self, *, bus: OutboxBus, gateway: WhatsAppGateway, clock: Clock,
+                 due: DueOutgoing, worker: str, policy: SendPolicy | None = None) -> None:
+        self.bus = bus
+        self.gateway = gateway
+        self.clock = clock
+        self.due = due
+        self.worker = worker
+        self.policy = policy or SendPolicy()
+        self._pool: ThreadPoolExecutor | None = None
+        self.on_outcome: Callable[[str, str], None] | None = None  # (status, code): metrics
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def run_once(self) -> RunReport:
+        """Sends everything that is due now (at most `max_per_run`); answers what happened."""
+        report = RunReport(started_at=self.clock.now())
+        policy = self.policy
+        while report.claimed + report.uncertain < policy.max_per_run:
+            now = self.clock.now()
+            ids = self.due.due(now, policy.claim_batch)
+            if not ids:
+                break
+            batch: ob.ClaimBatch = self.bus.execute_sync(ob.ClaimOutgoing(
+                message_ids=tuple(ids), worker=self.worker, now=now,
+                lease_seconds=policy.lease_seconds,
+                idempotent=bool(getattr(self.gateway, "idempotent_sends", False))))
+            report.batches += 1
+            report.claimed += len(batch.claims)
+            report.uncertain += len(batch.uncertain)
+            report.skipped += batch.skipped
+            for outcome in self._send_all(batch.claims):
+                self._tally(report, outcome)
+            if not batch.claims and not batch.uncertain:
+                break  # the read model still shows what others (or we) just handled
+            if len(ids) < policy.claim_batch:
+                break
+        report.finished_at = self.clock.now()
+        return report
+
+    # -- inside ----------------------------------------------------------------------------
+    def _send_all(self, claims: list[ob.Claim]) -> list[_Outcome]:
+        by_client: defaultdict[str, list[ob.Claim]] = defaultdict(list)
+        for claim in sorted(claims, key=lambda c: c.queued_at):
+            by_client[claim.to].append(claim)
+        queues = list(by_client.values())
+        if self.policy.concurrency <= 1 or len(queues) == 1:
+            return [o for queue in queues for o in self._send_in_order(queue)]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.policy.concurrency,
+                                            thread_name_prefix="outbox-send")
+        running = [self._pool.submit(self._send_in_order, queue) for queue in queues]
+        return [o for future in running for o in future.result()]
+
+    def _send_in_order(self, claims: list[ob.Claim]) -> list[_Outcome]:
+        """One client's messages, oldest first. After a failure that a retry may cure, the
+        later ones wait with it (they would overtake it otherwise)."""
+        outcomes: list[_Outcome] = []
+        blocked: GatewayError | None = None
+        for claim in claims:
+            outcome = self._failed(claim, blocked) if blocked else self._send(claim)
+            if outcome.error is not None and outcome.error.retryable:
+                blocked = outcome.error
+            outcomes.append(outcome)
+        return outcomes
+
+    def _send(self, claim: ob.Claim) -> _Outcome:
+        try:
+            external_id = self.gateway.send_text(claim.to, claim.text, claim.key)
+        except GatewayError as error:
+            return self._failed(claim, error)
+        except Exception as error:  # a gateway bug must not lose the claim's answer
+            log.warning("the gateway failed unexpectedly", exc_info=True)
+            return self._failed(claim, GatewayError(
+                f"The gateway failed: {type(error).__name__}.", code="GATEWAY_ERROR"))
+        recorded = self.bus.submit(ob.RecordSent(
+            message_id=claim.message_id, channel=self.gateway.kind, external_id=external_id,
+            worker=self.worker, at=self.clock.now()))
+        return _Outcome(claim=claim, recorded=recorded, external_id=external_id)
+
+    def _failed(self, claim: ob.Claim, error: GatewayError) -> _Outcome:
+        recorded = self.bus.submit(ob.RecordSendFailure(
+            message_id=claim.message_id, worker=self.worker, code=error.code,
+            reason=error.message, retryable=error.retryable, at=self.clock.now(),
+            policy=self.policy.retry))
+        return _Outcome(claim=claim, recorded=recorded, error=error)
+
+    def _tally(self, report: RunReport, outcome: _Outcome) -> None:
+        try:
+            result = outcome.recorded.result(timeout=60)
+        except Exception:
+            # Not recorded: the claim's lease runs out and the message is claimed again.
+            log.warning("recording the outcome of %s failed", outcome.claim.message_id,
+                        exc_info=True)
+            return
+        if outcome.error is None:
+            report.sent += 1 if result else 0
+            self._notify("sent", "")
+            return
+        code = outcome.error.code
+        report.errors[code] = report.errors.get(code, 0) + 1
+        if result == "failed":
+            report.failed += 1
+            self._notify("failed", code)
+        elif result == "queued":
+            report.retrying += 1
+            self._notify("retrying", code)
+
+    def _notify(self, status: str, code: str) -> None:
+        if self.on_outcome is not None:
+            self.on_outcome(status, code)

@@ -1,0 +1,554 @@
+"""The scheduled sync job: APScheduler 3.11 in every replica, with an in-memory job store.
+
+The schedule itself is events (`SyncSchedule`); each replica's scheduler watches its read model
+every `sync_watch_seconds` and reschedules, pauses or resumes the job when it changes, so a change
+applies in every running replica without a restart. A run takes a lock first — a PostgreSQL
+advisory lock (a file lock on SQLite) — so two replicas never send at once; inside, every send is
+claimed by an event before the gateway is called (application/sync.py), which alone already makes
+a double send impossible.
+
+Health: the scheduler not running, the lock held too long (by this replica's run, or by another
+replica's connection on PostgreSQL), sync off while messages wait, and the oldest due message
+older than the schedule allows — in GraphQL `health`, `/readyz`, `/metrics` and the logs."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import uuid
+import zlib
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from application import outbox as ob
+from application.ports import Clock, DeliveryReport, WhatsAppGateway
+from application.sync import OutboxSender, RunReport, SendPolicy
+from infra.eventstore import postgres_conninfo
+from infra.metrics import (
+    DELIVERY_REPORTS,
+    HEALTH_WARNINGS,
+    OUTBOX_FAILED,
+    OUTBOX_OLDEST_DUE,
+    OUTBOX_SENDS,
+    OUTBOX_WAITING,
+    SYNC_ENABLED,
+    SYNC_LOCK_HELD,
+    SYNC_RUN_SECONDS,
+    SYNC_RUNS,
+    SYNC_SCHEDULER_RUNNING,
+)
+from infra.settings import Settings
+from infra.views import ViewsDatabase
+from infra.writer import GroupCommitWriter
+from projections import outbox as outbox_view
+from projections import sync as sync_view
+
+log = logging.getLogger(__name__)
+JOB_ID = "sync"
+WATCH_ID = "sync-watch"
+NOW_ID = "sync-now"
+HEALTH_LOG_SECONDS = 10.0
+WARNING_CODES = ("SCHEDULER_NOT_RUNNING", "LOCK_HELD_TOO_LONG", "SYNC_OFF_WHILE_QUEUED",
+                 "QUEUED_TOO_LONG")
+
+
+# -- the lock --------------------------------------------------------------------------------
+class SyncLock:
+    """Held by one replica at a time while it runs the job: a session advisory lock on
+    PostgreSQL on a connection kept open (a crashed holder's lock goes with its connection), a
+    file lock beside the SQLite database."""
+
+    def __init__(self, settings: Settings, replica: str) -> None:
+        self._settings = settings
+        self._replica = replica
+        self._key = zlib.crc32(b"switchboard-sync-job")
+        self._conn: psycopg.Connection[Any] | None = None
+        self._file: IO[str] | None = None
+        self._held = False
+
+    def try_acquire(self) -> bool:
+        if self._settings.is_postgres:
+            try:
+                conn = self._connection()
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+            except psycopg.Error:
+                self._drop()
+                raise
+            self._held = bool(row and row[0])
+            return self._held
+        if self._file is None:
+            path = self._settings.sqlite_views_path.with_suffix(".sync-job.lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = Path(path).open("a")  # noqa: SIM115 - held open as the lock
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        self._held = True
+        return True
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._held = False
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+            except psycopg.Error:
+                self._drop()  # closing the connection releases it
+        elif self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def held_elsewhere_since(self) -> datetime | None:
+        """On PostgreSQL: since when another connection holds the lock (its last statement
+        was taking it; the lock connection does nothing else); None when nobody else does."""
+        if not self._settings.is_postgres:
+            return None
+        try:
+            row = self._connection().execute(
+                "SELECT a.state_change FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s"
+                " AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())",
+                (self._key & 0xFFFFFFFF,)).fetchone()
+        except psycopg.Error:
+            self._drop()
+            return None
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self.release()
+        self._drop()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(**postgres_conninfo(self._settings), autocommit=True,
+                                         application_name=f"sb-sync:{self._replica}"[:63])
+        return self._conn
+
+    def _drop(self) -> None:
+        self._held = False
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+
+# -- reading the read models -------------------------------------------------------------------
+class ViewsDueOutgoing:
+    """The job's candidates, from the outbox read model."""
+
+    def __init__(self, views: ViewsDatabase) -> None:
+        self._views = views
+
+    def due(self, now: datetime, limit: int) -> list[UUID]:
+        with self._views.reader.connect() as conn:
+            return outbox_view.due_messages(conn, now, limit)
+
+
+@dataclass(frozen=True)
+class EffectiveSchedule:
+    state: ob.ScheduleState
+    is_default: bool
+    version: int
+    changed_at: datetime | None = None
+    changed_by: str = ""
+    run_requested_at: datetime | None = None
+    run_requested_by: str = ""
+
+
+def default_schedule(settings: Settings) -> ob.ScheduleState:
+    return ob.ScheduleState(enabled=settings.sync_enabled_by_default,
+                            mode=ob.ScheduleMode.INTERVAL,
+                            interval_seconds=settings.sync_interval_by_default, cron="")
+
+
+def read_schedule(settings: Settings, views: ViewsDatabase) -> EffectiveSchedule:
+    with views.reader.connect() as conn:
+        row = sync_view.sync_row(conn)
+    if row is None:
+        return EffectiveSchedule(state=default_schedule(settings), is_default=True, version=0)
+    return EffectiveSchedule(
+        state=ob.ScheduleState(enabled=bool(row.enabled), mode=ob.ScheduleMode(row.mode),
+                               interval_seconds=int(row.interval_seconds), cron=row.cron),
+        is_default=False, version=int(row.version), changed_at=outbox_view._aware(row.changed_at),
+        changed_by=row.changed_by, run_requested_at=outbox_view._aware(row.run_requested_at),
+        run_requested_by=row.run_requested_by or "")
+
+
+def trigger_of(state: ob.ScheduleState, timezone: str) -> BaseTrigger:
+    if state.mode == ob.ScheduleMode.CRON:
+        return CronTrigger.from_crontab(state.cron, timezone=ZoneInfo(timezone))
+    return IntervalTrigger(seconds=state.interval_seconds, timezone=ZoneInfo(timezone))
+
+
+def next_fire_after(state: ob.ScheduleState, timezone: str, moment: datetime) -> datetime | None:
+    """When a message due at `moment` should be sent at the latest by this schedule."""
+    if state.mode == ob.ScheduleMode.INTERVAL:
+        return moment + timedelta(seconds=state.interval_seconds)
+    try:
+        fire: datetime | None = trigger_of(state, timezone).get_next_fire_time(None, moment)
+    except ValueError:
+        return None
+    return fire
+
+
+# -- health ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HealthWarning:
+    code: str
+    message: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    replica: str
+    checked_at: datetime
+    warnings: list[HealthWarning]
+    scheduler_running: bool
+    runs_here: bool
+    schedule: EffectiveSchedule
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_report: dict[str, Any] | None
+    running_since: datetime | None
+    lock_held_elsewhere_since: datetime | None
+    stats: outbox_view.OutboxStats
+
+    @property
+    def ok(self) -> bool:
+        return not self.warnings
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "ok": self.ok, "replica": self.replica,
+            "warnings": [{"code": w.code, "message": w.message, "since": iso(w.since)}
+                         for w in self.warnings],
+            "scheduler_running": self.scheduler_running, "enabled": self.schedule.state.enabled,
+            "next_run_at": iso(self.next_run_at), "last_run_at": iso(self.last_run_at),
+            "queued": self.stats.queued, "sending": self.stats.sending,
+            "failed": self.stats.failed, "oldest_due_at": iso(self.stats.oldest_due_at),
+        }
+
+
+@dataclass
+class _Status:
+    started: bool = False
+    last_watch_at: datetime | None = None
+    last_run_at: datetime | None = None
+    last_report: RunReport | None = None
+    running_since: datetime | None = None
+    last_error: str = ""
+    warned: set[str] = field(default_factory=set)
+    next_health_log: datetime | None = None
+
+
+# -- the job ---------------------------------------------------------------------------------
+class SyncJob:
+    def __init__(
+        self, settings: Settings, writer: GroupCommitWriter, views: ViewsDatabase,
+        gateway: WhatsAppGateway, clock: Clock, *, replica: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.views = views
+        self.clock = clock
+        self.replica = replica or f"sync-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.sender = OutboxSender(
+            bus=writer, gateway=gateway, clock=clock, due=ViewsDueOutgoing(views),
+            worker=self.replica, policy=send_policy(settings))
+        self.sender.on_outcome = _count_outcome
+        self.lock = SyncLock(settings, self.replica)
+        self.scheduler: BackgroundScheduler | None = None
+        self.applied: ob.ScheduleState | None = None
+        self._guard = threading.Lock()  # one run at a time in this process
+        self._watching = threading.Lock()
+        self._status = _Status()
+
+    @property
+    def gateway(self) -> WhatsAppGateway:
+        return self.sender.gateway
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.scheduler is not None:
+            return
+        # A run every second would log two lines a second at INFO: the job logs its own.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        scheduler = BackgroundScheduler(timezone=ZoneInfo(self.settings.sync_timezone),
+                                        job_defaults={"coalesce": True, "max_instances": 1,
+                                                      "misfire_grace_time": 30})
+        scheduler.add_job(self.watch, IntervalTrigger(seconds=self.settings.sync_watch_seconds),
+                          id=WATCH_ID, name="sync schedule watch")
+        scheduler.start()
+        self.scheduler = scheduler
+        self._status.started = True
+        scheduler.add_job(self.watch, id="sync-watch-first")  # now, not in a second
+
+    def stop(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            with contextlib.suppress(Exception):
+                scheduler.shutdown(wait=True)
+        self.applied = None
+        self.sender.close()
+        self.lock.close()
+
+    # -- the schedule --------------------------------------------------------------------------
+    def schedule(self) -> EffectiveSchedule:
+        return read_schedule(self.settings, self.views)
+
+    def watch(self) -> None:
+        """Applies the schedule if it changed; now and then, logs what health finds."""
+        with self._watching:
+            now = self.clock.now()
+            self._status.last_watch_at = now
+            try:
+                self.apply(self.schedule().state)
+            except Exception:
+                log.warning("the sync schedule could not be read or applied", exc_info=True)
+                return
+            if self._status.next_health_log is None or now >= self._status.next_health_log:
+                self._status.next_health_log = now + timedelta(seconds=HEALTH_LOG_SECONDS)
+                with contextlib.suppress(Exception):
+                    self.log_health(self.health())
+
+    def apply(self, state: ob.ScheduleState) -> bool:
+        """Makes the scheduler's job follow `state`; False when nothing had to change."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return False
+        job = scheduler.get_job(JOB_ID)
+        if state == self.applied and (job is not None) == state.enabled:
+            return False
+        SYNC_ENABLED.set(1 if state.enabled else 0)
+        if not state.enabled:
+            if job is not None:
+                scheduler.remove_job(JOB_ID)
+            self.applied = state
+            log.info("sync is off: outgoing messages wait", extra={"replica": self.replica})
+            return True
+        try:
+            trigger = trigger_of(state, self.settings.sync_timezone)
+        except ValueError as error:
+            log.warning("the sync schedule is not valid here: %s", error)
+            return False
+        if job is None:
+            scheduler.add_job(self.scheduled_run, trigger, id=JOB_ID, name="sync messages",
+                              max_instances=3)
+        else:
+            scheduler.reschedule_job(JOB_ID, trigger=trigger)
+        self.applied = state
+        log.info("sync schedule applied", extra={
+            "replica": self.replica, "mode": state.mode.value,
+            "interval_seconds": state.interval_seconds, "cron": state.cron})
+        return True
+
+    def next_run_at(self) -> datetime | None:
+        scheduler = self.scheduler
+        job = scheduler.get_job(JOB_ID) if scheduler is not None else None
+        when: datetime | None = getattr(job, "next_run_time", None) if job else None
+        return when
+
+    # -- running ---------------------------------------------------------------------------
+    def scheduled_run(self) -> None:
+        with contextlib.suppress(Exception):
+            self.run("schedule")
+
+    def run(self, reason: str = "manual") -> RunReport | None:
+        """One run under the lock; None when a run is going on already (here or in another
+        replica)."""
+        if not self._guard.acquire(blocking=False):
+            SYNC_RUNS.labels("busy").inc()
+            return None
+        try:
+            try:
+                acquired = self.lock.try_acquire()
+            except Exception as error:
+                self._status.last_error = f"lock: {type(error).__name__}"
+                SYNC_RUNS.labels("error").inc()
+                log.warning("the sync lock could not be taken", exc_info=True)
+                return None
+            if not acquired:
+                SYNC_RUNS.labels("locked").inc()
+                return None
+            started = self.clock.now()
+            self._status.running_since = started
+            try:
+                with SYNC_RUN_SECONDS.time():
+                    report = self.sender.run_once()
+            except Exception as error:
+                self._status.last_error = f"{type(error).__name__}: {error}"[:300]
+                SYNC_RUNS.labels("error").inc()
+                log.warning("the sync run failed; it runs again on schedule", exc_info=True)
+                return None
+            finally:
+                self._status.running_since = None
+                self.lock.release()
+            self._status.last_run_at = started
+            self._status.last_report = report
+            self._status.last_error = ""
+            SYNC_RUNS.labels("ran").inc()
+            if report.claimed or report.uncertain:
+                log.info("sync run", extra={"replica": self.replica, "reason": reason,
+                                            **report.as_dict()})
+            return report
+        finally:
+            self._guard.release()
+
+    def run_now(self) -> Future[RunReport | None]:
+        """"Send now": a run at once, whatever the schedule says (in the scheduler's pool when
+        it runs, else in a thread of its own)."""
+        done: Future[RunReport | None] = Future()
+
+        def job() -> None:
+            try:
+                done.set_result(self.run("now"))
+            except Exception as error:  # pragma: no cover - run() answers None on errors
+                done.set_exception(error)
+
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.add_job(job, id=f"{NOW_ID}-{uuid.uuid4().hex[:8]}")
+        else:
+            threading.Thread(target=job, name="sync-now", daemon=True).start()
+        return done
+
+    # -- health --------------------------------------------------------------------------------
+    def health(self) -> SyncHealth:
+        now = self.clock.now()
+        schedule = self.schedule()
+        state = schedule.state
+        with self.views.reader.connect() as conn:
+            stats = outbox_view.outbox_stats(conn, now)
+        warnings: list[HealthWarning] = []
+        status = self._status
+        runs_here = self.settings.run_sync_job
+        scheduler = self.scheduler
+        stale = timedelta(seconds=max(3 * self.settings.sync_watch_seconds, 5.0))
+        running = scheduler is not None and scheduler.running and (
+            status.last_watch_at is None or now - status.last_watch_at <= stale)
+        if runs_here and not running:
+            warnings.append(HealthWarning(
+                "SCHEDULER_NOT_RUNNING",
+                "The scheduler of this replica is not running (or is blocked): it sends "
+                "nothing.", status.last_watch_at))
+        warn_after = timedelta(seconds=self.settings.sync_lock_warn_seconds)
+        elsewhere = self.lock.held_elsewhere_since() if state.enabled else None
+        if status.running_since is not None and now - status.running_since > warn_after:
+            warnings.append(HealthWarning(
+                "LOCK_HELD_TOO_LONG",
+                f"A sync run of this replica has held the lock for "
+                f"{int((now - status.running_since).total_seconds())} s.", status.running_since))
+        elif elsewhere is not None and now - elsewhere > warn_after:
+            warnings.append(HealthWarning(
+                "LOCK_HELD_TOO_LONG",
+                f"Another replica has held the sync lock for "
+                f"{int((now - elsewhere).total_seconds())} s: nothing else can send.",
+                elsewhere))
+        waiting = stats.queued + stats.sending
+        if not state.enabled and waiting:
+            warnings.append(HealthWarning(
+                "SYNC_OFF_WHILE_QUEUED",
+                f"Synchronisation is off and {waiting} outgoing messages wait.",
+                stats.oldest_queued_at))
+        elif state.enabled and stats.oldest_due_at is not None:
+            latest = next_fire_after(state, self.settings.sync_timezone, stats.oldest_due_at)
+            grace = timedelta(seconds=self.settings.sync_grace_seconds)
+            if latest is not None and now > latest + grace:
+                warnings.append(HealthWarning(
+                    "QUEUED_TOO_LONG",
+                    f"The oldest waiting message has been due for "
+                    f"{int((now - stats.oldest_due_at).total_seconds())} s, longer than the "
+                    f"schedule allows.", stats.oldest_due_at))
+        health = SyncHealth(
+            replica=self.replica, checked_at=now, warnings=warnings,
+            scheduler_running=running, runs_here=runs_here, schedule=schedule,
+            next_run_at=self.next_run_at(), last_run_at=status.last_run_at,
+            last_report=status.last_report.as_dict() if status.last_report else None,
+            running_since=status.running_since, lock_held_elsewhere_since=elsewhere,
+            stats=stats)
+        _export(health, now)
+        return health
+
+    def log_health(self, health: SyncHealth) -> None:
+        """Logs each warning when it appears, and when it clears."""
+        codes = {w.code for w in health.warnings}
+        for warning in health.warnings:
+            if warning.code not in self._status.warned:
+                log.warning("sync health: %s", warning.message,
+                            extra={"code": warning.code, "replica": self.replica})
+        for code in self._status.warned - codes:
+            log.info("sync health: %s cleared", code, extra={"code": code,
+                                                             "replica": self.replica})
+        self._status.warned = codes
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    return SendPolicy(
+        claim_batch=settings.outbox_claim_batch, concurrency=settings.outbox_send_concurrency,
+        lease_seconds=settings.outbox_lease_seconds,
+        retry=ob.RetryPolicy(max_attempts=settings.outbox_max_attempts,
+                             first_delay_seconds=settings.outbox_retry_first_seconds,
+                             max_delay_seconds=settings.outbox_retry_max_seconds))
+
+
+def _count_outcome(status: str, code: str) -> None:
+    OUTBOX_SENDS.labels(status, code or "").inc()
+
+
+def _export(health: SyncHealth, now: datetime) -> None:
+    stats = health.stats
+    OUTBOX_WAITING.set(stats.queued + stats.sending)
+    OUTBOX_FAILED.set(stats.failed)
+    OUTBOX_OLDEST_DUE.set(max((now - stats.oldest_due_at).total_seconds(), 0.0)
+                          if stats.oldest_due_at else 0.0)
+    SYNC_ENABLED.set(1 if health.schedule.state.enabled else 0)
+    SYNC_SCHEDULER_RUNNING.set(1 if health.scheduler_running else 0)
+    held = health.running_since or health.lock_held_elsewhere_since
+    SYNC_LOCK_HELD.set(max((now - held).total_seconds(), 0.0) if held else 0.0)
+    codes = {w.code for w in health.warnings}
+    for code in WARNING_CODES:
+        HEALTH_WARNINGS.labels(code).set(1 if code in codes else 0)
+
+
+# -- delivery reports --------------------------------------------------------------------------
+class RecordedDeliveryReports:
+    """The `DeliveryReports` port: every webhook's reports become events on their messages, in
+    one transaction per delivery (statuses out of order and twice change nothing backwards)."""
+
+    def __init__(self, writer: GroupCommitWriter) -> None:
+        self._writer = writer
+        self.received: list[DeliveryReport] = []  # the last ones, for tests and diagnostics
+
+    async def report(self, reports: list[DeliveryReport]) -> None:
+        if not reports:
+            return
+        for report in reports:
+            DELIVERY_REPORTS.labels(report.channel, report.status).inc()
+        outcome: ob.ReportOutcome = await self._writer.execute(
+            ob.RecordDeliveryReports(reports=tuple(reports)))
+        log.debug("delivery reports", extra={"applied": outcome.applied, "kept": outcome.kept,
+                                             "ignored": outcome.ignored})
+        self.received.extend(reports)
+        del self.received[:-1000]

@@ -1,0 +1,158 @@
+"""The outbox: every outgoing message with its delivery status, for the sync job (what is due),
+health (what waits, and since when) and analysts (plain SQL).
+
+`wake_at` is when the job should look at a message next: a queued message's due time (when it was
+queued, or when its retry is due), a claimed message's lease end (a lapsed claim is recovered);
+NULL once it is sent or failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from domain.outbox import OutgoingMessage
+from projections.base import Changes, Projection, metadata
+
+PREVIEW = 200
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("dialog_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("client_id", sa.Uuid, nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("operator_id", sa.Uuid, nullable=False),
+    sa.Column("text_preview", sa.String(PREVIEW), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("wake_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("worker", sa.String(64)),
+    sa.Column("external_id", sa.String(255)),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("read_at", sa.DateTime(timezone=True)),
+    sa.Column("failed_at", sa.DateTime(timezone=True)),
+    sa.Column("failure_code", sa.String(64)),
+    sa.Column("failure_reason", sa.String(500)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Index("ix_outbox_status", "status"),
+)
+
+
+class OutboxProjection(Projection):
+    name = "outbox"
+    tables = (outbox,)
+    events = (OutgoingMessage.Queued, OutgoingMessage.Claimed, OutgoingMessage.Sent,
+              OutgoingMessage.AttemptFailed, OutgoingMessage.Failed,
+              OutgoingMessage.StatusReported, OutgoingMessage.Retried)
+
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        where = outbox.c.id == event.originator_id
+        common = {"updated_at": event.timestamp, "position": position}
+        match event:
+            case OutgoingMessage.Queued():
+                conn.execute(outbox.insert().values(
+                    id=event.originator_id, dialog_id=event.dialog_id,
+                    client_id=event.client_id, phone=event.phone, channel=event.channel,
+                    operator_id=event.operator_id, text_preview=event.text[:PREVIEW],
+                    status="queued", attempts=0, wake_at=event.at, queued_at=event.at,
+                    **common))
+            case OutgoingMessage.Claimed():
+                conn.execute(outbox.update().where(where).values(
+                    status="sending", attempts=event.attempt, wake_at=event.lease_until,
+                    worker=event.worker, **common))
+            case OutgoingMessage.Sent():
+                conn.execute(outbox.update().where(where).values(
+                    status="sent", wake_at=None, external_id=event.external_id,
+                    sent_at=event.at, failure_code=None, failure_reason=None, **common))
+            case OutgoingMessage.AttemptFailed():
+                conn.execute(outbox.update().where(where).values(
+                    status="queued", wake_at=event.retry_at, failure_code=event.code,
+                    failure_reason=event.reason, **common))
+            case OutgoingMessage.Failed():
+                conn.execute(outbox.update().where(where).values(
+                    status="failed", wake_at=None, failed_at=event.at,
+                    failure_code=event.code, failure_reason=event.reason, **common))
+            case OutgoingMessage.StatusReported():
+                conn.execute(outbox.update().where(where).values(
+                    **_reported(event), **common))
+            case OutgoingMessage.Retried():
+                values: dict[str, Any] = {}
+                if event.new_round:
+                    values = {"external_id": None, "sent_at": None, "delivered_at": None,
+                              "read_at": None}
+                conn.execute(outbox.update().where(where).values(
+                    status="queued", attempts=0, wake_at=event.at, failed_at=None,
+                    failure_code=None, failure_reason=None, **values, **common))
+        changes.add("outbox", "all", event.originator_id)
+
+
+def _reported(event: Any) -> dict[str, Any]:
+    at = event.reported_at
+    match event.status:
+        case "failed":
+            return {"status": "failed", "failed_at": at, "wake_at": None,
+                    "failure_code": event.error_code or "GATEWAY_FAILED",
+                    "failure_reason": event.error or None}
+        case "delivered":
+            return {"status": "delivered", "delivered_at": at, "failure_code": None,
+                    "failure_reason": None}
+        case "read" | "played":
+            return {"status": event.status, "read_at": at, "failure_code": None,
+                    "failure_reason": None,
+                    "delivered_at": sa.func.coalesce(outbox.c.delivered_at, at)}
+    return {"status": event.status, "failure_code": None, "failure_reason": None}
+
+
+# -- queries -------------------------------------------------------------------------------
+def due_messages(conn: sa.Connection, now: datetime, limit: int) -> list[UUID]:
+    """Queued messages that are due and claims that lapsed, oldest first."""
+    return list(conn.execute(
+        sa.select(outbox.c.id).where(outbox.c.wake_at <= now)
+        .order_by(outbox.c.wake_at, outbox.c.position).limit(limit)).scalars())
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    queued: int
+    sending: int
+    failed: int
+    sent: int
+    due: int
+    oldest_due_at: datetime | None
+    oldest_queued_at: datetime | None
+
+
+def outbox_stats(conn: sa.Connection, now: datetime) -> OutboxStats:
+    counts: dict[str, int] = {str(status): int(n) for status, n in conn.execute(
+        sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status))}
+    waiting = sa.or_(outbox.c.status == "queued", outbox.c.status == "sending")
+    row = conn.execute(sa.select(
+        sa.func.count().filter(outbox.c.wake_at <= now),
+        sa.func.min(outbox.c.wake_at).filter(outbox.c.status == "queued"),
+        sa.func.min(outbox.c.queued_at).filter(waiting),
+    )).one()
+    return OutboxStats(
+        queued=counts.get("queued", 0), sending=counts.get("sending", 0),
+        failed=counts.get("failed", 0),
+        sent=sum(counts.get(s, 0) for s in ("sent", "delivered", "read", "played")),
+        due=int(row[0] or 0), oldest_due_at=_aware(row[1]), oldest_queued_at=_aware(row[2]))
+
+
+def outgoing_message(conn: sa.Connection, message_id: UUID) -> sa.Row[Any] | None:
+    return conn.execute(sa.select(outbox).where(outbox.c.id == message_id)).first()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back: they are UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
