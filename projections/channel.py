@@ -106,8 +106,8 @@ class ChannelProjection(Projection):
                              pairing_phone=None, pairing_code=None)
             case W.QrCodeIssued():
                 self._status(conn, event, position, ChannelStatus.SCAN_QR_CODE,
-                             f"QR code {event.sequence} of {MAX_QR_CODES} is shown until "
-                             f"{event.expires_at:%H:%M:%S}.",
+                             f"QR code {event.sequence} of {MAX_QR_CODES} is shown: scan it "
+                             "with the company's phone.",
                              qr_value=event.value, qr_sequence=event.sequence,
                              qr_expires_at=event.expires_at)
             case W.PairingCodeIssued():

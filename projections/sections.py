@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.operators import Operator
 from domain.queue import EmployeeQueue
+from projections.channel_sections import WHATSAPP
 from projections.configuration import ConfigChange, Configuration, Section, Sections, State
 from projections.routing_sections import ROUTING_SECTIONS
 from projections.setup import SETUP_SECTIONS
@@ -75,4 +76,4 @@ QUEUE = Section(
 
 
 def all_sections() -> Sections:
-    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS))
+    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS, WHATSAPP))

@@ -17,7 +17,7 @@ import websockets
 from application import commands as c
 from domain.operators import Role
 from infra.bootstrap import Container
-from tests.conftest import ADMIN_PASSWORD, LOGIN, GraphQLClient, LiveServer, wait_for
+from tests.conftest import ADMIN_PASSWORD, LOGIN, GraphQLClient, LiveServer, caught_up, wait_for
 
 CHANNEL = """query { whatsappChannel(history: 50) {
   gateway linksDevices status reason phone device reconnecting reconnectAttempt inService
@@ -250,3 +250,26 @@ async def test_a_subscriber_hears_each_status_and_code_change_live(
         await asyncio.to_thread(phone, live_server, "scan")
         seen.clear()
         await collect("WORKING")
+
+
+def test_the_audit_keeps_the_messenger_settings_and_the_link_as_they_stood_at_any_instant(
+    live_server: LiveServer, container: Container, admin: GraphQLClient
+) -> None:
+    from projections import audit
+
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        before = audit.current_configuration(conn).position
+    admin(SETTINGS, {"s": False, "w": True})
+    admin(UNLINK)
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        now = audit.current_configuration(conn).readable["whatsapp"]
+        then = audit.sections().describe(audit.configuration_at_position(conn, before))
+        entries = [e.summary for e in audit.history(conn, actor="operator:admin")]
+    assert then["whatsapp"] == {"WhatsApp linked as": "+15555550100 (Switchboard simulator)",
+                                "WhatsApp in service": "yes", "Employees may write first": "no"}
+    assert now == {"WhatsApp linked as": "not linked", "WhatsApp in service": "no",
+                   "Employees may write first": "yes"}
+    assert "WhatsApp out of service; employees may write first" in entries
+    assert any(e.startswith("WhatsApp unlinked: Unlinked by an admin") for e in entries)
