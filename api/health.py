@@ -1,4 +1,5 @@
-"""/healthz (the process is alive), /readyz (store reachable, projections not lagging), /metrics."""
+"""/healthz (the process is alive), /readyz (store reachable, projections not lagging, the sync
+job's scheduler running; its other health warnings are shown, not failed), /metrics."""
 
 from __future__ import annotations
 
@@ -36,7 +37,14 @@ async def readyz(request: Request) -> JSONResponse:
                     problems.append(f"projection {status.name} lags by {status.lag} events")
         except Exception as error:
             problems.append(f"store or read models unreachable: {type(error).__name__}")
-        return not problems, {"projections": projections, "problems": problems}
+        outbox: dict[str, Any] = {}
+        with contextlib.suppress(Exception):  # the store's own problem is reported above
+            sync = container.sync.health()
+            outbox = sync.as_dict()  # every warning shows; only a stopped scheduler fails
+            if any(w.code == "SCHEDULER_NOT_RUNNING" for w in sync.warnings):
+                problems.append("the sync job's scheduler is not running")
+        return not problems, {"projections": projections, "problems": problems,
+                              "outbox": outbox}
 
     ready, detail = await to_thread.run_sync(check)
     return JSONResponse({"status": "ready" if ready else "not ready", **detail},
@@ -52,6 +60,7 @@ async def metrics(request: Request) -> Response:
             status = runner.status()
             PROJECTION_POSITION.labels(status.name).set(status.position)
             PROJECTION_LAG.labels(status.name).set(status.lag)
+        container.sync.health()  # sets the outbox and sync job gauges
 
     with contextlib.suppress(Exception):  # metrics must answer even when the store does not
         await to_thread.run_sync(refresh)

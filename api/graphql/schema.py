@@ -25,6 +25,9 @@ from api.graphql.channel.subscriptions import ChannelSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
+from api.graphql.outbox.mutations import OutboxMutation
+from api.graphql.outbox.queries import OutboxQuery
+from api.graphql.outbox.subscriptions import OutboxSubscription
 from api.graphql.routing.mutations import RoutingMutation
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.routing.subscriptions import RoutingSubscription
@@ -32,11 +35,11 @@ from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
-                              RoutingQuery))
+                              RoutingQuery, OutboxQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
-                                    ChannelMutation, RoutingMutation))
+                                    ChannelMutation, RoutingMutation, OutboxMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
-                                            RoutingSubscription))
+                                            RoutingSubscription, OutboxSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from api.graphql.outbox.types import DeliveryStatus
 from api.graphql.time import utc
 
 
@@ -120,11 +121,27 @@ class Message:
     text: str
     sent_at: datetime
     recorded_at: datetime
+    # Replies (direction OUT): how far they got, and why one failed.
+    status: DeliveryStatus | None = strawberry.field(
+        default=None, description="A reply's delivery status; null for the client's messages.")
+    failure_code: str | None = strawberry.field(
+        default=None, description="Why a reply failed (or why its last attempt failed while it "
+                                  "waits to be retried); the panel translates it.")
+    failure_reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Any) -> Message:
+        status = getattr(row, "status", None)
+        retry = getattr(row, "next_attempt_at", None)
         return cls(id=strawberry.ID(str(row.id)), seq=row.seq, direction=Direction(row.direction),
-                   text=row.text, sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at))
+                   text=row.text, sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at),
+                   status=DeliveryStatus(status) if status else None,
+                   failure_code=getattr(row, "failure_code", None),
+                   failure_reason=getattr(row, "failure_reason", None),
+                   attempts=getattr(row, "attempts", None) or 0,
+                   next_attempt_at=utc(retry) if retry is not None else None)
 
 
 @strawberry.type(description="A dialog with its messages, oldest first.")
