@@ -204,7 +204,7 @@ def test_opening_a_dialog_marks_it_read_for_that_operator_only(
     olga.goto(panel_server.url + "/")
     olga.get_by_role("tab", name="Unread").click()
     expect(olga.locator("a.row")).to_have_count(1)
-    expect(olga.get_by_role("tab", name="Mine")).to_be_disabled()
+    expect(olga.get_by_role("tab", name="Mine")).to_be_enabled()  # routing fills it in
 
 
 def test_a_wrong_password_shows_the_apis_reason(

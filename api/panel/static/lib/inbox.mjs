@@ -8,13 +8,31 @@ import { api, expire, session } from "./session.mjs";
 import { createStore } from "./store.mjs";
 
 export const PAGE_SIZE = 50;
-export const FILTERS = ["ALL", "UNREAD"];
+export const FILTERS = ["ALL", "UNREAD", "MINE", "UNASSIGNED", "UNANSWERED", "RESOLVED"];
 
 export const ENTRY = `fragment Entry on InboxEntry {
   id cursor channel openedAt messageCount unreadCount
   client { id name phone }
   lastMessage { text direction at }
+  status assignee { id displayName } offerExpiresAt
 }`;
+
+/** Whether an entry belongs under a filter, as the server decides it (routing: mine,
+ * unassigned, unanswered — the client wrote last —, resolved). */
+export function matches(filter, entry) {
+  const resolved = entry.status === "RESOLVED";
+  switch (filter) {
+    case "UNREAD": return entry.unreadCount > 0;
+    case "MINE": return !!entry.assignee && entry.assignee.id === session.get().operator?.id;
+    case "UNASSIGNED": return !entry.assignee && !resolved;
+    case "UNANSWERED": return entry.lastMessage?.direction === "IN" && !resolved;
+    case "RESOLVED": return resolved;
+    default: return true;
+  }
+}
+
+/** Called with each new live client, to subscribe to more than the inbox on the same socket. */
+export const liveHooks = new Set();
 
 const PAGE = `query Inbox($first: Int!, $after: String, $filter: InboxFilter!) {
   me { id login displayName role }
@@ -43,7 +61,7 @@ const emptyList = () => ({ ids: [], endCursor: null, hasNext: true, loading: fal
 
 const initial = () => ({
   entries: {},
-  lists: { ALL: emptyList(), UNREAD: emptyList() },
+  lists: Object.fromEntries(FILTERS.map((f) => [f, emptyList()])),
   unread: 0,
   filter: "ALL",
   live: "idle", // idle | connecting | online | lost
@@ -137,7 +155,7 @@ export function visibleEntries(state, filter, openId) {
   for (const id of state.lists[filter].ids) {
     const entry = state.entries[id];
     if (!entry) continue;
-    if (filter === "UNREAD" && entry.unreadCount === 0 && id !== openId) continue;
+    if (id !== openId && !matches(filter, entry)) continue;
     rows.push(entry);
   }
   return rows.sort((a, b) => position(b) - position(a));
@@ -149,15 +167,16 @@ function applyChange({ dialog, unreadDialogs }) {
     const lists = { ...s.lists };
     for (const filter of FILTERS) {
       const list = lists[filter];
-      const belongs = filter === "ALL" || dialog.unreadCount > 0;
+      const belongs = matches(filter, dialog);
       if (list.loaded && belongs && !list.ids.includes(dialog.id)) {
         lists[filter] = { ...list, ids: [dialog.id, ...list.ids] };
       }
     }
     return { entries: upsert(s, dialog), unread: unreadDialogs, lists };
   });
+  const mine = !dialog.assignee || dialog.assignee.id === session.get().operator?.id;
   const arrived = dialog.lastMessage?.direction === "IN" && dialog.unreadCount > 0
-    && dialog.messageCount > (before?.messageCount ?? 0);
+    && dialog.messageCount > (before?.messageCount ?? 0) && mine;
   if (arrived) tellOperator(dialog);
 }
 
@@ -234,6 +253,7 @@ export function startLive() {
     error: (error) => { if (isForbiddenClose(error)) expire(); },
     complete: () => {},
   });
+  for (const hook of liveHooks) hook(current);
 }
 
 export function stopLive() {

@@ -4,11 +4,12 @@ import { t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
 import { isAdmin, isAuditor } from "../lib/session.mjs";
 import { AuditPage } from "./audit.mjs";
+import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
 /** The sections that have their page; the others say they are coming. */
-const PAGES = { setup: SetupPage, audit: AuditPage };
+const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage };
 /** What an auditor (read-only) may open. */
 const AUDITOR_SECTIONS = ["setup", "audit"];
 

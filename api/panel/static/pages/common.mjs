@@ -30,7 +30,7 @@ export function Brand() {
 /** An API error code translated; the API's own message when the code is new to us. */
 export function errorText(code, message = "", params = {}) {
   const key = `error.${code}`;
-  const text = t(key, params);
+  const text = t(key, { message, ...params });
   if (text !== key) return text;
   return message ? t("error.UNKNOWN", { message }) : t("error.UNKNOWN", { message: code });
 }

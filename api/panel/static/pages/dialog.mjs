@@ -9,6 +9,7 @@ import { Link } from "../lib/router.mjs";
 import { api, session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { channelLabel, errorText, initials } from "./common.mjs";
+import { DialogActions } from "./desk.mjs";
 
 const PAGE = 50;
 const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
@@ -186,6 +187,7 @@ export function DialogView({ id }) {
             <span aria-hidden="true"> · </span>${channelLabel(entry.channel)}
           </p>`}
         </div>
+        <${DialogActions} entry=${entry}/>
       </header>
       <div class="dialog-scroll" ref=${scroller} onScroll=${onScroll}
         role="log" aria-live="polite" aria-relevant="additions" aria-label=${t("dialog.messagesLabel")}

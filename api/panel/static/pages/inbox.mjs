@@ -6,15 +6,16 @@ import { inbox, loadFirst, loadMore, setFilter, visibleEntries } from "../lib/in
 import { Link } from "../lib/router.mjs";
 import { useStore } from "../lib/store.mjs";
 import { errorText, initials } from "./common.mjs";
+import { AccessNotice, HolderChip } from "./desk.mjs";
 import { DialogView } from "./dialog.mjs";
 
 const TABS = [
   { id: "ALL", label: "inbox.filter.all" },
   { id: "UNREAD", label: "inbox.filter.unread" },
-  { id: "mine", label: "inbox.filter.mine", later: true },
-  { id: "unassigned", label: "inbox.filter.unassigned", later: true },
-  { id: "unanswered", label: "inbox.filter.unanswered", later: true },
-  { id: "resolved", label: "inbox.filter.resolved", later: true },
+  { id: "MINE", label: "inbox.filter.mine" },
+  { id: "UNASSIGNED", label: "inbox.filter.unassigned" },
+  { id: "UNANSWERED", label: "inbox.filter.unanswered" },
+  { id: "RESOLVED", label: "inbox.filter.resolved" },
 ];
 
 function FilterTabs({ filter }) {
@@ -62,6 +63,7 @@ function Row({ entry, active }) {
               ${lastMessage?.direction === "OUT" && html`<span class="muted">${t("inbox.you")} </span>`}
               ${lastMessage ? lastMessage.text : t("inbox.noMessages")}
             </span>
+            <${HolderChip} entry=${entry}/>
             ${unreadCount > 0 && html`
               <span class="badge" data-unread=${unreadCount}
                 aria-label=${t("inbox.unreadBadge", { count: unreadCount })}>${unreadCount}</span>`}
@@ -126,7 +128,7 @@ export function InboxPage({ dialogId }) {
   } else if (!list.loaded) {
     body = html`<div class="empty" aria-busy="true">${t("inbox.loading")}</div>`;
   } else if (rows.length === 0) {
-    body = html`<div class="empty">${t(filter === "UNREAD" ? "inbox.empty.unread" : "inbox.empty.all")}</div>`;
+    body = html`<div class="empty">${t(`inbox.empty.${filter.toLowerCase()}`)}</div>`;
   } else {
     body = html`<ul class="dialog-list" aria-label=${t("inbox.listLabel")} onKeyDown=${moveFocus}>
       ${rows.map((entry) => html`<${Row} key=${entry.id} entry=${entry}
@@ -143,6 +145,7 @@ export function InboxPage({ dialogId }) {
             ${unread > 0 ? t("inbox.unreadDialogs", { count: unread }) : t("inbox.allRead")}
           </p>
         </header>
+        <${AccessNotice}/>
         <${FilterTabs} filter=${filter}/>
         <div class="inbox-scroll" id="inbox-panel" role="tabpanel" ref=${scroller}
           aria-labelledby=${`tab-${filter}`} aria-busy=${list.loading ? "true" : "false"}>

@@ -7,6 +7,7 @@ import { Link } from "../lib/router.mjs";
 import { isAdmin, isAuditor, session, signOut } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
+import { NotificationsBell, PresenceSwitch } from "./desk.mjs";
 
 function NavItem({ href, current, children }) {
   return html`
@@ -58,6 +59,8 @@ export function Shell({ where, children }) {
         ${permission === "default" && html`
           <button type="button" class="button button-quiet"
             onClick=${askNotificationPermission}>${t("notify.enable")}</button>`}
+        <${PresenceSwitch}/>
+        <${NotificationsBell}/>
         <${LanguageSwitch}/>
         <span class="who">
           <span class="who-name">${operator?.displayName}</span>
