@@ -38,7 +38,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class SeedAccessGroup:
     """Creates the access group once, with the queue's members (an installation that had a
-    queue before the group existed keeps working)."""
+    queue before the group existed keeps working); and routing's other singletons with their
+    defaults, so that routing a message never looks for an aggregate that is not there."""
 
     actor: str
 
@@ -410,6 +411,14 @@ def answer(uow: UnitOfWork, dialog: Dialog, operator_id: UUID, *, at: datetime,
 
 # -- handlers -------------------------------------------------------------------------------
 def seed_access_group(cmd: SeedAccessGroup, uow: UnitOfWork) -> bool:
+    singletons: tuple[tuple[UUID, Callable[[], Any]], ...] = (
+        (DISTRIBUTION_ID, lambda: Distribution(actor=cmd.actor)),
+        (ROUTING_RULES_ID, lambda: RoutingRules(actor=cmd.actor)),
+        (WAITING_LINE_ID, lambda: WaitingLine(actor=cmd.actor)),
+    )
+    for aggregate_id, create in singletons:
+        if not uow.is_recorded(aggregate_id):
+            uow.add(create())
     if uow.is_recorded(ACCESS_GROUP_ID):
         return False
     group = AccessGroup.create(actor=cmd.actor)
