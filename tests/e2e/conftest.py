@@ -123,8 +123,11 @@ def panel_server(tmp_path: Path) -> Iterator[PanelServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module: while Playwright's sync API is open, the main thread counts
+    as running an event loop, so the async tests of later modules could not start (a browser
+    starts in under half a second)."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium"
         if os.environ.get("CI", "").lower() == "true":
