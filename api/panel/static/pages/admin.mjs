@@ -6,10 +6,12 @@ import { isAdmin, isAuditor } from "../lib/session.mjs";
 import { AuditPage } from "./audit.mjs";
 import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
+import { WhatsAppPage } from "./whatsapp.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
 /** The sections that have their page; the others say they are coming. */
-const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage };
+const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
+  whatsapp: WhatsAppPage };
 /** What an auditor (read-only) may open. */
 const AUDITOR_SECTIONS = ["setup", "audit"];
 

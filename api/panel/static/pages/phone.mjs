@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatTime, t } from "../lib/i18n.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
+import { CompanyWhatsApp, Replies, phoneCall } from "./phone_link.mjs";
 
 const KEYS = { phone: "sb.phone.number", name: "sb.phone.name", sent: "sb.phone.sent" };
 const KEEP = 100;
@@ -12,23 +13,8 @@ function loadSent() {
   try { return JSON.parse(localStorage.getItem(KEYS.sent) || "[]"); } catch { return []; }
 }
 
-async function send(from, name, text) {
-  let response;
-  try {
-    response = await fetch("/simulator/phone/send", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ from, name, text }),
-    });
-  } catch {
-    return { error: t("error.NETWORK") };
-  }
-  const body = await response.json().catch(() => ({}));
-  if (response.ok) return body;
-  const detail = Array.isArray(body.detail)
-    ? body.detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ")
-    : body.detail;
-  return { error: detail || `HTTP ${response.status}` };
+async function send(from, name, text, id = undefined) {
+  return phoneCall("/send", { from, name, text, id });
 }
 
 export function PhonePage() {
@@ -64,9 +50,17 @@ export function PhonePage() {
       return;
     }
     setSent((list) => [...list, { id: result.message_id, from: phone.trim(), text: message,
-      at: new Date().toISOString(), status: result.status }]);
+      at: new Date().toISOString(), status: result.status, name: name.trim() }]);
     setText("");
     box.current?.focus();
+  };
+
+  /** The same message delivered again: WhatsApp repeats itself; Switchboard changes nothing. */
+  const again = async (message) => {
+    setFailure("");
+    const result = await send(message.from, message.name ?? "", message.text, message.id);
+    if (result.error) { setFailure(t("phone.failed", { reason: result.error })); return; }
+    setSent((list) => list.map((m) => (m.id === message.id ? { ...m, status: result.status } : m)));
   };
 
   const onKeyDown = (event) => {
@@ -87,6 +81,7 @@ export function PhonePage() {
         <section class="phone-intro" aria-labelledby="phone-title">
           <h1 id="phone-title">${t("phone.title")}</h1>
           <p class="muted">${t("phone.intro")}</p>
+          <${CompanyWhatsApp}/>
           <div class="card">
             <div class="field">
               <label for="phone-number">${t("phone.number")}</label>
@@ -100,11 +95,7 @@ export function PhonePage() {
                 onInput=${(e) => setName(e.currentTarget.value)}/>
             </div>
           </div>
-          <section class="card replies" aria-labelledby="replies-title">
-            <h2 id="replies-title">${t("phone.replies")}</h2>
-            <ol class="replies-list" aria-live="polite" data-replies></ol>
-            <p class="muted">${t("phone.noReplies")}</p>
-          </section>
+          <${Replies} number=${phone.trim()}/>
         </section>
         <section class="phone" aria-labelledby="thread-title">
           <header class="phone-head">
@@ -126,6 +117,8 @@ export function PhonePage() {
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
                         <span class="tick" title=${t(`phone.status.${m.status}`)}
                           aria-label=${t(`phone.status.${m.status}`)}>✓</span>
+                        ${m.id && html`<button type="button" class="msg-again"
+                          onClick=${() => again(m)}>${t("phone.again")}</button>`}
                       </span>
                     </li>`)}
                 </ol>`}

@@ -7,6 +7,7 @@ import { Link } from "../lib/router.mjs";
 import { isAdmin, isAuditor, session, signOut } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
+import { WhatsAppBanner } from "./whatsapp.mjs";
 import { NotificationsBell, PresenceSwitch } from "./desk.mjs";
 
 function NavItem({ href, current, children }) {
@@ -71,6 +72,7 @@ export function Shell({ where, children }) {
       </div>
     </header>
     <${ConnectionBanner}/>
+    <div class="banner-slot" role="status" aria-live="polite"><${WhatsAppBanner}/></div>
     <main id="main" tabindex="-1">${children}</main>
     <${LiveRegion}/>`;
 }
