@@ -279,6 +279,11 @@ def record_sent(cmd: RecordSent, uow: UnitOfWork) -> bool:
     if not message.record_sent(channel=cmd.channel, external_id=cmd.external_id,
                                worker=cmd.worker, at=cmd.at, actor=cmd.actor):
         return False
+    rid = receipt_id(cmd.channel, cmd.external_id)
+    if not uow.is_recorded(rid):  # as a rule: no report came before the send was recorded
+        uow.add(GatewayReceipt(channel=cmd.channel, external_id=cmd.external_id,
+                               message_id=message.id, actor=cmd.actor))
+        return True
     receipt = _receipt(uow, cmd.channel, cmd.external_id, cmd.actor)
     for status, reported_at, error_code, error in receipt.link(message.id, actor=cmd.actor):
         _apply_report(message, DeliveryReport(
@@ -428,11 +433,14 @@ def _client(uow: UnitOfWork, cmd: StartDialog) -> Client:
 
 
 def _receipt(uow: UnitOfWork, channel: str, external_id: str, actor: str) -> GatewayReceipt:
+    """The receipt of a gateway message id; a new one (a report before the send) names no
+    message yet."""
     rid = receipt_id(channel, external_id)
     receipt = uow.get(GatewayReceipt, rid)
     if receipt is None:
         _ensure_absent(uow, rid)
-        receipt = GatewayReceipt(channel=channel, external_id=external_id, actor=actor)
+        receipt = GatewayReceipt(channel=channel, external_id=external_id, message_id=None,
+                                 actor=actor)
         uow.add(receipt)
     return receipt
 

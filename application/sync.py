@@ -24,11 +24,21 @@ from application.ports import Clock, GatewayError, WhatsAppGateway
 log = logging.getLogger(__name__)
 
 
+Page = tuple[datetime, int]
+
+
+@dataclass(frozen=True)
+class Due:
+    message_id: UUID
+    page: Page  # where the next page starts after this one
+
+
 class DueOutgoing(Protocol):
     """Where the job finds candidates: queued messages that are due, and claims that lapsed,
-    oldest first (a read model; the claim is what decides)."""
+    oldest first, a page at a time (a read model, which may lag a little behind the claims:
+    paging on, a run does not meet what it has just handled; the claim is what decides)."""
 
-    def due(self, now: datetime, limit: int) -> list[UUID]: ...
+    def due(self, now: datetime, limit: int, after: Page | None = None) -> list[Due]: ...
 
 
 class OutboxBus(Protocol):
@@ -94,11 +104,14 @@ class OutboxSender:
         """Sends everything that is due now (at most `max_per_run`); answers what happened."""
         report = RunReport(started_at=self.clock.now())
         policy = self.policy
+        after: Page | None = None
         while report.claimed + report.uncertain < policy.max_per_run:
             now = self.clock.now()
-            ids = self.due.due(now, policy.claim_batch)
-            if not ids:
+            page = self.due.due(now, policy.claim_batch, after)
+            if not page:
                 break
+            after = page[-1].page
+            ids = [due.message_id for due in page]
             batch: ob.ClaimBatch = self.bus.execute_sync(ob.ClaimOutgoing(
                 message_ids=tuple(ids), worker=self.worker, now=now,
                 lease_seconds=policy.lease_seconds,
@@ -109,8 +122,6 @@ class OutboxSender:
             report.skipped += batch.skipped
             for outcome in self._send_all(batch.claims):
                 self._tally(report, outcome)
-            if not batch.claims and not batch.uncertain:
-                break  # the read model still shows what others (or we) just handled
             if len(ids) < policy.claim_batch:
                 break
         report.finished_at = self.clock.now()

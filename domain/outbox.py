@@ -377,8 +377,11 @@ class GatewayReceipt(Aggregate):
     before the send was recorded (kept, then applied when it is)."""
 
     class Opened(Aggregate.Created):
+        """By the send (`message_id` known), or by a report that came first (None)."""
+
         channel: str
         external_id: str
+        message_id: UUID | None
         actor: str
 
     class Linked(Aggregate.Event):
@@ -397,10 +400,11 @@ class GatewayReceipt(Aggregate):
         return receipt_id(channel, external_id)
 
     @event(Opened)
-    def __init__(self, channel: str, external_id: str, actor: str) -> None:
+    def __init__(self, channel: str, external_id: str, message_id: UUID | None,
+                 actor: str) -> None:
         self.channel = channel
         self.external_id = external_id
-        self.message_id: UUID | None = None
+        self.message_id = message_id
         self.kept: list[tuple[str, datetime, str, str]] = []
 
     def link(self, message_id: UUID, actor: str) -> list[tuple[str, datetime, str, str]]:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -36,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from application import outbox as ob
 from application.ports import Clock, DeliveryReport, WhatsAppGateway
-from application.sync import OutboxSender, RunReport, SendPolicy
+from application.sync import Due, OutboxSender, Page, RunReport, SendPolicy
 from infra.eventstore import postgres_conninfo
 from infra.metrics import (
     DELIVERY_REPORTS,
@@ -158,9 +157,10 @@ class ViewsDueOutgoing:
     def __init__(self, views: ViewsDatabase) -> None:
         self._views = views
 
-    def due(self, now: datetime, limit: int) -> list[UUID]:
+    def due(self, now: datetime, limit: int, after: Page | None = None) -> list[Due]:
         with self._views.reader.connect() as conn:
-            return outbox_view.due_messages(conn, now, limit)
+            rows = outbox_view.due_messages(conn, now, limit, after)
+        return [Due(message_id, (wake_at, position)) for message_id, wake_at, position in rows]
 
 
 @dataclass(frozen=True)

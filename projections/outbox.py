@@ -113,11 +113,17 @@ def _reported(event: Any) -> dict[str, Any]:
 
 
 # -- queries -------------------------------------------------------------------------------
-def due_messages(conn: sa.Connection, now: datetime, limit: int) -> list[UUID]:
-    """Queued messages that are due and claims that lapsed, oldest first."""
-    return list(conn.execute(
-        sa.select(outbox.c.id).where(outbox.c.wake_at <= now)
-        .order_by(outbox.c.wake_at, outbox.c.position).limit(limit)).scalars())
+def due_messages(conn: sa.Connection, now: datetime, limit: int,
+                 after: tuple[datetime, int] | None = None) -> list[tuple[UUID, datetime, int]]:
+    """Queued messages that are due and claims that lapsed, oldest first: (id, wake_at,
+    position). `after` pages on from the last one of the previous page."""
+    query = sa.select(outbox.c.id, outbox.c.wake_at, outbox.c.position).where(
+        outbox.c.wake_at <= now)
+    if after is not None:
+        query = query.where(sa.tuple_(outbox.c.wake_at, outbox.c.position) > sa.tuple_(
+            sa.literal(after[0], sa.DateTime(timezone=True)), sa.literal(after[1])))
+    return [(row.id, row.wake_at, row.position) for row in conn.execute(
+        query.order_by(outbox.c.wake_at, outbox.c.position).limit(limit))]
 
 
 @dataclass(frozen=True)

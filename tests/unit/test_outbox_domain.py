@@ -184,7 +184,8 @@ def test_an_interrupted_claim_on_a_gateway_without_keys_fails_as_uncertain() -> 
 
 
 def test_a_receipt_keeps_early_reports_once_and_hands_them_over_when_linked() -> None:
-    receipt = GatewayReceipt(channel="simulator", external_id="ext-1", actor="system:gateway")
+    receipt = GatewayReceipt(channel="simulator", external_id="ext-1", message_id=None,
+                             actor="system:gateway")
     assert receipt.keep(status="read", reported_at=T0, error_code="", error="", actor="g")
     assert not receipt.keep(status="read", reported_at=T0, error_code="", error="", actor="g")
     message_id = uuid4()
