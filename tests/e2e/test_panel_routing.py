@@ -26,7 +26,7 @@ def team_server(tmp_path: Path) -> Iterator[PanelServer]:
     """A fresh server with the admin, Olga and Petr, all in the access group and the queue
     (created before `serve`, as the panel's own fixture does)."""
     server = PanelServer(tmp_path)
-    for login, password, name in (OLGA + ("Olga",), PETR + ("Petr",)):
+    for login, password, name in ((*OLGA, "Olga"), (*PETR, "Petr")):
         server.cli("admin", "create", "--login", login, "--password", password,
                    "--name", name, "--role", "operator")
     server.start()
