@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health
+from api import health, media
 from api.graphql.router import graphql_router
 from api.middleware import RequestContextMiddleware
 from api.panel.routes import mount_panel
@@ -41,5 +41,6 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.include_router(waha.router)
     app.include_router(cloud.router)
     app.include_router(health.router)
+    app.include_router(media.router)
     mount_panel(app)
     return app

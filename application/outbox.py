@@ -166,6 +166,7 @@ class Claim:
     attempt: int
     recovered: bool
     queued_at: datetime
+    media: Any = None  # application.media.OutgoingMedia: the file sent with the message, if any
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,8 @@ def claim_outgoing(cmd: ClaimOutgoing, uow: UnitOfWork) -> ClaimBatch:
             continue
         claims.append(Claim(message_id=message_id, to=message.phone, text=message.text,
                             key=message.send_key, attempt=attempt, recovered=recovered,
-                            queued_at=message.queued_at))
+                            queued_at=message.queued_at,
+                            media=_outgoing_media(uow, message_id)))
     return ClaimBatch(claims=claims, uncertain=uncertain, skipped=skipped)
 
 
@@ -384,6 +386,12 @@ def _apply_report(message: OutgoingMessage, report: DeliveryReport, actor: str) 
     code, error = _report_failure(report)
     return message.report(status=report.status, external_id=report.external_id,
                           error_code=code, error=error, reported_at=report.at, actor=actor)
+
+
+def _outgoing_media(uow: UnitOfWork, message_id: UUID) -> Any:
+    from application.media import outgoing_media  # media builds on the outbox
+
+    return outgoing_media(uow, message_id)
 
 
 def _known(uow: UnitOfWork, key: str) -> Queued | None:

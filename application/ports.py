@@ -82,6 +82,28 @@ class GatewaySession:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class MediaFile:
+    """A file as it travels to or from a gateway: its bytes, its type, its name."""
+
+    content: bytes
+    mime_type: str
+    file_name: str = ""
+
+
+class BlobStore(Protocol):
+    """Where files are kept, named by the sha256 of their bytes (a local folder, or an
+    S3-compatible bucket). The same bytes twice are kept once."""
+
+    def put(self, content: bytes) -> str:
+        """Keeps `content`; answers its sha256 (hex)."""
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes kept under `sha256`; KeyError when there are none."""
+
+    def exists(self, sha256: str) -> bool: ...
+
+
 class GatewayError(Exception):
     """A gateway refused or could not be reached. `code` is stable (the panel translates it);
     `retryable` says whether trying again later may succeed."""
@@ -131,6 +153,16 @@ class WhatsAppGateway(Protocol):
     def send_text(self, to: str, text: str, idempotency_key: str) -> str:
         """Sends `text` to `to` (E.164); returns the gateway's id of the message, which its
         delivery reports name. Raises GatewayError."""
+
+    def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
+                   idempotency_key: str) -> str:
+        """Sends an image or a document (`kind`) with its caption; returns the gateway's id of
+        the message, as `send_text` does. Raises GatewayError."""
+
+    def download_media(self, source: str, max_bytes: int) -> MediaFile:
+        """The file a client sent, from the gateway's reference to it (`source`: a WAHA media
+        URL, a Cloud API media id, the simulator's file id). Refuses (GatewayError, code
+        FILE_TOO_LARGE, not retryable) a file over `max_bytes` without reading it whole."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from application import outbox as ob
-from application.ports import Clock, GatewayError, WhatsAppGateway
+from application.ports import BlobStore, Clock, GatewayError, MediaFile, WhatsAppGateway
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,10 @@ class _Outcome:
 
 class OutboxSender:
     def __init__(self, *, bus: OutboxBus, gateway: WhatsAppGateway, clock: Clock,
-                 due: DueOutgoing, worker: str, policy: SendPolicy | None = None) -> None:
+                 due: DueOutgoing, worker: str, policy: SendPolicy | None = None,
+                 blobs: BlobStore | None = None) -> None:
         self.bus = bus
+        self.blobs = blobs  # where the files of media messages are kept
         self.gateway = gateway
         self.clock = clock
         self.due = due
@@ -155,7 +157,10 @@ class OutboxSender:
 
     def _send(self, claim: ob.Claim) -> _Outcome:
         try:
-            external_id = self.gateway.send_text(claim.to, claim.text, claim.key)
+            if claim.media is not None:
+                external_id = self._send_media(claim)
+            else:
+                external_id = self.gateway.send_text(claim.to, claim.text, claim.key)
         except GatewayError as error:
             return self._failed(claim, error)
         except Exception as error:  # a gateway bug must not lose the claim's answer
@@ -166,6 +171,20 @@ class OutboxSender:
             message_id=claim.message_id, channel=self.gateway.kind, external_id=external_id,
             worker=self.worker, at=self.clock.now()))
         return _Outcome(claim=claim, recorded=recorded, external_id=external_id)
+
+    def _send_media(self, claim: ob.Claim) -> str:
+        media = claim.media
+        try:
+            if self.blobs is None:
+                raise KeyError(media.sha256)
+            content = self.blobs.get(media.sha256)
+        except KeyError:
+            raise GatewayError("The file of this message is missing from the store.",
+                               code="FILE_MISSING", retryable=False) from None
+        return self.gateway.send_media(
+            claim.to, media.kind, MediaFile(content=content, mime_type=media.mime_type,
+                                            file_name=media.file_name),
+            media.caption, claim.key)
 
     def _failed(self, claim: ob.Claim, error: GatewayError) -> _Outcome:
         recorded = self.bus.submit(ob.RecordSendFailure(

@@ -10,17 +10,19 @@ from typing import Any
 
 from application import commands as c
 from application.auth import AuthService, LoginThrottle
-from application.ports import Clock, PasswordHasher, WhatsAppGateway
+from application.ports import BlobStore, Clock, PasswordHasher, WhatsAppGateway
 from application.registry import all_handlers
 from application.routing import AddAccessMember, SeedAccessGroup
 from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
+from infra.blobstore import build_blob_store
 from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
 from infra.gateways.wiring import WhatsApp, build_whatsapp
 from infra.livefeed import LiveFeed
+from infra.media_jobs import MediaJobs
 from infra.projector import Projector
 from infra.routing_jobs import RoutingJobs
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
@@ -71,6 +73,17 @@ class Container:
         job: SyncJob = self.extras["sync"]
         return job
 
+    @property
+    def media(self) -> MediaJobs:
+        """Background downloads of clients' files, and the blob store they go to."""
+        jobs: MediaJobs = self.extras["media"]
+        return jobs
+
+    @property
+    def blobs(self) -> BlobStore:
+        store: BlobStore = self.extras["blobs"]
+        return store
+
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
@@ -82,8 +95,11 @@ class Container:
         self.whatsapp.start()
         if self.settings.run_sync_job:
             self.sync.start()
+        if self.settings.run_media_jobs:
+            self.media.start()
 
     def stop(self) -> None:
+        self.media.stop()
         self.sync.stop()
         self.whatsapp.stop()
         self.routing.stop()
@@ -112,6 +128,7 @@ def bootstrap(
     )
     whatsapp = build_whatsapp(settings, writer, clock, views, gateway)
     whatsapp.delivery_reports = RecordedDeliveryReports(writer)  # reports become events
+    blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     return Container(
         settings=settings, store=store, views=views, writer=writer,
         projector=Projector(settings, store, views, all_projections()),
@@ -119,7 +136,9 @@ def bootstrap(
         extras={"setup": build_setup_services(settings, writer, clock),
                 "routing": RoutingJobs(settings, writer, views, clock),
                 "whatsapp": whatsapp,
-                "sync": SyncJob(settings, writer, views, whatsapp.gateway, clock)},
+                "sync": SyncJob(settings, writer, views, whatsapp.gateway, clock, blobs=blobs),
+                "blobs": blobs,
+                "media": MediaJobs(settings, writer, views, whatsapp.gateway, blobs, clock)},
     )
 
 

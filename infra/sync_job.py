@@ -34,7 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from application import outbox as ob
-from application.ports import Clock, DeliveryReport, WhatsAppGateway
+from application.ports import BlobStore, Clock, DeliveryReport, WhatsAppGateway
 from application.sync import Due, OutboxSender, Page, RunReport, SendPolicy
 from infra.eventstore import postgres_conninfo
 from infra.metrics import (
@@ -269,6 +269,7 @@ class SyncJob:
     def __init__(
         self, settings: Settings, writer: GroupCommitWriter, views: ViewsDatabase,
         gateway: WhatsAppGateway, clock: Clock, *, replica: str | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.settings = settings
         self.writer = writer
@@ -277,7 +278,7 @@ class SyncJob:
         self.replica = replica or f"sync-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.sender = OutboxSender(
             bus=writer, gateway=gateway, clock=clock, due=ViewsDueOutgoing(views),
-            worker=self.replica, policy=send_policy(settings))
+            worker=self.replica, policy=send_policy(settings), blobs=blobs)
         self.sender.on_outcome = _count_outcome
         self.lock = SyncLock(settings, self.replica)
         self.scheduler: BackgroundScheduler | None = None

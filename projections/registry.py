@@ -5,7 +5,9 @@ from __future__ import annotations
 from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.channel import ChannelProjection
+from projections.colleagues import ColleaguesProjection
 from projections.inbox import InboxProjection
+from projections.media import MediaProjection
 from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
 from projections.outbox import OutboxProjection
@@ -20,4 +22,4 @@ def all_projections() -> list[Projection]:
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
             PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection(),
-            OutboxProjection(), SyncProjection()]
+            OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection()]

@@ -26,14 +26,17 @@ from application import commands as c
 from application.channel import MergeClientIdentity
 from application.errors import DomainError
 from application.handlers import Received
+from application.media import MediaLimits, MediaReceived, ReceiveClientMedia
 from application.phones import to_e164
 from application.ports import DeliveryReport
 from infra.bootstrap import Container
 from infra.gateways.cloud import OUTSIDE_WINDOW, RE_ENGAGEMENT
+from infra.media_jobs import limits_of
 from infra.metrics import WEBHOOK_REFUSED
 from infra.settings import Gateway
 
 from .common import read_limited_body
+from .media_payloads import cloud_media
 from .simulator import describe
 
 router = APIRouter()
@@ -64,6 +67,14 @@ class CloudMessage(_Model):
     timestamp: Annotated[str, Field(pattern=r"^\d{1,12}$")]
     type: Annotated[str, Field(min_length=1, max_length=32)]
     text: Text | None = None
+    # media (kept as they come: api/webhooks/media_payloads.py reads them)
+    image: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
+    sticker: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    contacts: Annotated[list[dict[str, Any]] | None, Field(max_length=20)] = None
 
     def content(self) -> str:
         if self.type == "text" and self.text is not None:
@@ -169,7 +180,7 @@ async def cloud_webhook(request: Request) -> Answer:
                   for entry in notification.entry for change in entry.changes
                   if change.field == "messages"]
         commands, merges, reports, ignored = _translate(
-            values, settings.cloud_phone_number_id)
+            values, settings.cloud_phone_number_id, limits_of(settings))
     except ValidationError as error:
         raise refuse(422, describe(error)) from None
     except ValueError:
@@ -180,8 +191,10 @@ async def cloud_webhook(request: Request) -> Answer:
     try:
         for merge in merges:
             await container.writer.execute(merge)
-        results: list[Received] = list(await asyncio.gather(
+        results: list[Received | MediaReceived] = list(await asyncio.gather(
             *(container.writer.execute(command) for command in commands)))
+        if any(isinstance(command, ReceiveClientMedia) for command in commands):
+            container.media.wake()
     except DomainError as error:
         raise refuse(422, error.message) from None
     for received in results:
@@ -208,9 +221,11 @@ def _identity(raw: str) -> str:
         return identity
 
 
-def _translate(values: list[Value], phone_number_id: str) -> tuple[
-        list[c.ReceiveClientMessage], list[MergeClientIdentity], list[DeliveryReport], int]:
-    commands: list[c.ReceiveClientMessage] = []
+def _translate(values: list[Value], phone_number_id: str,
+               limits: MediaLimits | None = None) -> tuple[
+        list[c.ReceiveClientMessage | ReceiveClientMedia], list[MergeClientIdentity],
+        list[DeliveryReport], int]:
+    commands: list[c.ReceiveClientMessage | ReceiveClientMedia] = []
     merges: list[MergeClientIdentity] = []
     reports: list[DeliveryReport] = []
     ignored = 0
@@ -227,6 +242,14 @@ def _translate(values: list[Value], phone_number_id: str) -> tuple[
                     number = to_e164(known[0])
                     merges.append(MergeClientIdentity(identity=phone, phone=number))
                     phone = number
+            media = cloud_media(message.model_dump(by_alias=True))
+            if media is not None:
+                commands.append(ReceiveClientMedia(
+                    channel=CHANNEL, external_id=message.id, phone=phone,
+                    name=names.get(message.from_, "").strip()[:120],
+                    sent_at=datetime.fromtimestamp(int(message.timestamp), UTC), media=media,
+                    limits=limits or MediaLimits()))
+                continue
             commands.append(c.ReceiveClientMessage(
                 channel=CHANNEL, external_id=message.id, phone=phone,
                 name=names.get(message.from_, "").strip()[:120], text=message.content(),

@@ -25,14 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from application import commands as c
 from application.channel import MergeClientIdentity
 from application.errors import DomainError
+from application.media import MediaReceived, ReceiveClientMedia
 from application.phones import to_e164
 from application.ports import DeliveryReport, GatewaySession, LinkedAccount
 from infra.bootstrap import Container
 from infra.gateways.waha import STATUSES, WahaWhatsAppGateway
+from infra.media_jobs import limits_of
 from infra.metrics import WEBHOOK_REFUSED
 from projections.channel import phone_of_identity
 
 from .common import read_limited_body
+from .media_payloads import waha_media
 from .simulator import Accepted, accepted, describe
 
 router = APIRouter()
@@ -62,6 +65,9 @@ class WahaMessage(BaseModel):
     body: Annotated[str | None, Field(max_length=65536)] = None
     hasMedia: bool = False
     data: Annotated[dict[str, Any] | None, Field(alias="_data")] = None
+    media: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    vCards: Annotated[list[Any] | None, Field(max_length=20)] = None
 
 
 class WahaAck(BaseModel):
@@ -160,12 +166,25 @@ async def _message(container: Container, waha: WahaWhatsAppGateway,
     sender = message.from_
     if message.fromMe or sender.endswith(("@g.us", "@broadcast", "@newsletter")):
         return Accepted(status="ignored")  # our own sends, groups and statuses
+    media = waha_media(body=message.body, has_media=message.hasMedia, media=message.media,
+                       location=message.location, vcards=message.vCards, data=message.data)
     text = message.body or ("[media]" if message.hasMedia else "")
-    if not text.strip():
+    if media is None and not text.strip():
         return Accepted(status="ignored")
     phone = await _phone(container, waha, sender)
     data = message.data or {}
     name = data.get("notifyName") or data.get("pushName") or ""
+    if media is not None:
+        try:
+            got: MediaReceived = await container.writer.execute(ReceiveClientMedia(
+                channel=CHANNEL, external_id=message.id, phone=phone,
+                name=str(name).strip()[:120],
+                sent_at=datetime.fromtimestamp(message.timestamp, UTC), media=media,
+                limits=limits_of(container.settings)))
+        except DomainError as error:
+            raise refuse(422, error.message) from None
+        container.media.wake()
+        return accepted(got.received, CHANNEL)
     try:
         received = await container.writer.execute(c.ReceiveClientMessage(
             channel=CHANNEL, external_id=message.id, phone=phone,

@@ -1,0 +1,155 @@
+"""Downloads of clients' files, in the background: a slow or broken download never holds up the
+message it belongs to.
+
+A thread looks for pending downloads in the media read model (every `media_poll_seconds`, or at
+once when a webhook wakes it), fetches each file through the gateway (at most the per-file limit,
+refused as soon as it is over), stores it content-addressed in the blob store, and records
+`AttachDownloadedMedia`; a failure records `RecordDownloadFailure`, which schedules the next
+attempt with exponential backoff until the attempts run out. Two replicas may fetch the same
+file at once: the blob is the same and the second "attached" changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from application.media import (
+    AttachDownloadedMedia,
+    DownloadPolicy,
+    MediaLimits,
+    RecordDownloadFailure,
+)
+from application.ports import BlobStore, Clock, GatewayError, WhatsAppGateway
+from infra.settings import Settings
+from infra.sniff import incoming_mime
+from infra.views import ViewsDatabase
+from projections import media as media_view
+
+log = logging.getLogger(__name__)
+BATCH = 20
+
+
+@dataclass
+class DownloadReport:
+    attempted: int = 0
+    stored: int = 0
+    failed: int = 0
+    refused: int = 0
+
+
+def limits_of(settings: Settings) -> MediaLimits:
+    return MediaLimits(max_file_bytes=settings.media_max_file_bytes,
+                       max_dialog_bytes=settings.media_max_dialog_bytes)
+
+
+def policy_of(settings: Settings) -> DownloadPolicy:
+    return DownloadPolicy(max_attempts=settings.media_download_attempts,
+                          first_delay_seconds=settings.media_retry_first_seconds,
+                          max_delay_seconds=settings.media_retry_max_seconds)
+
+
+class MediaJobs:
+    def __init__(self, settings: Settings, writer: Any, views: ViewsDatabase,
+                 gateway: WhatsAppGateway, blobs: BlobStore, clock: Clock,
+                 concurrency: int = 3) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.views = views
+        self.gateway = gateway
+        self.blobs = blobs
+        self.clock = clock
+        self.limits = limits_of(settings)
+        self.policy = policy_of(settings)
+        self._concurrency = concurrency
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inflight: set[UUID] = set()
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._pool = ThreadPoolExecutor(max_workers=self._concurrency,
+                                            thread_name_prefix="media-download")
+            self._thread = threading.Thread(target=self._run, name="media-jobs", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout=15)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def wake(self) -> None:
+        """A file is waiting (a webhook just recorded one): look now, not at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the job never dies: it looks again at the next poll
+                log.warning("media downloads failed to run", exc_info=True)
+            self._wake.wait(self.settings.media_poll_seconds)
+            self._wake.clear()
+
+    def run_once(self) -> DownloadReport:
+        """Downloads what is due now; answers what happened."""
+        report = DownloadReport()
+        with self.views.reader.connect() as conn:
+            due = media_view.due_downloads(conn, self.clock.now(), BATCH)
+        with self._lock:
+            due = [row for row in due if row.media_id not in self._inflight]
+            self._inflight.update(row.media_id for row in due)
+        try:
+            if self._pool is not None and len(due) > 1:
+                outcomes = list(self._pool.map(self.download, due))
+            else:
+                outcomes = [self.download(row) for row in due]
+        finally:
+            with self._lock:
+                self._inflight.difference_update(row.media_id for row in due)
+        for outcome in outcomes:
+            report.attempted += 1
+            if outcome == "stored":
+                report.stored += 1
+            elif outcome == "refused":
+                report.refused += 1
+            else:
+                report.failed += 1
+        return report
+
+    def download(self, row: Any) -> str:
+        """One file: fetched, stored, attached — or the failure recorded. Answers the state."""
+        try:
+            file = self.gateway.download_media(row.source, self.limits.max_file_bytes)
+            mime = incoming_mime(file.content, file.mime_type or row.mime_type)
+            sha256 = self.blobs.put(file.content)
+        except GatewayError as error:
+            return self._failed(row.media_id, error.code, error.message, error.retryable)
+        except Exception as error:  # a store or gateway bug: recorded, tried again later
+            log.warning("downloading media %s failed", row.media_id, exc_info=True)
+            return self._failed(row.media_id, "DOWNLOAD_FAILED",
+                                f"The download failed: {type(error).__name__}.", True)
+        state: str = self.writer.execute_sync(AttachDownloadedMedia(
+            media_id=row.media_id, sha256=sha256, size=len(file.content), mime_type=mime,
+            at=self.clock.now(), limits=self.limits))
+        return state
+
+    def _failed(self, media_id: UUID, code: str, reason: str, retryable: bool) -> str:
+        state: str = self.writer.execute_sync(RecordDownloadFailure(
+            media_id=media_id, code=code, reason=reason, retryable=retryable,
+            at=self.clock.now(), policy=self.policy))
+        log.info("media download failed", extra={"media_id": str(media_id), "code": code,
+                                                 "state": state})
+        return state
