@@ -102,6 +102,9 @@ def running_container(settings: Settings, *, projections: bool = True) -> Iterat
     container.start(projections=projections)
     try:
         ensure_first_admin(container)
+        if projections:  # the first admin can sign in as soon as the test begins
+            operators = next(r for r in container.projector.runners if r.name == "operators")
+            wait_for(lambda: operators.status().lag == 0)
         yield container
     finally:
         container.stop()
