@@ -42,5 +42,6 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.include_router(cloud.router)
     app.include_router(health.router)
     app.include_router(media.router)
+    app.include_router(media.router)
     mount_panel(app)
     return app

@@ -31,6 +31,8 @@ from projections import media as media_view
 
 log = logging.getLogger(__name__)
 BATCH = 20
+DONE = 2**31  # stored, refused or given up: nothing more to download
+REMEMBERED = 10_000
 
 
 @dataclass
@@ -69,6 +71,9 @@ class MediaJobs:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._inflight: set[UUID] = set()
+        # What this job recorded last for a file: the attempts failed so far, or DONE. The read
+        # model may lag behind; a row that shows less is stale and is not downloaded again.
+        self._recorded: dict[UUID, int] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -109,7 +114,8 @@ class MediaJobs:
         with self.views.reader.connect() as conn:
             due = media_view.due_downloads(conn, self.clock.now(), BATCH)
         with self._lock:
-            due = [row for row in due if row.media_id not in self._inflight]
+            due = [row for row in due if row.media_id not in self._inflight
+                   and row.attempts >= self._recorded.get(row.media_id, 0)]
             self._inflight.update(row.media_id for row in due)
         try:
             if self._pool is not None and len(due) > 1:
@@ -136,20 +142,29 @@ class MediaJobs:
             mime = incoming_mime(file.content, file.mime_type or row.mime_type)
             sha256 = self.blobs.put(file.content)
         except GatewayError as error:
-            return self._failed(row.media_id, error.code, error.message, error.retryable)
+            return self._failed(row, error.code, error.message, error.retryable)
         except Exception as error:  # a store or gateway bug: recorded, tried again later
             log.warning("downloading media %s failed", row.media_id, exc_info=True)
-            return self._failed(row.media_id, "DOWNLOAD_FAILED",
+            return self._failed(row, "DOWNLOAD_FAILED",
                                 f"The download failed: {type(error).__name__}.", True)
         state: str = self.writer.execute_sync(AttachDownloadedMedia(
             media_id=row.media_id, sha256=sha256, size=len(file.content), mime_type=mime,
             at=self.clock.now(), limits=self.limits))
+        self._remember(row.media_id, DONE)
         return state
 
-    def _failed(self, media_id: UUID, code: str, reason: str, retryable: bool) -> str:
+    def _remember(self, media_id: UUID, attempts: int) -> None:
+        with self._lock:
+            self._recorded[media_id] = attempts
+            while len(self._recorded) > REMEMBERED:
+                del self._recorded[next(iter(self._recorded))]
+
+    def _failed(self, row: Any, code: str, reason: str, retryable: bool) -> str:
+        media_id = row.media_id
         state: str = self.writer.execute_sync(RecordDownloadFailure(
             media_id=media_id, code=code, reason=reason, retryable=retryable,
             at=self.clock.now(), policy=self.policy))
+        self._remember(media_id, row.attempts + 1 if state == "pending" else DONE)
         log.info("media download failed", extra={"media_id": str(media_id), "code": code,
                                                  "state": state})
         return state

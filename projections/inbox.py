@@ -431,7 +431,12 @@ def lapsed_offers(conn: sa.Connection, now: Any, limit: int = 500) -> list[tuple
 def dialog_messages(
     conn: sa.Connection, dialog_id: UUID, *, last: int, before_seq: int | None
 ) -> list[sa.Row[Any]]:
-    query = sa.select(messages).where(messages.c.dialog_id == dialog_id)
+    """The dialog's messages, each with its media (kind, caption, file…) when it has one."""
+    from projections.media import MEDIA_COLUMNS, media  # media shows in the inbox's messages
+
+    query = (sa.select(messages, *MEDIA_COLUMNS)
+             .select_from(messages.outerjoin(media, media.c.message_id == messages.c.id))
+             .where(messages.c.dialog_id == dialog_id))
     if before_seq is not None:
         query = query.where(messages.c.seq < before_seq)
     rows = list(conn.execute(query.order_by(messages.c.seq.desc()).limit(last)))

@@ -22,6 +22,9 @@ from api.graphql.auth.queries import AuthQuery
 from api.graphql.channel.mutations import ChannelMutation
 from api.graphql.channel.queries import ChannelQuery
 from api.graphql.channel.subscriptions import ChannelSubscription
+from api.graphql.colleagues.mutations import ColleaguesMutation
+from api.graphql.colleagues.queries import ColleaguesQuery
+from api.graphql.colleagues.subscriptions import ColleaguesSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
@@ -35,11 +38,13 @@ from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
-                              RoutingQuery, OutboxQuery))
+                              RoutingQuery, OutboxQuery, ColleaguesQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
-                                    ChannelMutation, RoutingMutation, OutboxMutation))
+                                    ChannelMutation, RoutingMutation, OutboxMutation,
+                                    ColleaguesMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
-                                            RoutingSubscription, OutboxSubscription))
+                                            RoutingSubscription, OutboxSubscription,
+                                            ColleaguesSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

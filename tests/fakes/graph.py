@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from tests.fakes.http import FakeServer, Request
+from tests.fakes.http import FakeServer, Raw, Request
 
 TOKEN = "graph-test-token"
 PHONE_NUMBER_ID = "106540352242922"
@@ -28,6 +28,11 @@ class FakeGraph:
         self.outside_window: set[str] = set()
         self.failing = False
         self.server = FakeServer()
+        # media: what clients sent (by media id, fetched from a short-lived URL) and uploads
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.uploads: dict[str, tuple[bytes, str]] = {}
+        self.server.route("GET", r"/lookaside/([^/]+)", self._lookaside)
+        self.server.route("POST", r"/v21\.0/([^/]+)/media", self._upload)
         self.server.route("GET", rf"/v21\.0/({phone_number_id}|[^/]+)", self._number)
         self.server.route("POST", r"/v21\.0/([^/]+)/messages", self._messages)
 
@@ -54,6 +59,12 @@ class FakeGraph:
         refused = self._refused(request)
         if refused:
             return refused
+        if request.match.group(1) in self.media:  # GET /{media-id}: where to fetch it
+            content, mime = self.media[request.match.group(1)]
+            return 200, {"messaging_product": "whatsapp", "id": request.match.group(1),
+                         "url": f"{self.server.url}/lookaside/{request.match.group(1)}",
+                         "mime_type": mime, "file_size": len(content),
+                         "sha256": hashlib.sha256(content).hexdigest()}
         if request.match.group(1) != self.phone_number_id:
             return 400, {"error": {"message": "Unsupported get request.", "code": 100}}
         return 200, {"display_phone_number": "+1 555-555-0199", "verified_name": "Acme",
@@ -65,6 +76,15 @@ class FakeGraph:
             return refused
         body = request.json()
         text = body.get("text")
+        kind = body.get("type")
+        if kind in ("image", "document") and body.get("messaging_product") == "whatsapp" \
+                and isinstance(body.get(kind), dict) and body[kind].get("id") in self.uploads:
+            wamid = f"wamid.{uuid.uuid4().hex.upper()}"
+            self.sent.append({"id": wamid, **body, "text": {"body": body[kind].get("caption",
+                                                                                   "")}})
+            return 200, {"messaging_product": "whatsapp",
+                         "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                         "messages": [{"id": wamid}]}
         if body.get("messaging_product") != "whatsapp" or body.get("type") != "text" \
                 or not isinstance(text, dict) or len(text.get("body", "")) > 4096:
             return 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}}
@@ -79,6 +99,36 @@ class FakeGraph:
         return 200, {"messaging_product": "whatsapp",
                      "contacts": [{"input": body["to"], "wa_id": body["to"]}],
                      "messages": [{"id": wamid}]}
+
+
+    def _lookaside(self, request: Request) -> tuple[int, Any]:
+        refused = self._refused(request)
+        if refused:
+            return refused
+        found = self.media.get(request.match.group(1))
+        if found is None:
+            return 404, {"error": {"message": "Not found", "code": 100}}
+        return 200, Raw(found[0], found[1])
+
+    def _upload(self, request: Request) -> tuple[int, Any]:
+        refused = self._refused(request)
+        if refused:
+            return refused
+        if b'name="messaging_product"' not in request.body or b'name="file"' not in request.body:
+            return 400, {"error": {"message": "(#100) file and messaging_product are required",
+                                   "code": 100}}
+        upload_id = str(uuid.uuid4().int)[:16]
+        self.uploads[upload_id] = (request.body, request.headers.get("content-type", ""))
+        return 200, {"id": upload_id}
+
+
+def media_message(sender: str, kind: str, media_id: str, *, mime_type: str,
+                  wamid: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A client's image, document, audio (voice: true), video or sticker, as Meta sends it."""
+    return {"from": sender, "id": wamid or f"wamid.{uuid.uuid4().hex.upper()}",
+            "timestamp": str(int(time.time())), "type": kind,
+            kind: {"id": media_id, "mime_type": mime_type,
+                   "sha256": "x", **fields}}
 
 
 # -- webhook notifications -------------------------------------------------------------------------

@@ -13,6 +13,14 @@ from urllib.parse import parse_qs, urlsplit
 Handler = Callable[["Request"], tuple[int, Any]]
 
 
+class Raw:
+    """A response that is not JSON: a file's bytes and its content type."""
+
+    def __init__(self, content: bytes, content_type: str = "application/octet-stream") -> None:
+        self.content = content
+        self.content_type = content_type
+
+
 class Request:
     def __init__(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                  body: bytes, match: re.Match[str]) -> None:
@@ -44,9 +52,11 @@ class FakeServer:
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, answer = fake.dispatch(self.command, parts.path, query, headers, body)
-                data = b"" if answer is None else json.dumps(answer).encode()
+                raw = answer if isinstance(answer, Raw) else None
+                data = raw.content if raw else b"" if answer is None else json.dumps(
+                    answer).encode()
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", raw.content_type if raw else "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.fakes.http import FakeServer, Request
+from tests.fakes.http import FakeServer, Raw, Request
 
 API_KEY = "waha-test-key"
 
@@ -63,6 +63,11 @@ class FakeWaha:
         r("POST", r"/api/([^/]+)/auth/request-code", self._request_code)
         r("POST", r"/api/sendText", self._send_text)
         r("GET", r"/api/([^/]+)/lids/([^/]+)", self._lid)
+        # media: files of received messages, and sending images and documents
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.file_failures = 0  # the next N file downloads answer 500
+        r("GET", r"/api/files/(.+)", self._file)
+        r("POST", r"/api/(sendImage|sendFile)", self._send_media)
         self._sender = threading.Thread(target=self._send_hooks, daemon=True)
 
     @property
@@ -107,6 +112,28 @@ class FakeWaha:
             "id": mid, "timestamp": int(time.time()), "from": sender, "fromMe": False,
             "source": "app", "to": f"{self.number}@c.us", "body": text, "hasMedia": False,
             "media": None, "ack": 1, "replyTo": None, "_data": {"notifyName": name}})
+        return mid
+
+    def client_sends_media(self, sender: str, *, content: bytes | None = None, mimetype: str = "",
+                           filename: str | None = None, data_type: str = "", caption: str = "",
+                           message_id: str | None = None, session: str = "default",
+                           **payload: Any) -> str:
+        """A client's media message as WAHA documents it: `hasMedia`, `media {url, mimetype,
+        filename, error}` (the file served at /api/files/…), the engine's `_data.type`."""
+        mid = message_id or f"false_{sender}_{uuid.uuid4().hex[:16].upper()}"
+        media = None
+        if content is not None:
+            name = f"{session}/{mid}.{(mimetype.split('/')[-1].split(';')[0]) or 'bin'}"
+            self.files[name] = (content, mimetype)
+            media = {"url": f"http://localhost:3000/api/files/{name}", "mimetype": mimetype,
+                     "filename": filename, "error": None}
+        body = {
+            "id": mid, "timestamp": int(time.time()), "from": sender, "fromMe": False,
+            "source": "app", "to": f"{self.number}@c.us", "body": caption,
+            "hasMedia": content is not None, "media": media, "ack": 1, "replyTo": None,
+            "_data": {"notifyName": "Ivan", "type": data_type}}
+        body.update(payload)
+        self.hook(session, "message", body)
         return mid
 
     def hook(self, session: str, event: str, payload: dict[str, Any]) -> None:
@@ -231,6 +258,34 @@ class FakeWaha:
             self.sent.append({"id": external, **body})
         return 201, {"id": {"fromMe": True, "remote": body["chatId"], "id": external[-20:],
                             "_serialized": external}, "body": body["text"]}
+
+    def _file(self, request: Request) -> tuple[int, Any]:
+        if not self._authorised(request):
+            return 401, {"message": "Unauthorized"}
+        if self.file_failures > 0:
+            self.file_failures -= 1
+            return 500, {"message": "Internal server error"}
+        found = self.files.get(request.match.group(1))
+        if found is None:
+            return 404, {"message": "File not found"}
+        return 200, Raw(found[0], found[1])
+
+    def _send_media(self, request: Request) -> tuple[int, Any]:
+        if not self._authorised(request):
+            return 401, {"message": "Unauthorized"}
+        body = request.json()
+        with self._lock:
+            session = self.sessions.get(body.get("session", ""))
+            if session is None or session["status"] != "WORKING":
+                return 422, {"message": "Session status is not as expected"}
+            file = body.get("file") or {}
+            if not file.get("data") or not file.get("mimetype"):
+                return 400, {"message": "file.data and file.mimetype are required"}
+            external = f"true_{body['chatId']}_{uuid.uuid4().hex[:20].upper()}"
+            self.sent.append({"id": external, "endpoint": request.match.group(1), **body,
+                              "text": body.get("caption", "")})
+        return 201, {"id": {"fromMe": True, "remote": body["chatId"], "id": external[-20:],
+                            "_serialized": external}}
 
     def _lid(self, request: Request) -> tuple[int, Any]:
         if not self._authorised(request):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.ports import GatewayError, WhatsAppGateway
+from application.ports import GatewayError, MediaFile, WhatsAppGateway
 from infra.gateways.cloud import CloudWhatsAppGateway
 from infra.gateways.simulator import SimulatorWhatsAppGateway
 from infra.gateways.waha import WahaWhatsAppGateway
@@ -51,6 +51,10 @@ class Harness:
     def with_wrong_credentials(self) -> WhatsAppGateway | None:
         return None
 
+    def client_file(self, content: bytes, mime: str) -> str:
+        """A client's file on the gateway's side; answers what a webhook names it by."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -75,6 +79,9 @@ class SimulatorHarness(Harness):
 
     def restore(self) -> None:
         self.gateway.restore()
+
+    def client_file(self, content: bytes, mime: str) -> str:
+        return str(self.gateway.upload(MediaFile(content=content, mime_type=mime)))
 
 
 class WahaHarness(Harness):
@@ -107,6 +114,11 @@ class WahaHarness(Harness):
     def with_wrong_credentials(self) -> WhatsAppGateway:
         return self._gateway("a guess")
 
+    def client_file(self, content: bytes, mime: str) -> str:
+        name = f"default/false_{len(self.fake.files)}.bin"
+        self.fake.files[name] = (content, mime)
+        return f"http://localhost:3000/api/files/{name}"  # WAHA's idea of its own address
+
     def close(self) -> None:
         self.gateway.close()
         self.fake.stop()
@@ -136,6 +148,11 @@ class CloudHarness(Harness):
 
     def with_wrong_credentials(self) -> WhatsAppGateway:
         return self._gateway("a guess")
+
+    def client_file(self, content: bytes, mime: str) -> str:
+        media_id = f"{1000 + len(self.fake.media)}"
+        self.fake.media[media_id] = (content, mime)
+        return media_id
 
     def close(self) -> None:
         self.gateway.close()
@@ -223,6 +240,40 @@ class TestEveryGateway:
         again = harness.gateway.send_text(CLIENT, "Once", "same-key")
         assert first == again
         assert harness.received(CLIENT) == ["Once"]
+
+    # -- media -----------------------------------------------------------------------------
+    def test_a_clients_file_is_downloaded_whole_with_its_type(self, harness: Harness) -> None:
+        content = b"%PDF-1.4 a contract " + bytes(range(256)) * 8
+        source = harness.client_file(content, "application/pdf")
+        file = harness.gateway.download_media(source, max_bytes=1024 * 1024)
+        assert file.content == content
+        assert file.mime_type == "application/pdf"
+
+    def test_a_file_over_the_limit_is_refused_for_good_without_reading_it_whole(
+        self, harness: Harness
+    ) -> None:
+        source = harness.client_file(b"\x89PNG\r\n\x1a\n" + b"0" * 5000, "image/png")
+        with pytest.raises(GatewayError) as refused:
+            harness.gateway.download_media(source, max_bytes=1000)
+        assert refused.value.code == "FILE_TOO_LARGE" and not refused.value.retryable
+
+    def test_a_file_the_gateway_no_longer_has_is_gone_for_good(self, harness: Harness) -> None:
+        source = harness.client_file(b"x", "text/plain")
+        missing = source[:-1] + ("9" if source[-1] != "9" else "8")
+        with pytest.raises(GatewayError) as refused:
+            harness.gateway.download_media(missing, max_bytes=1000)
+        assert not refused.value.retryable
+
+    def test_an_image_with_a_caption_reaches_the_client(self, harness: Harness) -> None:
+        harness.link()
+        image = MediaFile(content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, mime_type="image/png",
+                          file_name="plan.png")
+        first = harness.gateway.send_media(CLIENT, "image", image, "The plan", "media-1")
+        document = MediaFile(content=b"%PDF-1.4 ...", mime_type="application/pdf",
+                             file_name="offer.pdf")
+        second = harness.gateway.send_media(CLIENT, "document", document, "", "media-2")
+        assert first and second and first != second
+        assert harness.received(CLIENT) == ["The plan", ""]
 
     # -- linking ---------------------------------------------------------------------------
     def test_starting_a_session_offers_a_qr_code_and_a_scan_links_it(self,

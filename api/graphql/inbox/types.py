@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from api.graphql.media.types import Media
 from api.graphql.outbox.types import DeliveryStatus
 from api.graphql.time import utc
 
@@ -130,6 +131,9 @@ class Message:
     failure_reason: str | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = None
+    media: Media | None = strawberry.field(
+        default=None, description="A photo, document, voice note, video, sticker, location or "
+                                  "shared contact; `text` is then its caption (or what it is).")
 
     @classmethod
     def of(cls, row: Any) -> Message:
@@ -141,7 +145,8 @@ class Message:
                    failure_code=getattr(row, "failure_code", None),
                    failure_reason=getattr(row, "failure_reason", None),
                    attempts=getattr(row, "attempts", None) or 0,
-                   next_attempt_at=utc(retry) if retry is not None else None)
+                   next_attempt_at=utc(retry) if retry is not None else None,
+                   media=Media.of(row))
 
 
 @strawberry.type(description="A dialog with its messages, oldest first.")
