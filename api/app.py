@@ -42,6 +42,5 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.include_router(cloud.router)
     app.include_router(health.router)
     app.include_router(media.router)
-    app.include_router(media.router)
     mount_panel(app)
     return app

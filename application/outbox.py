@@ -394,12 +394,6 @@ def _outgoing_media(uow: UnitOfWork, message_id: UUID) -> Any:
     return outgoing_media(uow, message_id)
 
 
-def _outgoing_media(uow: UnitOfWork, message_id: UUID) -> Any:
-    from application.media import outgoing_media  # media builds on the outbox
-
-    return outgoing_media(uow, message_id)
-
-
 def _known(uow: UnitOfWork, key: str) -> Queued | None:
     """The message this key queued before (a double click, a repeated request), if any."""
     mid = outgoing_id(key)

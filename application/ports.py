@@ -104,28 +104,6 @@ class BlobStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class MediaFile:
-    """A file as it travels to or from a gateway: its bytes, its type, its name."""
-
-    content: bytes
-    mime_type: str
-    file_name: str = ""
-
-
-class BlobStore(Protocol):
-    """Where files are kept, named by the sha256 of their bytes (a local folder, or an
-    S3-compatible bucket). The same bytes twice are kept once."""
-
-    def put(self, content: bytes) -> str:
-        """Keeps `content`; answers its sha256 (hex)."""
-
-    def get(self, sha256: str) -> bytes:
-        """The bytes kept under `sha256`; KeyError when there are none."""
-
-    def exists(self, sha256: str) -> bool: ...
-
-
 class GatewayError(Exception):
     """A gateway refused or could not be reached. `code` is stable (the panel translates it);
     `retryable` says whether trying again later may succeed."""

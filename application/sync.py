@@ -186,20 +186,6 @@ class OutboxSender:
                                             file_name=media.file_name),
             media.caption, claim.key)
 
-    def _send_media(self, claim: ob.Claim) -> str:
-        media = claim.media
-        try:
-            if self.blobs is None:
-                raise KeyError(media.sha256)
-            content = self.blobs.get(media.sha256)
-        except KeyError:
-            raise GatewayError("The file of this message is missing from the store.",
-                               code="FILE_MISSING", retryable=False) from None
-        return self.gateway.send_media(
-            claim.to, media.kind, MediaFile(content=content, mime_type=media.mime_type,
-                                            file_name=media.file_name),
-            media.caption, claim.key)
-
     def _failed(self, claim: ob.Claim, error: GatewayError) -> _Outcome:
         recorded = self.bus.submit(ob.RecordSendFailure(
             message_id=claim.message_id, worker=self.worker, code=error.code,

@@ -17,13 +17,11 @@ from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
 from infra.blobstore import build_blob_store
-from infra.blobstore import build_blob_store
 from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
 from infra.gateways.wiring import WhatsApp, build_whatsapp
 from infra.livefeed import LiveFeed
-from infra.media_jobs import MediaJobs
 from infra.media_jobs import MediaJobs
 from infra.projector import Projector
 from infra.routing_jobs import RoutingJobs
@@ -86,17 +84,6 @@ class Container:
         store: BlobStore = self.extras["blobs"]
         return store
 
-    @property
-    def media(self) -> MediaJobs:
-        """Background downloads of clients' files, and the blob store they go to."""
-        jobs: MediaJobs = self.extras["media"]
-        return jobs
-
-    @property
-    def blobs(self) -> BlobStore:
-        store: BlobStore = self.extras["blobs"]
-        return store
-
     def start(self, *, projections: bool | None = None) -> None:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
@@ -141,7 +128,6 @@ def bootstrap(
     )
     whatsapp = build_whatsapp(settings, writer, clock, views, gateway)
     whatsapp.delivery_reports = RecordedDeliveryReports(writer)  # reports become events
-    blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     return Container(
         settings=settings, store=store, views=views, writer=writer,

@@ -182,47 +182,6 @@ class Settings(BaseSettings):
                                  + " (not set).")
         return self
 
-    # -- media messages and colleague chats ----------------------------------------------
-    media_store: str = Field(default="local", pattern="^(local|s3)$",
-                             description="Where files are kept: a local folder or an "
-                                         "S3-compatible bucket")
-    media_dir: str = Field(default="", description="The local folder; default: media/ in the "
-                                                   "data directory")
-    media_s3_endpoint: str = Field(default="", description="e.g. https://s3.eu-west-1.amazonaws"
-                                                          ".com or a MinIO URL")
-    media_s3_bucket: str = ""
-    media_s3_region: str = "us-east-1"
-    media_s3_access_key: str = ""
-    media_s3_secret_key: str = ""
-    media_s3_prefix: str = Field(default="media/", max_length=200)
-    media_max_file_bytes: int = Field(default=16 * 1024 * 1024, ge=1024,
-                                      description="Largest file kept or sent")
-    media_max_dialog_bytes: int = Field(default=100 * 1024 * 1024, ge=1024,
-                                        description="Files kept per dialog, in all")
-    media_url_ttl_seconds: int = Field(default=300, ge=10, le=86400,
-                                       description="How long a signed file URL works")
-    run_media_jobs: bool = Field(default=True, description="Download clients' files here")
-    media_download_attempts: int = Field(default=5, ge=1, le=100)
-    media_retry_first_seconds: float = Field(default=2.0, gt=0)
-    media_retry_max_seconds: float = Field(default=300.0, gt=0)
-    media_download_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
-    media_poll_seconds: float = Field(default=1.0, gt=0, le=60,
-                                      description="How often waiting downloads are looked for")
-    colleague_edit_window_seconds: int = Field(default=900, ge=0, le=86400,
-                                               description="How long a colleague message "
-                                                           "can be edited")
-
-    @model_validator(mode="after")
-    def require_media_store_settings(self) -> Self:
-        if self.media_store == "s3":
-            missing = [f"SWITCHBOARD_{name.upper()}" for name in (
-                "media_s3_endpoint", "media_s3_bucket", "media_s3_access_key",
-                "media_s3_secret_key") if not str(getattr(self, name)).strip()]
-            if missing:
-                raise ValueError("SWITCHBOARD_MEDIA_STORE=s3 needs " + ", ".join(missing)
-                                 + " (not set).")
-        return self
-
     @property
     def sync_enabled_by_default(self) -> bool:
         if self.sync_default_enabled is not None:

@@ -6,9 +6,7 @@ from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.channel import ChannelProjection
 from projections.colleagues import ColleaguesProjection
-from projections.colleagues import ColleaguesProjection
 from projections.inbox import InboxProjection
-from projections.media import MediaProjection
 from projections.media import MediaProjection
 from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
@@ -24,4 +22,4 @@ def all_projections() -> list[Projection]:
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
             PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection(),
-            OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection(), ColleaguesProjection(), MediaProjection()]
+            OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection()]

@@ -27,18 +27,15 @@ from application.channel import MergeClientIdentity
 from application.errors import DomainError
 from application.handlers import Received
 from application.media import MediaLimits, MediaReceived, ReceiveClientMedia
-from application.media import MediaLimits, MediaReceived, ReceiveClientMedia
 from application.phones import to_e164
 from application.ports import DeliveryReport
 from infra.bootstrap import Container
 from infra.gateways.cloud import OUTSIDE_WINDOW, RE_ENGAGEMENT
 from infra.media_jobs import limits_of
-from infra.media_jobs import limits_of
 from infra.metrics import WEBHOOK_REFUSED
 from infra.settings import Gateway
 
 from .common import read_limited_body
-from .media_payloads import cloud_media
 from .media_payloads import cloud_media
 from .simulator import describe
 
@@ -70,14 +67,6 @@ class CloudMessage(_Model):
     timestamp: Annotated[str, Field(pattern=r"^\d{1,12}$")]
     type: Annotated[str, Field(min_length=1, max_length=32)]
     text: Text | None = None
-    # media (kept as they come: api/webhooks/media_payloads.py reads them)
-    image: dict[str, Any] | None = None
-    document: dict[str, Any] | None = None
-    audio: dict[str, Any] | None = None
-    video: dict[str, Any] | None = None
-    sticker: dict[str, Any] | None = None
-    location: dict[str, Any] | None = None
-    contacts: Annotated[list[dict[str, Any]] | None, Field(max_length=20)] = None
     # media (kept as they come: api/webhooks/media_payloads.py reads them)
     image: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
@@ -253,14 +242,6 @@ def _translate(values: list[Value], phone_number_id: str,
                     number = to_e164(known[0])
                     merges.append(MergeClientIdentity(identity=phone, phone=number))
                     phone = number
-            media = cloud_media(message.model_dump(by_alias=True))
-            if media is not None:
-                commands.append(ReceiveClientMedia(
-                    channel=CHANNEL, external_id=message.id, phone=phone,
-                    name=names.get(message.from_, "").strip()[:120],
-                    sent_at=datetime.fromtimestamp(int(message.timestamp), UTC), media=media,
-                    limits=limits or MediaLimits()))
-                continue
             media = cloud_media(message.model_dump(by_alias=True))
             if media is not None:
                 commands.append(ReceiveClientMedia(

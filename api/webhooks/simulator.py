@@ -39,17 +39,14 @@ from application import commands as c
 from application.errors import DomainError
 from application.handlers import Received
 from application.media import IncomingMedia, MediaReceived, ReceiveClientMedia
-from application.media import IncomingMedia, MediaReceived, ReceiveClientMedia
 from application.phones import to_e164
 from application.ports import DeliveryReport, MediaFile
 from infra.bootstrap import Container
 from infra.gateways.simulator import PhoneRefused, SimulatorWhatsAppGateway, WaitingMessage
 from infra.media_jobs import limits_of
-from infra.media_jobs import limits_of
 from infra.metrics import DUPLICATES, HELD_MESSAGES, MESSAGES_IN
 from infra.security import sign_body
 from infra.simulator import signed_request
-from infra.sniff import sniff
 from infra.sniff import sniff
 
 from .common import read_limited_body
@@ -67,68 +64,6 @@ class SimulatorMessage(BaseModel):
     name: Annotated[str, Field(max_length=120)] = ""
     text: Annotated[str, Field(min_length=1, max_length=65536)]
     timestamp: Annotated[int, Field(ge=0, le=2**40)]
-
-
-class SimulatorFile(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    kind: Literal["image", "document", "voice", "video", "sticker"]
-    id: Annotated[str, Field(min_length=1, max_length=200)]  # the file on the simulated servers
-    mimetype: Annotated[str, Field(max_length=127)] = ""
-    filename: Annotated[str, Field(max_length=255)] = ""
-    size: Annotated[int | None, Field(ge=0)] = None
-    duration: Annotated[int | None, Field(ge=0)] = None
-
-
-class SimulatorLocation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
-    name: Annotated[str, Field(max_length=200)] = ""
-    address: Annotated[str, Field(max_length=300)] = ""
-
-
-class SimulatorContact(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: Annotated[str, Field(max_length=200)] = ""
-    phones: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=20)] = []
-
-
-class SimulatorMediaMessage(BaseModel):
-    """A client's photo, document, voice note, video, sticker, location or contact; `text` is
-    the caption."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    type: Literal["message"] = "message"
-    id: Annotated[str, Field(min_length=1, max_length=200)]
-    from_: Annotated[str, Field(alias="from", min_length=3, max_length=64)]
-    name: Annotated[str, Field(max_length=120)] = ""
-    text: Annotated[str, Field(max_length=4096)] = ""
-    timestamp: Annotated[int, Field(ge=0, le=2**40)]
-    media: SimulatorFile | None = None
-    location: SimulatorLocation | None = None
-    contact: SimulatorContact | None = None
-
-    def incoming(self) -> IncomingMedia:
-        if self.media is not None:
-            return IncomingMedia(kind=self.media.kind, mime_type=self.media.mimetype,
-                                 size=self.media.size, file_name=self.media.filename,
-                                 caption=self.text, duration=self.media.duration,
-                                 source=self.media.id)
-        if self.location is not None:
-            place = ", ".join(p for p in (self.location.name, self.location.address) if p)
-            return IncomingMedia(kind="location", latitude=self.location.latitude,
-                                 longitude=self.location.longitude, place=place,
-                                 caption=self.text)
-        contact = self.contact or SimulatorContact()
-        return IncomingMedia(kind="contact", contact_name=contact.name,
-                             contact_phones=tuple(contact.phones), caption=self.text)
-
-
-MEDIA_KEYS = ("media", "location", "contact")
 
 
 class SimulatorFile(BaseModel):
@@ -259,8 +194,6 @@ async def ingest(container: Container, body: bytes, stamp: str, signature: str) 
             return await _report(container, SimulatorStatus.model_validate(payload))
         if isinstance(payload, dict) and any(payload.get(key) for key in MEDIA_KEYS):
             return await _media(container, SimulatorMediaMessage.model_validate(payload))
-        if isinstance(payload, dict) and any(payload.get(key) for key in MEDIA_KEYS):
-            return await _media(container, SimulatorMediaMessage.model_validate(payload))
         message = SimulatorMessage.model_validate(payload)
         phone = to_e164(message.from_)
     except ValidationError as error:
@@ -291,19 +224,6 @@ def accepted(received: Received, channel: str) -> Accepted:
     return Accepted(status=status,
                     dialog_id=str(received.dialog_id) if received.dialog_id else None,
                     message_id=str(received.message_id))
-
-
-async def _media(container: Container, message: SimulatorMediaMessage) -> Accepted:
-    try:
-        phone = to_e164(message.from_)
-        received: MediaReceived = await container.writer.execute(ReceiveClientMedia(
-            channel=CHANNEL, external_id=message.id, phone=phone, name=message.name.strip(),
-            sent_at=datetime.fromtimestamp(message.timestamp, UTC), media=message.incoming(),
-            limits=limits_of(container.settings)))
-    except DomainError as error:
-        raise HTTPException(422, error.message) from None
-    container.media.wake()
-    return accepted(received.received, CHANNEL)
 
 
 async def _media(container: Container, message: SimulatorMediaMessage) -> Accepted:
@@ -383,56 +303,6 @@ async def phone_send(message: PhoneMessage, request: Request) -> Accepted:
     answer = await _deliver(container, waiting)
     answer.message_id = waiting.id
     return answer
-
-
-@router.post("/simulator/phone/send-media", response_model=Accepted, tags=["simulator"])
-async def phone_send_media(
-    request: Request, file: UploadFile,
-    sender: Annotated[str, Form(alias="from", min_length=3, max_length=64)],
-    name: Annotated[str, Form(max_length=120)] = "",
-    caption: Annotated[str, Form(max_length=4096)] = "",
-) -> Accepted:
-    """The phone page sends a photo, a document, a voice note or a video as a client: the file
-    goes to the simulated servers, and the webhook names it, as WhatsApp does."""
-    container, simulator = _phone(request)
-    try:
-        phone = to_e164(sender)
-    except DomainError as error:
-        raise HTTPException(422, error.message) from None
-    limit = container.settings.media_max_file_bytes * 4  # the company's own limit comes later
-    content = await file.read(limit + 1)
-    if not content or len(content) > limit:
-        raise HTTPException(413, "The file is empty or too large for the simulated phone.")
-    mime = sniff(content) or (file.content_type or "application/octet-stream")
-    kind = ("image" if mime.startswith("image/") else "voice" if mime.startswith("audio/")
-            else "video" if mime.startswith("video/") else "document")
-    if simulator.snapshot()["dropped"] or simulator.snapshot()["linked_as"] is None:
-        raise _refused(PhoneRefused("The company's WhatsApp is not connected now.",
-                                    "NOT_CONNECTED"))
-    file_id = simulator.upload(MediaFile(content=content, mime_type=mime,
-                                         file_name=file.filename or ""))
-    message_id = f"sim-{uuid.uuid4().hex}"
-    body, headers = signed_request(container.settings.simulator_secret, {
-        "id": message_id, "from": phone, "name": name, "text": caption,
-        "timestamp": int(time.time()),
-        "media": {"kind": kind, "id": file_id, "mimetype": mime,
-                  "filename": file.filename or "", "size": len(content)}})
-    answer = await ingest(container, body, headers["x-switchboard-timestamp"],
-                          headers["x-switchboard-signature"])
-    answer.message_id = message_id
-    return answer
-
-
-@router.get("/simulator/phone/files/{file_id}", tags=["simulator"])
-async def phone_file(file_id: str, request: Request) -> Response:
-    """A file the company sent to a client, as the client's phone shows it."""
-    _, simulator = _phone(request)
-    file = simulator.file(file_id)
-    if file is None:
-        raise HTTPException(404, "No such file.")
-    return Response(file.content, media_type=file.mime_type,
-                    headers={"x-content-type-options": "nosniff",
-                             "content-disposition": "inline"})
 
 
 @router.post("/simulator/phone/send-media", response_model=Accepted, tags=["simulator"])

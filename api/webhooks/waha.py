@@ -26,18 +26,15 @@ from application import commands as c
 from application.channel import MergeClientIdentity
 from application.errors import DomainError
 from application.media import MediaReceived, ReceiveClientMedia
-from application.media import MediaReceived, ReceiveClientMedia
 from application.phones import to_e164
 from application.ports import DeliveryReport, GatewaySession, LinkedAccount
 from infra.bootstrap import Container
 from infra.gateways.waha import STATUSES, WahaWhatsAppGateway
 from infra.media_jobs import limits_of
-from infra.media_jobs import limits_of
 from infra.metrics import WEBHOOK_REFUSED
 from projections.channel import phone_of_identity
 
 from .common import read_limited_body
-from .media_payloads import waha_media
 from .media_payloads import waha_media
 from .simulator import Accepted, accepted, describe
 
@@ -68,9 +65,6 @@ class WahaMessage(BaseModel):
     body: Annotated[str | None, Field(max_length=65536)] = None
     hasMedia: bool = False
     data: Annotated[dict[str, Any] | None, Field(alias="_data")] = None
-    media: dict[str, Any] | None = None
-    location: dict[str, Any] | None = None
-    vCards: Annotated[list[Any] | None, Field(max_length=20)] = None
     media: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     vCards: Annotated[list[Any] | None, Field(max_length=20)] = None

@@ -16,7 +16,6 @@ import httpx
 from application.errors import DomainError
 from application.phones import to_e164
 from application.ports import Clock, GatewayError, GatewaySession, LinkedAccount, MediaFile
-from infra.gateways.files import read_capped, too_large, MediaFile
 from infra.gateways.files import read_capped, too_large
 
 REPLY_WINDOW = timedelta(hours=24)
@@ -105,80 +104,6 @@ class CloudWhatsAppGateway:
             raise GatewayError("The Graph API answered no message id.",
                                code="GATEWAY_BAD_ANSWER")
         return str(messages[0]["id"])
-
-    def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
-                   idempotency_key: str) -> str:
-        """Uploads the file (`POST /{phone-number-id}/media`), then sends a message naming the
-        media id it got. The 24-hour rule holds as for text."""
-        if kind not in ("image", "document"):
-            raise GatewayError(f"The Cloud API is not asked to send {kind!r} here.",
-                               code="FILE_TYPE_NOT_ALLOWED", retryable=False)
-        last = self._last_client_message(to)
-        if last is None or self._clock.now() - last > REPLY_WINDOW:
-            raise GatewayError(WINDOW_MESSAGE, code=OUTSIDE_WINDOW, retryable=False)
-        try:
-            response = self._http.post(
-                f"/{self.phone_number_id}/media",
-                data={"messaging_product": "whatsapp", "type": file.mime_type},
-                files={"file": (file.file_name or "file", file.content, file.mime_type)})
-        except httpx.HTTPError as error:
-            raise GatewayError(f"The Graph API is not reachable at {self.graph_url}: "
-                               f"{type(error).__name__}.", code="GATEWAY_UNREACHABLE") from None
-        try:
-            uploaded = response.json() if response.content else {}
-        except ValueError:
-            uploaded = {}
-        if response.status_code >= 400:
-            raise graph_error(response.status_code, uploaded)
-        upload_id = uploaded.get("id") if isinstance(uploaded, dict) else None
-        if not isinstance(upload_id, str) or not upload_id:
-            raise GatewayError("The Graph API answered no media id.", code="GATEWAY_BAD_ANSWER")
-        content: dict[str, Any] = {"id": upload_id}
-        if caption.strip():
-            content["caption"] = caption[:1024]
-        if kind == "document" and file.file_name:
-            content["filename"] = file.file_name
-        body: dict[str, Any] = {
-            "messaging_product": "whatsapp", "recipient_type": "individual",
-            "to": to.removeprefix("bsuid:").lstrip("+"), "type": kind, kind: content}
-        if idempotency_key:
-            body["biz_opaque_callback_data"] = idempotency_key[:512]
-        answer = self._call("POST", f"/{self.phone_number_id}/messages", json=body)
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
-                or not isinstance(messages[0].get("id"), str):
-            raise GatewayError("The Graph API answered no message id.",
-                               code="GATEWAY_BAD_ANSWER")
-        return str(messages[0]["id"])
-
-    def download_media(self, source: str, max_bytes: int) -> MediaFile:
-        """A client's file from its media id: `GET /{media-id}` names a short-lived URL, which
-        is fetched with the same token."""
-        if not source or not all(ch.isalnum() or ch in "._-" for ch in source):
-            raise GatewayError("This is not a Cloud API media id.", code="MEDIA_BAD_SOURCE",
-                               retryable=False)
-        info = self._call("GET", f"/{source}")
-        url = info.get("url") if isinstance(info, dict) else None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise GatewayError("The Graph API named no URL for this media.",
-                               code="GATEWAY_BAD_ANSWER")
-        declared = info.get("file_size")
-        if isinstance(declared, (int, str)) and str(declared).isdigit() \
-                and int(declared) > max_bytes:
-            raise too_large(max_bytes)
-        try:
-            with self._http.stream("GET", url) as response:
-                if response.status_code == 404:
-                    raise GatewayError("Meta no longer has this file.", code="MEDIA_GONE",
-                                       retryable=False)
-                if response.status_code >= 400:
-                    raise graph_error(response.status_code, {})
-                content = read_capped(response, max_bytes)
-                mime = response.headers.get("content-type", "").split(";")[0].strip()
-        except httpx.HTTPError as error:
-            raise GatewayError(f"The media URL is not reachable: {type(error).__name__}.",
-                               code="GATEWAY_UNREACHABLE") from None
-        return MediaFile(content=content, mime_type=str(info.get("mime_type") or mime))
 
     def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
                    idempotency_key: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from application.ports import GatewayError, GatewaySession, LinkedAccount, MediaFile, MediaFile
+from application.ports import GatewayError, GatewaySession, LinkedAccount, MediaFile
 
 DEFAULT_NUMBER = "+15555550100"  # a number reserved for fiction
 DEVICE = "Switchboard simulator"
@@ -73,7 +73,6 @@ class _State:
     waiting: list[WaitingMessage] = field(default_factory=list)
     sent: defaultdict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     keys: dict[str, str] = field(default_factory=dict)
-    files: dict[str, MediaFile] = field(default_factory=dict)  # the servers' media, by id
     files: dict[str, MediaFile] = field(default_factory=dict)  # the servers' media, by id
 
 
@@ -197,52 +196,7 @@ class SimulatorWhatsAppGateway:
                                code="FILE_TOO_LARGE", retryable=False)
         return file
 
-    def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
-                   idempotency_key: str) -> str:
-        with self._lock:
-            s = self._state
-            if idempotency_key and idempotency_key in s.keys:
-                return s.keys[idempotency_key]
-            if s.status != "WORKING":
-                raise GatewayError("The simulated WhatsApp is not connected.",
-                                   code="NOT_CONNECTED")
-            if not file.content:
-                raise GatewayError("An empty file.", code="EMPTY_FILE", retryable=False)
-            external_id = f"sim-out-{uuid.uuid4().hex}"
-            file_id = f"sim-media-{uuid.uuid4().hex}"
-            s.files[file_id] = file
-            s.sent[to].append(SentMessage(
-                id=external_id, to=to, text=caption, at=self._now(), status="delivered",
-                media={"kind": kind, "mime_type": file.mime_type, "file_name": file.file_name,
-                       "size": len(file.content), "id": file_id}))
-            if idempotency_key:
-                s.keys[idempotency_key] = external_id
-            return external_id
-
-    def download_media(self, source: str, max_bytes: int) -> MediaFile:
-        with self._lock:
-            file = self._state.files.get(source)
-        if file is None:
-            raise GatewayError("The simulated servers have no such file.", code="MEDIA_GONE",
-                               retryable=False)
-        if len(file.content) > max_bytes:
-            raise GatewayError(f"The file is over the {max_bytes}-byte limit.",
-                               code="FILE_TOO_LARGE", retryable=False)
-        return file
-
     # -- the phone -------------------------------------------------------------------------
-    def upload(self, file: MediaFile) -> str:
-        """The client's phone puts a file on the servers; answers its id for the webhook."""
-        file_id = f"sim-media-{uuid.uuid4().hex}"
-        with self._lock:
-            self._state.files[file_id] = file
-        return file_id
-
-    def file(self, file_id: str) -> MediaFile | None:
-        """A file on the servers (what the company sent, as the phone shows it)."""
-        with self._lock:
-            return self._state.files.get(file_id)
-
     def upload(self, file: MediaFile) -> str:
         """The client's phone puts a file on the servers; answers its id for the webhook."""
         file_id = f"sim-media-{uuid.uuid4().hex}"

@@ -7,7 +7,6 @@ Senders named `…@lid` are resolved through `GET /api/{session}/lids/{lid}`."""
 from __future__ import annotations
 
 import base64
-import base64
 import threading
 from collections import OrderedDict
 from datetime import timedelta
@@ -19,14 +18,11 @@ import httpx
 from application.errors import DomainError
 from application.phones import to_e164
 from application.ports import GatewayError, GatewaySession, LinkedAccount, MediaFile
-from infra.gateways.files import read_capped, MediaFile
 from infra.gateways.files import read_capped
 
 EVENTS = ["message", "message.ack", "session.status"]
 STATUSES = {"STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"}
 LID_CACHE = 10_000
-FILES_PATH = "/api/files/"  # where WAHA serves the media of received messages
-SEND_MEDIA = {"image": "/api/sendImage", "document": "/api/sendFile"}
 FILES_PATH = "/api/files/"  # where WAHA serves the media of received messages
 SEND_MEDIA = {"image": "/api/sendImage", "document": "/api/sendFile"}
 
@@ -126,60 +122,6 @@ class WahaWhatsAppGateway:
         if not isinstance(raw, str) or not raw:
             raise GatewayError("WAHA answered no message id.", code="GATEWAY_BAD_ANSWER")
         return raw
-
-    def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
-                   idempotency_key: str) -> str:
-        path = SEND_MEDIA.get(kind)
-        if path is None:
-            raise GatewayError(f"WAHA is not asked to send {kind!r} here.",
-                               code="FILE_TYPE_NOT_ALLOWED", retryable=False)
-        body: dict[str, Any] = {
-            "session": self.session, "chatId": chat_id(to), "caption": caption,
-            "file": {"mimetype": file.mime_type, "filename": file.file_name or "file",
-                     "data": base64.b64encode(file.content).decode()}}
-        try:
-            answer = self._call("POST", path, json=body)
-        except GatewayError as error:
-            if not error.retryable and error.code != "GATEWAY_UNAUTHORIZED" \
-                    and self.status().status != "WORKING":
-                raise GatewayError("WAHA's session is not connected.", code="NOT_CONNECTED"
-                                   ) from None
-            raise
-        raw = answer.get("id") if isinstance(answer, dict) else None
-        if isinstance(raw, dict):
-            raw = raw.get("_serialized") or raw.get("id")
-        if not isinstance(raw, str) or not raw:
-            raise GatewayError("WAHA answered no message id.", code="GATEWAY_BAD_ANSWER")
-        return raw
-
-    def download_media(self, source: str, max_bytes: int) -> MediaFile:
-        """The file behind a message's `media.url`. Only WAHA's own files path is fetched, and
-        always from the configured WAHA (the URL's host is WAHA's idea of its own address,
-        which may be wrong): a webhook cannot make us fetch anything else."""
-        parts = urlsplit(source)
-        if not parts.path.startswith(FILES_PATH) or ".." in parts.path:
-            raise GatewayError("This is not a WAHA media URL.", code="MEDIA_BAD_SOURCE",
-                               retryable=False)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        try:
-            with self._http.stream("GET", path) as response:
-                if response.status_code == 404:
-                    raise GatewayError("WAHA no longer has this file.", code="MEDIA_GONE",
-                                       retryable=False)
-                if response.status_code in (401, 403):
-                    raise GatewayError("WAHA refused the API key (SWITCHBOARD_WAHA_API_KEY).",
-                                       code="GATEWAY_UNAUTHORIZED", retryable=False)
-                if response.status_code >= 400:
-                    raise GatewayError(f"WAHA answered {response.status_code} for a file.",
-                                       code="GATEWAY_REFUSED",
-                                       retryable=response.status_code >= 500)
-                content = read_capped(response, max_bytes)
-                mime = response.headers.get("content-type", "").split(";")[0].strip()
-        except httpx.HTTPError as error:
-            raise GatewayError(f"WAHA is not reachable at {self.url}: {type(error).__name__}.",
-                               code="GATEWAY_UNREACHABLE") from None
-        return MediaFile(content=content, mime_type=mime,
-                         file_name=parts.path.rsplit("/", 1)[-1])
 
     def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
                    idempotency_key: str) -> str:
