@@ -12,13 +12,13 @@ from application import commands as c
 from application import routing
 from application.channel import hold_if_out_of_service
 from application.ports import UnitOfWork
+from application.setup import ensure_chats_allowed
 from domain.clients import Client
 from domain.dialogs import Dialog, ExternalMessage
 from domain.errors import AlreadyExists, NotAllowed, NotFound
 from domain.ids import client_id, message_id, operator_id
 from domain.operators import Operator
 from domain.sessions import Session
-from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, Installation
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,7 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
     held = hold_if_out_of_service(cmd, uow)  # kept and reported, never dropped
     if held is not None:
         return Received(dialog_id=None, message_id=mid, duplicate=held.duplicate, held=True)
-    installation = uow.get(Installation, INSTALLATION_ID)
-    if installation is None:  # never set up: long-polling, as a production installation starts
-        raise NotAllowed(LONG_POLLING_REFUSAL)
-    installation.ensure_chats_allowed()
+    ensure_chats_allowed(uow)
     actor = f"client:{cmd.phone}"
     client = uow.get(Client, client_id(cmd.phone))
     if client is None:

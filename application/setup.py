@@ -12,11 +12,11 @@ from uuid import UUID
 
 from application.ports import UnitOfWork
 from domain.clients import Client
-from domain.errors import InvalidValue, NotFound
+from domain.errors import InvalidValue, NotAllowed, NotFound
 from domain.ids import client_id
 from domain.operators import Operator
 from domain.phonebook import Contact, contact_id
-from domain.setup import INSTALLATION_ID, ConnectionMode, Installation
+from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, ConnectionMode, Installation
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -184,6 +184,15 @@ def installation(uow: UnitOfWork, actor: str) -> Installation:
     created = Installation.start(connection_mode=ConnectionMode.LONG_POLLING, actor=actor)
     uow.add(created)
     return created
+
+
+def ensure_chats_allowed(uow: UnitOfWork) -> None:
+    """Messenger and colleague chats need the web-service connection between 1C and the PBX;
+    an installation never set up is in long-polling, as a production one starts."""
+    found = uow.get(Installation, INSTALLATION_ID)
+    if found is None:
+        raise NotAllowed(LONG_POLLING_REFUSAL)
+    found.ensure_chats_allowed()
 
 
 def start_installation(cmd: StartInstallation, uow: UnitOfWork) -> bool:
