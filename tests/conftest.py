@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -86,6 +87,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "simulator_secret": "test-sim", "admin_password": ADMIN_PASSWORD,
         "projection_poll_seconds": 0.01,
     }
+    if not database_url.startswith("sqlite:///"):  # files beside nothing: a folder of its own
+        values["media_dir"] = tempfile.mkdtemp(prefix="sb-media-")
     values.update(overrides)
     return Settings(**values)
 

@@ -1,0 +1,319 @@
+"""Colleague chats and media over real HTTP: a colleague hears about a question live over
+graphql-transport-ws; files are served only through fresh signed URLs to operators who may see
+the dialog; an oversize or unknown upload is refused and nothing is stored; WAHA's and the Cloud
+API's documented media payloads become media of every kind, downloaded from the fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+import websockets
+
+from infra.blobstore import LocalBlobStore
+from infra.bootstrap import Container
+from infra.media_urls import MediaUrlSigner
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    GraphQLClient,
+    LiveServer,
+    caught_up,
+    client_message,
+    simulator_post,
+    wait_for,
+)
+from tests.e2e.test_http_inbox import signed_in
+from tests.e2e.test_http_routing import add_operator
+from tests.e2e.test_webhook_cloud import cloud_app, connect, deliver
+from tests.e2e.test_webhook_waha import link, waha_app
+from tests.fakes.graph import FakeGraph, contact, media_message, notification
+from tests.fakes.waha import FakeWaha
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+OGG = b"OggS\x00\x02" + b"\x00" * 22 + b"OpusHead" + b"\x00" * 100
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 100
+PDF = b"%PDF-1.4\n" + b"0" * 300
+
+INBOX = "{ inbox(first: 10) { edges { node { id client { phone } } } } }"
+DIALOG = """query($id: ID!) { dialog(id: $id) { messages { text direction media { id kind
+  mimeType size fileName caption durationSeconds latitude longitude place contactName
+  contactPhones state noteCode url mapUrl } } } }"""
+ASK = """mutation($d: ID!, $c: [ID!], $t: String!) { askColleague(dialogId: $d,
+  colleagueIds: $c, text: $t) { __typename ... on PostColleagueMessageSuccess { chat { id kind
+  title unreadCount } } ... on UserError { code message } } }"""
+DISCUSSION = """query($d: ID!) { dialogDiscussion(dialogId: $d) { chat { kind title }
+  messages { text mine author { displayName } } } }"""
+
+
+def dialog_of(gql: GraphQLClient, phone: str) -> str:
+    return str(wait_for(lambda: next((e["node"]["id"] for e in gql(INBOX)["inbox"]["edges"]
+                                      if e["node"]["client"]["phone"] == phone), None)))
+
+
+def media_of(gql: GraphQLClient, dialog_id: str, count: int,
+             states: tuple[str, ...] = ("STORED", "NONE", "REFUSED", "FAILED")
+             ) -> list[dict[str, Any]]:
+    def ready() -> list[dict[str, Any]] | None:
+        found = [m["media"] for m in gql(DIALOG, {"id": dialog_id})["dialog"]["messages"]
+                 if m["media"]]
+        return found if len(found) >= count and all(m["state"] in states for m in found) \
+            else None
+
+    result: list[dict[str, Any]] = wait_for(ready, timeout=20)
+    return result
+
+
+# -- colleague chats live ------------------------------------------------------------------------
+async def collect(server: LiveServer, token: str, received: list[dict[str, Any]],
+                  ready: asyncio.Event, stop: asyncio.Event) -> None:
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": f"Bearer {token}"}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { colleagueChatsChanged { chatId unreadMessages chat { "
+                     "kind title unreadCount lastMessage { text } } } }"}}))
+        ready.set()
+        while not stop.is_set():
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 0.1))
+            except TimeoutError:
+                continue
+            if message["type"] == "next":
+                received.append(message["payload"]["data"]["colleagueChatsChanged"])
+
+
+def test_a_colleague_asked_about_a_dialog_hears_it_live(live_server: LiveServer,
+                                                        container: Container) -> None:
+    bob_id = add_operator(container, "bob", queue=False)
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    bob = signed_in(live_server, "bob", "bob-pass-1")
+    simulator_post(live_server.url, client_message("+79161230001", "Is my order late?"))
+    dialog_id = dialog_of(admin, "+79161230001")
+    received: list[dict[str, Any]] = []
+
+    async def scenario() -> None:
+        ready, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(collect(live_server, bob.token or "", received, ready, stop))
+        await ready.wait()
+        await asyncio.sleep(0.2)
+        asked = await asyncio.to_thread(admin, ASK, {"d": dialog_id, "c": [bob_id],
+                                                      "t": "Bob, is this the late order?"})
+        assert asked["askColleague"]["__typename"] == "PostColleagueMessageSuccess", asked
+        for _ in range(200):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    assert received, "bob heard nothing"
+    change = received[-1]
+    assert change["chat"]["kind"] == "DISCUSSION" and change["chat"]["title"] == "Ivan"
+    assert change["chat"]["lastMessage"]["text"] == "Bob, is this the late order?"
+    assert change["unreadMessages"] == 1
+    seen = bob(DISCUSSION, {"d": dialog_id})["dialogDiscussion"]
+    assert [(m["text"], m["mine"], m["author"]["displayName"]) for m in seen["messages"]] == [
+        ("Bob, is this the late order?", False, "Administrator")]
+    assert container.whatsapp.simulator is not None
+    assert container.whatsapp.simulator.sent_to("+79161230001") == []  # never to the client
+
+
+def test_colleague_chats_refuse_an_operator_outside_the_access_group(
+    live_server: LiveServer, container: Container
+) -> None:
+    add_operator(container, "olga", queue=False, group=False)
+    olga = signed_in(live_server, "olga", "olga-pass-1")
+    admin_id = wait_for(lambda: signed_in(live_server, "admin", ADMIN_PASSWORD)(
+        "{ me { id } }")["me"]["id"])
+    answer = olga("""mutation($c: ID!) { startDirectChat(colleagueId: $c) { __typename
+      ... on UserError { code } } }""", {"c": admin_id})["startDirectChat"]
+    assert answer == {"__typename": "UserError", "code": "NOT_IN_ACCESS_GROUP"}
+    assert olga("{ colleagueChats { chats { id } unreadMessages } }")["colleagueChats"] == {
+        "chats": [], "unreadMessages": 0}
+
+
+# -- files: signed URLs, uploads -----------------------------------------------------------------
+def phone_sends(server: LiveServer, phone: str, content: bytes, name: str,
+                caption: str = "") -> httpx.Response:
+    return httpx.post(f"{server.url}/simulator/phone/send-media",
+                      data={"from": phone, "name": "Ivan", "caption": caption},
+                      files={"file": (name, content, "application/octet-stream")}, timeout=15)
+
+
+def test_a_file_is_served_through_a_fresh_signed_url_to_those_who_may_see_it(
+    live_server: LiveServer, container: Container
+) -> None:
+    add_operator(container, "olga", queue=False)
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    assert phone_sends(live_server, "+79161230002", PNG, "photo.png",
+                       "my photo").status_code == 200
+    dialog_id = dialog_of(admin, "+79161230002")
+    [media] = media_of(admin, dialog_id, 1)
+    assert (media["kind"], media["state"], media["caption"]) == ("IMAGE", "STORED", "my photo")
+    served = httpx.get(live_server.url + media["url"], timeout=10)
+    assert served.status_code == 200 and served.content == PNG
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    # Olga is in the access group, but this dialog was not delivered to her: her URL is refused.
+    olga_id = UUID(signed_in(live_server, "olga", "olga-pass-1")("{ me { id } }")["me"]["id"])
+    signer = MediaUrlSigner("test-secret", 300)
+    forged = signer.url(UUID(media["id"]), olga_id, datetime.now(UTC))
+    assert httpx.get(live_server.url + forged, timeout=10).status_code == 403
+    tampered = media["url"][:-3] + ("AAA" if not media["url"].endswith("AAA") else "BBB")
+    assert httpx.get(live_server.url + tampered, timeout=10).status_code == 403
+    guessed = f"{live_server.url}/media/files/{media['id']}"
+    assert httpx.get(guessed, timeout=10).status_code == 403
+    admin_id = UUID(admin("{ me { id } }")["me"]["id"])
+    expired = signer.url(UUID(media["id"]), admin_id, datetime.now(UTC) - timedelta(hours=1))
+    answer = httpx.get(live_server.url + expired, timeout=10)
+    assert answer.status_code == 410 and answer.json()["code"] == "URL_EXPIRED"
+
+
+def upload(server: LiveServer, token: str, dialog_id: str, content: bytes, name: str,
+           caption: str = "") -> httpx.Response:
+    return httpx.post(f"{server.url}/media/upload", headers={"authorization": f"Bearer {token}"},
+                      data={"dialogId": dialog_id, "key": uuid.uuid4().hex, "caption": caption},
+                      files={"file": (name, content, "image/png")}, timeout=15)
+
+
+def test_an_uploaded_image_reaches_the_client_and_an_oversize_one_is_refused_unstored(
+    live_server: LiveServer, container: Container
+) -> None:
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    simulator_post(live_server.url, client_message("+79161230003", "Send me the plan"))
+    dialog_id = dialog_of(admin, "+79161230003")
+    blobs = container.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    kept = blobs.count()
+    too_big = PNG + b"\x00" * container.settings.media_max_file_bytes
+    refused = upload(live_server, admin.token or "", dialog_id, too_big, "huge.png")
+    assert refused.status_code == 413 and refused.json()["code"] == "FILE_TOO_LARGE"
+    disguised = upload(live_server, admin.token or "", dialog_id, b"MZ\x90\x00" + b"\x00" * 64,
+                       "invoice.pdf")  # a program named like a document
+    assert disguised.status_code == 415
+    assert disguised.json()["code"] == "FILE_TYPE_NOT_ALLOWED"
+    assert blobs.count() == kept  # nothing was stored
+    assert upload(live_server, "not-a-token", dialog_id, PNG, "a.png").status_code == 401
+    plan = PNG + uuid.uuid4().bytes
+    sent = upload(live_server, admin.token or "", dialog_id, plan, "plan.png", "The plan")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["kind"] == "image" and sent.json()["mimeType"] == "image/png"
+    assert blobs.count() == kept + 1
+    phone = httpx.get(f"{live_server.url}/simulator/phone/+79161230003/messages", timeout=5)
+    [message] = wait_for(lambda: httpx.get(
+        f"{live_server.url}/simulator/phone/+79161230003/messages", timeout=5).json(),
+        timeout=15)
+    assert phone.status_code == 200
+    assert message["text"] == "The plan" and message["media"]["kind"] == "image"
+    [mine] = media_of(admin, dialog_id, 1)
+    assert mine["state"] == "STORED" and mine["fileName"] == "plan.png"
+
+
+# -- WAHA and the Cloud API: every kind from their documented payloads ----------------------------
+@pytest.fixture
+def fake_waha() -> Iterator[FakeWaha]:
+    server = FakeWaha().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_every_media_kind_from_waha(database_url: str, fake_waha: FakeWaha) -> None:
+    with waha_app(database_url, fake_waha) as (container, server):
+        link(container, fake_waha)
+        sender = "79161230004@c.us"
+        fake_waha.file_failures = 1  # WAHA stumbles once: the file comes on the next attempt
+        fake_waha.client_sends_media(sender, content=PNG, mimetype="image/jpeg",
+                                     data_type="image", caption="the parcel")
+        fake_waha.client_sends_media(sender, content=PDF, mimetype="application/pdf",
+                                     filename="invoice.pdf", data_type="document")
+        fake_waha.client_sends_media(sender, content=OGG, mimetype="audio/ogg; codecs=opus",
+                                     data_type="ptt", _data={"type": "ptt", "duration": "4"})
+        fake_waha.client_sends_media(sender, content=MP4, mimetype="video/mp4",
+                                     data_type="video")
+        fake_waha.client_sends_media(sender, content=WEBP, mimetype="image/webp",
+                                     data_type="sticker")
+        fake_waha.client_sends_media(sender, data_type="location", location={
+            "latitude": "55.7558", "longitude": "37.6173", "description": "Red Square"})
+        fake_waha.client_sends_media(sender, data_type="vcard", vCards=[
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Olga Petrova\nTEL;type=CELL;waid=79160000001:"
+            "+7 916 000-00-01\nEND:VCARD"])
+        fake_waha.wait_for_hooks(7 + 2)
+        admin = signed_in(server, "admin", ADMIN_PASSWORD)
+        dialog_id = dialog_of(admin, "+79161230004")
+        found = {m["kind"]: m for m in media_of(admin, dialog_id, 7)}
+    assert set(found) == {"IMAGE", "DOCUMENT", "VOICE", "VIDEO", "STICKER", "LOCATION",
+                          "CONTACT"}
+    assert (found["IMAGE"]["state"], found["IMAGE"]["caption"]) == ("STORED", "the parcel")
+    assert found["IMAGE"]["mimeType"] == "image/png"  # what the bytes are, not the label
+    assert found["DOCUMENT"]["fileName"] == "invoice.pdf"
+    assert (found["VOICE"]["mimeType"], found["VOICE"]["durationSeconds"]) == ("audio/ogg", 4)
+    assert found["VIDEO"]["state"] == found["STICKER"]["state"] == "STORED"
+    assert (found["LOCATION"]["latitude"], found["LOCATION"]["place"]) == (55.7558,
+                                                                          "Red Square")
+    assert "openstreetmap.org" in found["LOCATION"]["mapUrl"]
+    assert found["CONTACT"]["contactName"] == "Olga Petrova"
+    assert found["CONTACT"]["contactPhones"] == ["+7 916 000-00-01"]
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    fake = FakeGraph().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def test_every_media_kind_from_the_cloud_api(database_url: str, graph: FakeGraph) -> None:
+    files = {"1001": (PNG, "image/jpeg"), "1002": (PDF, "application/pdf"),
+             "1003": (OGG, "audio/ogg; codecs=opus"), "1004": (MP4, "video/mp4"),
+             "1005": (WEBP, "image/webp")}
+    graph.media.update(files)
+    sender = "79161230005"
+    with cloud_app(database_url, graph) as (container, server):
+        connect(container)
+        answer = deliver(server, notification(contacts=[contact(sender, "Ivan")], messages=[
+            media_message(sender, "image", "1001", mime_type="image/jpeg", caption="parcel"),
+            media_message(sender, "document", "1002", mime_type="application/pdf",
+                          filename="invoice.pdf"),
+            media_message(sender, "audio", "1003", mime_type="audio/ogg; codecs=opus",
+                          voice=True),
+            media_message(sender, "video", "1004", mime_type="video/mp4"),
+            media_message(sender, "sticker", "1005", mime_type="image/webp", animated=False),
+            {"from": sender, "id": "wamid.LOC", "timestamp": str(int(time.time())),
+             "type": "location", "location": {"latitude": 59.9343, "longitude": 30.3351,
+                                              "name": "Hermitage", "address": "Palace Sq. 2"}},
+            {"from": sender, "id": "wamid.VCARD", "timestamp": str(int(time.time())),
+             "type": "contacts", "contacts": [{"name": {"formatted_name": "Olga Petrova",
+                                                        "first_name": "Olga"},
+                                               "phones": [{"phone": "+7 916 000-00-01",
+                                                           "wa_id": "79160000001",
+                                                           "type": "CELL"}]}]},
+        ]))
+        assert answer.status_code == 200 and answer.json()["accepted"] == 7, answer.text
+        admin = signed_in(server, "admin", ADMIN_PASSWORD)
+        dialog_id = dialog_of(admin, "+79161230005")
+        found = {m["kind"]: m for m in media_of(admin, dialog_id, 7)}
+        wait_for(lambda: caught_up(container))
+    assert set(found) == {"IMAGE", "DOCUMENT", "VOICE", "VIDEO", "STICKER", "LOCATION",
+                          "CONTACT"}
+    assert all(found[k]["state"] == "STORED" for k in ("IMAGE", "DOCUMENT", "VOICE", "VIDEO",
+                                                       "STICKER"))
+    assert found["IMAGE"]["caption"] == "parcel"
+    assert found["DOCUMENT"]["fileName"] == "invoice.pdf"
+    assert found["LOCATION"]["place"] == "Hermitage, Palace Sq. 2"
+    assert found["CONTACT"]["contactPhones"] == ["+7 916 000-00-01"]
