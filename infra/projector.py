@@ -44,59 +44,93 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
-class RunnerLock:
-    """Held by at most one process at a time; released when the process dies."""
+class ProjectionLocks:
+    """One lock per projection, each held by at most one process at a time and released when
+    that process dies: advisory locks all on one PostgreSQL session of this process (one
+    connection, however many projections), or file locks beside the SQLite views."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._name = name
         self._conn: psycopg.Connection[Any] | None = None
-        self._file: IO[str] | None = None
+        self._held: set[str] = set()
+        self._files: dict[str, IO[str]] = {}
 
-    @property
-    def held(self) -> bool:
-        return self._conn is not None or self._file is not None
+    def held(self, name: str) -> bool:
+        return name in self._held
 
-    def try_acquire(self) -> bool:
-        if self.held:
+    def try_acquire(self, name: str) -> bool:
+        if name in self._held:
             return True
         if self._settings.is_postgres:
-            conn = psycopg.connect(**postgres_conninfo(self._settings), autocommit=True,
-                                   application_name=f"sb-projector:{os.getpid()}")
-            key = zlib.crc32(f"switchboard-projection:{self._name}".encode())
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-            if row and row[0]:
-                self._conn = conn
-                return True
-            conn.close()
-            return False
-        path = self._settings.sqlite_views_path.with_suffix(f".{self._name}.lock")
-        handle = Path(path).open("a")  # noqa: SIM115 - held open as the lock
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._file = handle
+            if self._conn is None:
+                self._conn = psycopg.connect(
+                    **postgres_conninfo(self._settings), autocommit=True,
+                    application_name=f"sb-projector:{os.getpid()}")
+            key = zlib.crc32(f"switchboard-projection:{name}".encode())
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not (row and row[0]):
+                return False
+        else:
+            path = self._settings.sqlite_views_path.with_suffix(f".{name}.lock")
+            handle = Path(path).open("a")  # noqa: SIM115 - held open as the lock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._files[name] = handle
+        self._held.add(name)
         return True
 
-    def still_held(self) -> bool:
-        if self._conn is not None:
-            try:
-                self._conn.execute("SELECT 1")
-            except psycopg.Error:
-                self.release()
-                return False
-        return self.held
+    def check(self) -> None:
+        """Forgets every lock when the session holding them is gone (they went with it)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute("SELECT 1")
+        except psycopg.Error:
+            log.warning("the projection locks' session was lost; trying again")
+            self.release_all()
 
-    def release(self) -> None:
+    def release(self, name: str) -> None:
+        self._held.discard(name)
+        handle = self._files.pop(name, None)
+        if handle is not None:
+            handle.close()
+        if self._conn is not None:
+            key = zlib.crc32(f"switchboard-projection:{name}".encode())
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def release_all(self) -> None:
+        for name in list(self._held):
+            handle = self._files.pop(name, None)
+            if handle is not None:
+                handle.close()
+        self._held.clear()
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+
+
+class RunnerLock:
+    """One projection's lock on a session of its own (for a command that runs one projection
+    while no live runner does)."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self._locks = ProjectionLocks(settings)
+        self._name = name
+
+    @property
+    def held(self) -> bool:
+        return self._locks.held(self._name)
+
+    def try_acquire(self) -> bool:
+        return self._locks.try_acquire(self._name)
+
+    def release(self) -> None:
+        self._locks.release_all()
 
 
 class ProjectionRunner:
@@ -235,7 +269,7 @@ class Projector:
                              postgres=settings.is_postgres)
             for p in projections
         ]
-        self.locks = {r.name: RunnerLock(settings, r.name) for r in self.runners}
+        self.locks = ProjectionLocks(settings)
         self.views = views
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -255,14 +289,13 @@ class Projector:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
-        for lock in self.locks.values():
-            lock.release()
+        self.locks.release_all()
 
     def wake(self) -> None:
         self._wake.set()
 
     def held(self) -> list[str]:
-        return [name for name, lock in self.locks.items() if lock.held]
+        return [r.name for r in self.runners if self.locks.held(r.name)]
 
     def _run(self) -> None:
         next_lock_try = 0.0
@@ -271,17 +304,16 @@ class Projector:
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_lock_try:
-                for lock in self.locks.values():
-                    try:
-                        if lock.held:
-                            lock.still_held()
-                        else:
-                            lock.try_acquire()
-                    except Exception:
-                        log.warning("projection lock check failed", exc_info=True)
+                try:
+                    self.locks.check()
+                    for runner in self.runners:
+                        self.locks.try_acquire(runner.name)
+                except Exception:
+                    self.locks.release_all()
+                    log.warning("projection lock check failed", exc_info=True)
                 next_lock_try = now + 1.0
             self._wake.clear()
-            held = [r for r in self.runners if self.locks[r.name].held]
+            held = [r for r in self.runners if self.locks.held(r.name)]
             moved = self._catch_up(held) if held else 0
             if now >= next_prune:
                 self._prune()
@@ -313,7 +345,7 @@ class Projector:
         return moved
 
     def _prune(self) -> None:
-        if not any(lock.held for lock in self.locks.values()):
+        if not self.held():
             return
         try:
             with self.views.writer.begin() as conn:

@@ -188,7 +188,8 @@ def lock_holders(settings: Any) -> set[int]:
         names = conn.execute(
             "SELECT DISTINCT a.application_name FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted").fetchall()
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())").fetchall()
     return {int(name.rsplit(":", 1)[1]) for (name,) in names if name.startswith("sb-projector:")}
 
 
