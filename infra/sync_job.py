@@ -471,7 +471,8 @@ class SyncJob:
         if not state.enabled and waiting:
             warnings.append(HealthWarning(
                 "SYNC_OFF_WHILE_QUEUED",
-                f"Synchronisation is off and {waiting} outgoing messages wait.",
+                f"Synchronisation is off and {waiting} outgoing "
+                f"{'message waits' if waiting == 1 else 'messages wait'}.",
                 stats.oldest_queued_at))
         elif state.enabled and stats.oldest_due_at is not None:
             latest = next_fire_after(state, self.settings.sync_timezone, stats.oldest_due_at)

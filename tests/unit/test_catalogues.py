@@ -25,6 +25,11 @@ BUILT_KEYS = [
       for suffix in ("", ".about")),
     *(f"phone.status.{status}" for status in ("accepted", "duplicate")),
     "channel.simulator",
+    *(f"reply.status.{s}" for s in ("QUEUED", "SENDING", "SENT", "DELIVERED", "READ", "PLAYED",
+                                     "FAILED")),
+    *(f"sync.warning.{code}" for code in ("SCHEDULER_NOT_RUNNING", "LOCK_HELD_TOO_LONG",
+                                          "SYNC_OFF_WHILE_QUEUED", "QUEUED_TOO_LONG")),
+    *(f"sync.mode.{mode}" for mode in ("INTERVAL", "CRON")),
 ]
 # t("key", …), t(cond ? "a" : "b"), and the tables of keys the pages keep (label: "key").
 CALL = re.compile(r"""\bt\(((?:[^()]|\([^()]*\))*)\)|\blabel:\s*("[^"]+")""")

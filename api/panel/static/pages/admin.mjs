@@ -6,12 +6,13 @@ import { isAdmin, isAuditor } from "../lib/session.mjs";
 import { AuditPage } from "./audit.mjs";
 import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
+import { SyncPage } from "./sync.mjs";
 import { WhatsAppPage } from "./whatsapp.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
 /** The sections that have their page; the others say they are coming. */
 const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
-  whatsapp: WhatsAppPage };
+  whatsapp: WhatsAppPage, sync: SyncPage };
 /** What an auditor (read-only) may open. */
 const AUDITOR_SECTIONS = ["setup", "audit"];
 

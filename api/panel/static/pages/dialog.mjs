@@ -2,21 +2,23 @@
 // ones on demand), marked read while the page is in view, and a reply draft that is never lost.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
-import { loadDraft, saveDraft } from "../lib/drafts.mjs";
 import { formatDay, formatFull, formatTime, parseTime, t } from "../lib/i18n.mjs";
 import { ENTRY, inbox, markRead, remember } from "../lib/inbox.mjs";
+import { forgetPending, pending, watchReplies, withPending } from "../lib/outbox.mjs";
 import { Link } from "../lib/router.mjs";
 import { api, session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { channelLabel, errorText, initials } from "./common.mjs";
 import { DialogActions } from "./desk.mjs";
+import { Composer, DeliveryTicks } from "./reply.mjs";
 
 const PAGE = 50;
 const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
   dialog(id: $id, last: $last, before: $before) {
     id hasEarlier
     entry { ...Entry }
-    messages { id seq direction text sentAt recordedAt }
+    messages { id seq direction text sentAt recordedAt
+      status failureCode failureReason attempts nextAttemptAt }
   }
 }
 ${ENTRY}`;
@@ -40,38 +42,23 @@ function Messages({ messages }) {
     }
     const incoming = m.direction === "IN";
     items.push(html`
-      <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}`} data-seq=${m.seq}>
+      <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}${m.pending ? " msg-pending" : ""}`}
+        data-seq=${m.seq} data-message-id=${m.id} data-status=${m.status || undefined}>
         <span class="visually-hidden">${t(incoming ? "dialog.from.client" : "dialog.from.us")}: </span>
         <p class="msg-text">${m.text}</p>
-        <time class="msg-time" datetime=${m.sentAt} title=${formatFull(m.sentAt)}>
-          ${formatTime(m.sentAt)}</time>
+        <span class="msg-time">
+          <time datetime=${m.sentAt} title=${formatFull(m.sentAt)}>${formatTime(m.sentAt)}</time>
+          ${!incoming && html`<${DeliveryTicks} message=${m}/>`}
+        </span>
       </li>`);
   }
   return html`<ol class="messages">${items}</ol>`;
 }
 
-function Composer({ dialogId }) {
-  const { operator } = useStore(session);
-  const [text, setText] = useState(() => loadDraft(operator?.id, dialogId));
-  const onInput = (event) => {
-    setText(event.currentTarget.value);
-    saveDraft(operator?.id, dialogId, event.currentTarget.value);
-  };
-  return html`
-    <form class="composer" onSubmit=${(e) => e.preventDefault()}>
-      <label for="reply" class="visually-hidden">${t("dialog.reply.label")}</label>
-      <textarea id="reply" rows="2" value=${text} onInput=${onInput}
-        placeholder=${t("dialog.reply.placeholder")} aria-describedby="reply-note"></textarea>
-      <div class="composer-bar">
-        <p id="reply-note" class="muted small">${t("dialog.reply.soon")}</p>
-        <button type="submit" class="button button-primary" disabled>${t("dialog.reply.send")}</button>
-      </div>
-    </form>`;
-}
-
 export function DialogView({ id }) {
   const { entries } = useStore(inbox);
   const { epoch, status } = useStore(session);
+  const waiting = useStore(pending).byDialog[id];
   const entry = entries[id];
   const [view, setView] = useState({ status: "loading", messages: [], hasEarlier: false });
   const scroller = useRef(null);
@@ -92,6 +79,7 @@ export function DialogView({ id }) {
       } else {
         seenCount.current = dialog.entry.messageCount;
         if (!inbox.get().entries[id]) remember(dialog.entry);
+        forgetPending(id, dialog.messages);
         setView((v) => {
           const newest = v.messages.at(-1)?.seq ?? 0;
           const gap = v.status !== "ready" || (dialog.messages[0]?.seq ?? 0) > newest + 1;
@@ -122,6 +110,8 @@ export function DialogView({ id }) {
   };
 
   useEffect(() => { fetchLatest(); }, [id, epoch]);
+  // A reply queued, sent, delivered, read or failed: fetch the messages again.
+  useEffect(() => watchReplies(id, fetchLatest), [id]);
   useEffect(() => { heading.current?.focus({ preventScroll: true }); }, [view.status === "ready"]);
 
   // A new message in this dialog: fetch it.
@@ -149,7 +139,7 @@ export function DialogView({ id }) {
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [view.messages]);
+  }, [view.messages, waiting]);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -197,8 +187,8 @@ export function DialogView({ id }) {
             ${t("dialog.loadEarlier")}</button></div>`}
         ${view.status === "loading"
           ? html`<p class="empty">${t("inbox.loading")}</p>`
-          : html`<${Messages} messages=${view.messages}/>`}
+          : html`<${Messages} messages=${withPending(view.messages, waiting)}/>`}
       </div>
-      <${Composer} dialogId=${id}/>
+      <${Composer} dialogId=${id} onSent=${() => { stick.current = true; fetchLatest(); }}/>
     </article>`;
 }

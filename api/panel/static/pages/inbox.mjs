@@ -8,6 +8,7 @@ import { useStore } from "../lib/store.mjs";
 import { errorText, initials } from "./common.mjs";
 import { AccessNotice, HolderChip } from "./desk.mjs";
 import { DialogView } from "./dialog.mjs";
+import { StartDialogButton } from "./reply.mjs";
 
 const TABS = [
   { id: "ALL", label: "inbox.filter.all" },
@@ -144,6 +145,7 @@ export function InboxPage({ dialogId }) {
           <p class="inbox-count" data-unread-dialogs=${unread}>
             ${unread > 0 ? t("inbox.unreadDialogs", { count: unread }) : t("inbox.allRead")}
           </p>
+          <${StartDialogButton}/>
         </header>
         <${AccessNotice}/>
         <${FilterTabs} filter=${filter}/>

@@ -114,13 +114,22 @@ export function CompanyWhatsApp() {
     </section>`;
 }
 
+/** Replies this page has told the company it received (its phone is online while it is open). */
+const acknowledged = new Set();
+
 export function Replies({ number }) {
   const [replies, setReplies] = useState([]);
   const [failure, setFailure] = useState("");
   const load = async () => {
     if (!/^\+?\d{7,15}$/.test(number.replace(/[\s()-]/g, ""))) { setReplies([]); return; }
     const answer = await phoneCall(`/${encodeURIComponent(number.replace(/[\s()-]/g, ""))}/messages`);
-    if (Array.isArray(answer)) setReplies(answer);
+    if (!Array.isArray(answer)) return;
+    setReplies(answer);
+    for (const m of answer) {  // received: the company's ticks move to "delivered"
+      if (m.status !== "delivered" || acknowledged.has(m.id)) continue;
+      acknowledged.add(m.id);
+      phoneCall("/ack", { number, id: m.id, status: "delivered" });
+    }
   };
   usePoll(load, [number]);
 
