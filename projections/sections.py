@@ -9,6 +9,7 @@ from projections.channel_sections import WHATSAPP
 from projections.configuration import ConfigChange, Configuration, Section, Sections, State
 from projections.routing_sections import ROUTING_SECTIONS
 from projections.setup import SETUP_SECTIONS
+from projections.sync_sections import SYNC
 
 
 def _operators(state: State, change: ConfigChange) -> State:
@@ -76,4 +77,4 @@ QUEUE = Section(
 
 
 def all_sections() -> Sections:
-    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS, WHATSAPP))
+    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS, WHATSAPP, SYNC))

@@ -431,3 +431,26 @@ def test_a_lock_held_too_long_by_another_replica_is_reported(postgres_url: str) 
         finally:
             one.sync.lock.release()
         assert two.sync.health().ok
+
+
+def test_the_audit_keeps_the_sync_schedule_as_it_stood_at_any_instant(database_url: str) -> None:
+    from projections import audit
+
+    with installation(database_url) as container:
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            assert audit.current_configuration(conn).readable["sync"] == {
+                "Synchronise messages": "not set (the installation's default)"}
+            before = audit.current_configuration(conn).position
+        for enabled, mode, cron in ((True, "interval", ""), (False, "cron", "0 9 * * *")):
+            container.writer.execute_sync(ob.ConfigureSync(
+                enabled=enabled, mode=mode, interval_seconds=30, cron=cron,
+                actor="operator:admin"))
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            now = audit.current_configuration(conn).readable["sync"]
+            then = audit.sections().describe(audit.configuration_at_position(conn, before))
+            entries = [e.summary for e in audit.history(conn, actor="operator:admin")]
+        assert now == {"Synchronise messages": "off", "Sync schedule": "cron 0 9 * * *"}
+        assert then["sync"] == {"Synchronise messages": "not set (the installation's default)"}
+        assert {"Synchronisation on, every 30 s", "Synchronisation switched off"} <= set(entries)
