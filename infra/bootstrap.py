@@ -131,7 +131,8 @@ def bootstrap(
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     return Container(
         settings=settings, store=store, views=views, writer=writer,
-        projector=Projector(settings, store, views, all_projections()),
+        projector=Projector(settings, store, views,
+                            all_projections(settings.business_timezone)),
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
         extras={"setup": build_setup_services(settings, writer, clock),
                 "routing": RoutingJobs(settings, writer, views, clock),

@@ -182,6 +182,27 @@ class Settings(BaseSettings):
                                  + " (not set).")
         return self
 
+    # -- analytics: the business time zone, the analysts' read-only PostgreSQL role ---------
+    business_timezone: str = Field(
+        default="Europe/Moscow", description="The IANA zone whose days and hours the analytics "
+                                             "tables count in (rebuild them after a change)")
+    analyst_role: str = Field(default="switchboard_analyst", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                              description="The read-only PostgreSQL role `migrate` creates "
+                                          "for BI tools (schema analytics only)")
+    analyst_password: str = Field(default="", description="Empty: the role cannot log in "
+                                                          "(NOLOGIN); set, `migrate` lets it")
+
+    @model_validator(mode="after")
+    def check_business_timezone(self) -> Self:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.business_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"SWITCHBOARD_BUSINESS_TIMEZONE={self.business_timezone!r} is not "
+                             "a time zone; use an IANA name such as Europe/Moscow.") from None
+        return self
+
     @property
     def sync_enabled_by_default(self) -> bool:
         if self.sync_default_enabled is not None:

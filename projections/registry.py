@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from projections.analytics_delivery import AnalyticsDeliveryProjection
+from projections.analytics_dialogs import AnalyticsDialogsProjection
+from projections.analytics_messages import AnalyticsMessagesProjection
+from projections.analytics_operator_load import AnalyticsOperatorLoadProjection
+from projections.analytics_routing_hits import AnalyticsRoutingHitsProjection
+from projections.analytics_rows import DEFAULT_BUSINESS_TIMEZONE
 from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.channel import ChannelProjection
@@ -18,8 +24,20 @@ from projections.setup import PhonebookProjection
 from projections.sync import SyncProjection
 
 
-def all_projections() -> list[Projection]:
+def all_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> list[Projection]:
+    """`business_timezone`: the zone whose days and hours the analytics tables count in."""
     return [OperatorsProjection(), SessionsProjection(), InboxProjection(), AuditProjection(),
             PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection(),
-            OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection()]
+            OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection(),
+            *analytics_projections(business_timezone)]
+
+
+def analytics_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE
+                          ) -> list[Projection]:
+    """The analysts' read models (schema `analytics`)."""
+    return [AnalyticsMessagesProjection(business_timezone),
+            AnalyticsDialogsProjection(business_timezone),
+            AnalyticsOperatorLoadProjection(business_timezone),
+            AnalyticsRoutingHitsProjection(business_timezone),
+            AnalyticsDeliveryProjection(business_timezone)]

@@ -1,0 +1,260 @@
+"""What the analytics read models share: the business time zone's days and hours, percentiles,
+and `RowSet` — the rows of one table that a batch touches, loaded in one query, changed in
+memory event by event, and written back in one upsert.
+
+Every analytics projection folds its batch this way, so that a batch of 500 events costs a handful
+of statements whatever its mix, and so that the result depends on the events alone (never on the
+batch boundaries, nor on the clock: times come from the events)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+ANALYTICS_SCHEMA = "analytics"
+DEFAULT_BUSINESS_TIMEZONE = "Europe/Moscow"
+CHUNK = 500
+HOUR = timedelta(hours=1)
+
+Key = tuple[Any, ...]
+
+
+# -- time ------------------------------------------------------------------------------------
+@lru_cache(maxsize=32)
+def business_zone(name: str) -> ZoneInfo:
+    """The IANA zone whose days and hours the analytics tables count in."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone {name!r}; use an IANA name such as "
+                         f"{DEFAULT_BUSINESS_TIMEZONE}.") from None
+
+
+def utc(value: datetime) -> datetime:
+    """An instant in UTC; SQLite hands back naive datetimes, which are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_day(instant: datetime, zone: ZoneInfo) -> date:
+    return utc(instant).astimezone(zone).date()
+
+
+def hour_start(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which the business hour holding `instant` began."""
+    local = utc(instant).astimezone(zone)
+    return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def hours_between(start: datetime, end: datetime,
+                  zone: ZoneInfo) -> list[tuple[datetime, float]]:
+    """(business hour, seconds of [start, end) within it), in order."""
+    start, end = utc(start), utc(end)
+    parts: list[tuple[datetime, float]] = []
+    cursor = start
+    while cursor < end:
+        cell = hour_start(cursor, zone)
+        following = min(cell + HOUR, end)
+        if following <= cursor:  # a zone's offset moved by less than an hour: step a minute
+            following = min(cursor + timedelta(minutes=1), end)
+        parts.append((cell, (following - cursor).total_seconds()))
+        cursor = following
+    return parts
+
+
+def seconds_between(earlier: datetime | None, later: datetime | None) -> float | None:
+    if earlier is None or later is None:
+        return None
+    return (utc(later) - utc(earlier)).total_seconds()
+
+
+# -- percentiles -------------------------------------------------------------------------------
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile by linear interpolation between the closest ranks (as PostgreSQL's
+    percentile_cont and numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    h = (len(ordered) - 1) * q
+    low = math.floor(h)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (h - low) * (ordered[high] - ordered[low]))
+
+
+def grouped_percentiles(
+    conn: sa.Connection, table: sa.Table, value: str, group: Sequence[str],
+    keys: Iterable[Key], quantiles: Sequence[float],
+) -> dict[Key, tuple[int, list[float | None], float | None]]:
+    """For each group key: (count, the quantiles, max) of `value` in `table`. PostgreSQL sorts
+    on the server (percentile_cont); SQLite's values are sorted here, the same way."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    columns = [table.c[name] for name in group]
+    answer: dict[Key, tuple[int, list[float | None], float | None]] = {}
+    for chunk in _chunks(sorted(wanted, key=repr), CHUNK):
+        where = _key_filter(columns, chunk)
+        if conn.dialect.name == "postgresql":
+            measure = table.c[value]
+            query = sa.select(
+                *columns, sa.func.count(),
+                *[sa.func.percentile_cont(q).within_group(measure) for q in quantiles],
+                sa.func.max(measure),
+            ).where(where).group_by(*columns)
+            for row in conn.execute(query):
+                key = tuple(_normalise(v) for v in row[: len(columns)])
+                if key in wanted:
+                    n = len(columns)
+                    answer[key] = (int(row[n]), [_float(v) for v in row[n + 1:-1]],
+                                   _float(row[-1]))
+            continue
+        samples: dict[Key, list[float]] = {}
+        for row in conn.execute(sa.select(*columns, table.c[value]).where(where)):
+            key = tuple(_normalise(v) for v in row[: len(columns)])
+            if key in wanted:
+                samples.setdefault(key, []).append(float(row[-1]))
+        for key, found in samples.items():
+            answer[key] = (len(found), [percentile(found, q) for q in quantiles], max(found))
+    return answer
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# -- rows a batch touches ----------------------------------------------------------------------
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _normalise(value: Any) -> Any:
+    return utc(value) if isinstance(value, datetime) else value
+
+
+def _key_filter(columns: Sequence[sa.Column[Any]], keys: Sequence[Key]) -> Any:
+    """A filter that finds at least the rows with these keys (composite keys: each column IN
+    its values; the caller drops the extra rows)."""
+    if len(columns) == 1:
+        return columns[0].in_([key[0] for key in keys])
+    return sa.and_(*[column.in_(sorted({key[i] for key in keys}, key=repr))
+                     for i, column in enumerate(columns)])
+
+
+class RowSet:
+    """The rows of `table` a batch reads and changes, by primary key."""
+
+    def __init__(self, table: sa.Table, defaults: dict[str, Any] | None = None) -> None:
+        self.table = table
+        self.key_columns = list(table.primary_key.columns)
+        self.defaults = {column.name: None for column in table.c}
+        self.defaults.update(defaults or {})
+        self.rows: dict[Key, dict[str, Any]] = {}
+        self.absent: set[Key] = set()
+        self.dirty: set[Key] = set()
+
+    def load(self, conn: sa.Connection, keys: Iterable[Key]) -> None:
+        """Reads the rows with these keys that are not known yet, in as few queries as can be."""
+        wanted = sorted({k for k in keys if k not in self.rows and k not in self.absent},
+                        key=repr)
+        for chunk in _chunks(wanted, CHUNK):
+            found = set()
+            for row in conn.execute(sa.select(self.table).where(
+                    _key_filter(self.key_columns, chunk))):
+                values = {name: _normalise(v) for name, v in row._mapping.items()}
+                key = tuple(values[column.name] for column in self.key_columns)
+                if key not in self.rows:
+                    self.rows[key] = values
+                found.add(key)
+            self.absent.update(k for k in chunk if k not in found)
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def fetch(self, conn: sa.Connection, key: Key) -> dict[str, Any] | None:
+        """The row with this key, read now if the set has not read it yet."""
+        if key not in self.rows and key not in self.absent:
+            self.load(conn, [key])
+        return self.rows.get(key)
+
+    def new(self, key: Key, **values: Any) -> dict[str, Any]:
+        """A row that replaces whatever had this key."""
+        row = dict(self.defaults)
+        row.update({column.name: part for column, part in zip(self.key_columns, key,
+                                                               strict=True)})
+        row.update(values)
+        self.rows[key] = row
+        self.absent.discard(key)
+        self.dirty.add(key)
+        return row
+
+    def get_or_new(self, key: Key, **values: Any) -> dict[str, Any]:
+        row = self.rows.get(key)
+        if row is None:
+            return self.new(key, **values)
+        self.dirty.add(key)
+        return row
+
+    def change(self, key: Key, **values: Any) -> dict[str, Any] | None:
+        row = self.rows.get(key)
+        if row is not None:
+            row.update(values)
+            self.dirty.add(key)
+        return row
+
+    def add(self, key: Key, column: str, amount: float = 1) -> dict[str, Any]:
+        """Adds to a counter, creating the row (with its defaults) when it is new."""
+        row = self.get_or_new(key)
+        row[column] = (row[column] or 0) + amount
+        return row
+
+    def mark(self, key: Key) -> None:
+        if key in self.rows:
+            self.dirty.add(key)
+
+    def flush(self, conn: sa.Connection,
+              finish: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Writes the changed rows back (an upsert), after `finish` derives what depends on
+        the whole row."""
+        if not self.dirty:
+            return
+        rows = []
+        for key in sorted(self.dirty, key=repr):
+            row = self.rows[key]
+            if finish is not None:
+                finish(row)
+            rows.append({name: _stored(row[name]) for name in self.defaults})
+        upsert(conn, self.table, rows)
+        self.dirty.clear()
+
+    def forget(self) -> None:
+        """Drops what was read (after a statement changed rows behind the set's back)."""
+        self.rows.clear()
+        self.absent.clear()
+        self.dirty.clear()
+
+
+def _stored(value: Any) -> Any:
+    return utc(value) if isinstance(value, datetime) else value
+
+
+def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    others = {column.name: statement.excluded[column.name] for column in table.c
+              if column.name not in keys}
+    if others:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=others)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    for chunk in _chunks(rows, 2000):
+        conn.execute(statement, list(chunk))
