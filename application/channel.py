@@ -27,6 +27,7 @@ from domain.channel import (
 from domain.clients import Client, check_e164
 from domain.errors import InvalidValue
 from domain.ids import client_id
+from domain.setup import INSTALLATION_ID, Installation
 
 SYSTEM = "system"
 
@@ -212,8 +213,7 @@ def update_messenger_settings(cmd: UpdateMessengerSettings, uow: UnitOfWork) -> 
     ch = channel(uow, cmd.actor)
     ch.update_settings(in_service=cmd.in_service,
                        employees_may_write_first=cmd.employees_may_write_first, actor=cmd.actor)
-    if ch.in_service:
-        _release_held(ch, uow, cmd.actor)
+    release_held_messages(uow, cmd.actor)
     return Outcome(ch.state())
 
 
@@ -251,22 +251,39 @@ class Held:
 
 
 def hold_if_out_of_service(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Held | None:
-    """Keeps a client's message instead of delivering it while WhatsApp is out of service;
-    None when it is in service (or was never set up: nothing to be out of service yet)."""
+    """Keeps a client's message instead of delivering it while WhatsApp is out of service, or
+    while the connection mode is long-polling (chats need the web service: the message waits for
+    the setup wizard, never refused); None when it can be delivered now."""
     hid = held_message_id(cmd.channel, cmd.external_id)
     if uow.is_recorded(hid):
         kept = uow.get(HeldMessage, hid)
         if kept is None or not kept.released:
             return Held(held_id=hid, duplicate=True)
         return None  # delivered since: the inbox's own check answers a repeat
+    allowed = chats_allowed(uow)
     ch = uow.get(WhatsAppChannel, CHANNEL_ID)
-    if ch is None or ch.in_service:
+    if allowed and (ch is None or ch.in_service):
         return None
     actor = f"client:{cmd.phone}"
+    ch = ch or channel(uow, actor)
     uow.add(HeldMessage(channel=cmd.channel, external_id=cmd.external_id, phone=cmd.phone,
                         name=cmd.name, text=cmd.text, sent_at=cmd.sent_at, actor=actor))
-    ch.hold(hid, actor=actor)
+    ch.hold(hid, actor=actor, chats_allowed=allowed)
     return Held(held_id=hid, duplicate=False)
+
+
+def chats_allowed(uow: UnitOfWork) -> bool:
+    """Whether the connection mode lets messenger chats through (an installation never set up
+    is in long-polling, as a production one starts)."""
+    found = uow.get(Installation, INSTALLATION_ID)
+    return found is not None and found.chats_allowed
+
+
+def release_held_messages(uow: UnitOfWork, actor: str) -> None:
+    """Delivers what was kept, once WhatsApp is in service and chats are allowed."""
+    ch = uow.get(WhatsAppChannel, CHANNEL_ID)
+    if ch is not None and ch.held and ch.in_service and chats_allowed(uow):
+        _release_held(ch, uow, actor)
 
 
 def _release_held(ch: WhatsAppChannel, uow: UnitOfWork, actor: str) -> None:

@@ -12,7 +12,6 @@ from application import commands as c
 from application import routing
 from application.channel import hold_if_out_of_service
 from application.ports import UnitOfWork
-from application.setup import ensure_chats_allowed
 from domain.clients import Client
 from domain.dialogs import Dialog, ExternalMessage
 from domain.errors import AlreadyExists, NotAllowed, NotFound
@@ -38,7 +37,6 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
     held = hold_if_out_of_service(cmd, uow)  # kept and reported, never dropped
     if held is not None:
         return Received(dialog_id=None, message_id=mid, duplicate=held.duplicate, held=True)
-    ensure_chats_allowed(uow)
     actor = f"client:{cmd.phone}"
     client = uow.get(Client, client_id(cmd.phone))
     if client is None:

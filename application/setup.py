@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from application.channel import release_held_messages
 from application.ports import UnitOfWork
 from domain.clients import Client
 from domain.errors import InvalidValue, NotAllowed, NotFound
@@ -214,10 +215,12 @@ def choose_setup_mode(cmd: ChooseSetupMode, uow: UnitOfWork) -> None:
 def set_publication(cmd: SetPublication, uow: UnitOfWork) -> None:
     installation(uow, cmd.actor).set_publication(cmd.server_url, cmd.publication_name,
                                                  actor=cmd.actor)
+    release_held_messages(uow, cmd.actor)  # what waited for the web service is delivered now
 
 
 def set_connection_mode(cmd: SetConnectionMode, uow: UnitOfWork) -> None:
     installation(uow, cmd.actor).change_connection_mode(cmd.mode, actor=cmd.actor)
+    release_held_messages(uow, cmd.actor)
 
 
 def send_registration_code(cmd: SendRegistrationCode, uow: UnitOfWork) -> None:

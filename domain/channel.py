@@ -444,8 +444,10 @@ class WhatsAppChannel(Aggregate):
             raise ChannelNotReady("WhatsApp is not connected right now.")
 
     # -- what arrives while out of service ---------------------------------------------------
-    def hold(self, held_id: UUID, actor: str) -> None:
-        if self.in_service:
+    def hold(self, held_id: UUID, actor: str, *, chats_allowed: bool = True) -> None:
+        """Keeps a message while WhatsApp is out of service, or while the installation's
+        connection mode does not allow chats yet (long-polling)."""
+        if self.in_service and chats_allowed:
             raise NotAllowed("WhatsApp is in service: messages are delivered, not held.")
         self._hold(held_id=held_id, actor=actor)
 

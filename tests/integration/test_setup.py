@@ -270,21 +270,31 @@ async def test_a_finished_step_revisited_is_a_new_event_and_time_travel_sees_bot
         "long-polling"
 
 
-async def test_a_production_installation_refuses_chats_until_the_wizard_switches_it(
+async def test_a_production_installation_keeps_client_messages_until_chats_are_allowed(
     database_url: str, tmp_path: Any,
 ):
+    from application.channel import UpdateMessengerSettings
+    from projections.inbox import messages
+
     settings = make_settings(database_url, env="production", secret_key="a-real-secret-1",
                              simulator_secret="a-real-secret-2")
     with running_container(settings) as container:
         message = c.ReceiveClientMessage(channel="simulator", external_id="m1",
                                          phone="+79161234567", name="Ivan", text="Hello",
                                          sent_at=datetime.now(UTC))
-        with pytest.raises(DomainError, match="long-polling"):
-            run(container, message)
+        kept = run(container, message)
+        assert kept.held and kept.dialog_id is None  # long-polling: kept, never refused
+        assert run(container, message).duplicate
         run(container, s.SetPublication(server_url="https://1c.example.com",
                                         publication_name="trade", actor=ADMIN))
-        assert not run(container, message).duplicate
         assert current(container).readable["publication"]["Connection mode"] == "web service"
+        run(container, UpdateMessengerSettings(in_service=True, employees_may_write_first=False,
+                                               actor=ADMIN))
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            texts = conn.execute(sa.select(messages.c.text)).scalars().all()
+        assert texts == ["Hello"]
+        assert run(container, message).duplicate
 
 
 def test_the_development_start_is_recorded_by_system_once(container: Container):
