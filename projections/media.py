@@ -78,7 +78,7 @@ class MediaProjection(Projection):
                     source=event.source, state=state, attempts=0,
                     next_attempt_at=event.timestamp if state == "pending" else None,
                     recorded_at=event.timestamp, updated_at=event.timestamp))
-                changes.add("media", "pending" if state == "pending" else "recorded", mid)
+                changes.add("media", str(event.dialog_id or ""), event.message_id)
                 return
             case Media.DownloadFailed():
                 values: dict[str, Any] = {

@@ -28,6 +28,7 @@ from api.graphql.colleagues.subscriptions import ColleaguesSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
+from api.graphql.media.subscriptions import MediaSubscription
 from api.graphql.outbox.mutations import OutboxMutation
 from api.graphql.outbox.queries import OutboxQuery
 from api.graphql.outbox.subscriptions import OutboxSubscription
@@ -44,7 +45,7 @@ Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
                                     ColleaguesMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
                                             RoutingSubscription, OutboxSubscription,
-                                            ColleaguesSubscription))
+                                            ColleaguesSubscription, MediaSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

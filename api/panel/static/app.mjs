@@ -9,6 +9,7 @@ import { match, route } from "./lib/router.mjs";
 import { session } from "./lib/session.mjs";
 import { useStore } from "./lib/store.mjs";
 import { AdminPage } from "./pages/admin.mjs";
+import { ColleaguesPage } from "./pages/colleagues.mjs";
 import { InboxPage } from "./pages/inbox.mjs";
 import { PhonePage } from "./pages/phone.mjs";
 import { Shell } from "./pages/shell.mjs";
@@ -25,6 +26,7 @@ function Panel({ where }) {
   usePageTitle(unread);
   let page;
   if (where.name === "inbox") page = html`<${InboxPage} dialogId=${where.dialogId}/>`;
+  else if (where.name === "colleagues") page = html`<${ColleaguesPage} chatId=${where.chatId}/>`;
   else if (where.name === "admin") page = html`<${AdminPage} section=${where.section}/>`;
   else page = html`<div class="page"><h1>${t("notFound.title")}</h1><p>${t("notFound.text")}</p></div>`;
   return html`<${Shell} where=${where.name}>${page}<//>`;

@@ -18,6 +18,9 @@ export function match(path) {
     return { name: "inbox", dialogId: decodeURIComponent(m[1]) };
   }
   if (path === "/phone" || path === "/phone/") return { name: "phone" };
+  if ((m = path.match(/^\/colleagues(?:\/([^/]+))?\/?$/))) {
+    return { name: "colleagues", chatId: m[1] ? decodeURIComponent(m[1]) : null };
+  }
   if ((m = path.match(/^\/admin(?:\/([^/]*))?\/?$/))) return { name: "admin", section: m[1] || "" };
   return { name: "notFound" };
 }

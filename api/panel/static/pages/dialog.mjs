@@ -10,6 +10,8 @@ import { api, session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { channelLabel, errorText, initials } from "./common.mjs";
 import { DialogActions } from "./desk.mjs";
+import { Discussion } from "./colleagues.mjs";
+import { AttachButton, MEDIA_FIELDS, MediaView } from "./media.mjs";
 import { Composer, DeliveryTicks } from "./reply.mjs";
 
 const PAGE = 50;
@@ -17,7 +19,7 @@ const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
   dialog(id: $id, last: $last, before: $before) {
     id hasEarlier
     entry { ...Entry }
-    messages { id seq direction text sentAt recordedAt
+    messages { id seq direction text sentAt recordedAt ${MEDIA_FIELDS}
       status failureCode failureReason attempts nextAttemptAt }
   }
 }
@@ -45,7 +47,8 @@ function Messages({ messages }) {
       <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}${m.pending ? " msg-pending" : ""}`}
         data-seq=${m.seq} data-message-id=${m.id} data-status=${m.status || undefined}>
         <span class="visually-hidden">${t(incoming ? "dialog.from.client" : "dialog.from.us")}: </span>
-        <p class="msg-text">${m.text}</p>
+        ${m.media ? html`<${MediaView} media=${m.media} text=${m.text}/>`
+          : html`<p class="msg-text">${m.text}</p>`}
         <span class="msg-time">
           <time datetime=${m.sentAt} title=${formatFull(m.sentAt)}>${formatTime(m.sentAt)}</time>
           ${!incoming && html`<${DeliveryTicks} message=${m}/>`}
@@ -189,6 +192,8 @@ export function DialogView({ id }) {
           ? html`<p class="empty">${t("inbox.loading")}</p>`
           : html`<${Messages} messages=${withPending(view.messages, waiting)}/>`}
       </div>
+      <${Discussion} dialogId=${id}/>
+      <${AttachButton} dialogId=${id} onSent=${() => fetchLatest()}/>
       <${Composer} dialogId=${id} onSent=${() => { stick.current = true; fetchLatest(); }}/>
     </article>`;
 }

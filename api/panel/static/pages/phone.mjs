@@ -17,6 +17,24 @@ async function send(from, name, text, id = undefined) {
   return phoneCall("/send", { from, name, text, id });
 }
 
+/** A photo, a document, a voice note or a video from the client's phone. */
+async function sendFile(from, name, file, caption) {
+  const form = new FormData();
+  form.append("from", from);
+  form.append("name", name);
+  form.append("caption", caption);
+  form.append("file", file);
+  try {
+    const response = await fetch("/simulator/phone/send-media", { method: "POST", body: form });
+    const body = await response.json();
+    if (response.ok) return body;
+    const detail = body.detail;
+    return { error: typeof detail === "object" ? detail.message : detail || response.status };
+  } catch (error) {
+    return { error: error.message };
+  }
+}
+
 export function PhonePage() {
   const [phone, setPhone] = useState(() => localStorage.getItem(KEYS.phone) ?? "+79161234567");
   const [name, setName] = useState(() => localStorage.getItem(KEYS.name) ?? "");
@@ -65,6 +83,25 @@ export function PhonePage() {
 
   const onKeyDown = (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+  };
+
+  const attach = async (event) => {
+    const file = event.currentTarget.files?.[0];
+    event.currentTarget.value = "";
+    if (!file || busy) return;
+    setBusy(true);
+    setFailure("");
+    const caption = text.trim();
+    const result = await sendFile(phone.trim(), name.trim(), file, caption);
+    setBusy(false);
+    if (result.error) {
+      setFailure(t("phone.failed", { reason: result.error }));
+      return;
+    }
+    setSent((list) => [...list, { id: result.message_id, from: phone.trim(),
+      text: `${file.name}${caption ? ` — ${caption}` : ""}`, file: true,
+      at: new Date().toISOString(), status: result.status, name: name.trim() }]);
+    setText("");
   };
 
   return html`
@@ -117,7 +154,7 @@ export function PhonePage() {
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
                         <span class="tick" title=${t(`phone.status.${m.status}`)}
                           aria-label=${t(`phone.status.${m.status}`)}>✓</span>
-                        ${m.id && html`<button type="button" class="msg-again"
+                        ${m.id && !m.file && html`<button type="button" class="msg-again"
                           onClick=${() => again(m)}>${t("phone.again")}</button>`}
                       </span>
                     </li>`)}
@@ -128,6 +165,15 @@ export function PhonePage() {
             <textarea id="phone-text" ref=${box} rows="2" value=${text} required
               placeholder=${t("phone.placeholder")} aria-describedby="phone-compose-hint phone-error"
               onInput=${(e) => setText(e.currentTarget.value)} onKeyDown=${onKeyDown}></textarea>
+            <label class="button button-quiet phone-attach" title=${t("phone.attachHint")}>
+              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none"
+                stroke="currentColor" stroke-width="2" stroke-linecap="round"><path
+                d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"/></svg>
+              <span class="visually-hidden">${t("phone.attach")}</span>
+              <input type="file" class="visually-hidden" data-phone-file
+                accept="image/*,application/pdf,audio/*,video/*,.doc,.docx,.xls,.xlsx,.txt"
+                onChange=${attach} disabled=${busy}/>
+            </label>
             <button type="submit" class="button button-primary" disabled=${busy || !text.trim()}>
               ${busy ? t("phone.sending") : t("phone.send")}</button>
           </form>

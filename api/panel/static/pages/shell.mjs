@@ -1,6 +1,7 @@
 // The signed-in frame: header with navigation by role, the connection banner, the live region.
 import { html } from "../lib/html.mjs";
 import { t } from "../lib/i18n.mjs";
+import { colleagues } from "../lib/colleagues.mjs";
 import { inbox } from "../lib/inbox.mjs";
 import { announcements, askNotificationPermission, notifications } from "../lib/notify.mjs";
 import { Link } from "../lib/router.mjs";
@@ -38,6 +39,7 @@ export function Shell({ where, children }) {
   const { operator } = useStore(session);
   const { unread } = useStore(inbox);
   const { permission } = useStore(notifications);
+  const { unread: colleagueUnread } = useStore(colleagues);
   const admin = isAdmin();
   return html`
     <a class="skip-link" href="#main">${t("nav.skip")}</a>
@@ -49,6 +51,13 @@ export function Shell({ where, children }) {
             ${t("nav.inbox")}
             ${unread > 0 && html`<span class="badge badge-nav" data-unread-total=${unread}
               aria-label=${t("inbox.unreadDialogs", { count: unread })}>${unread}</span>`}
+          <//>
+          <${NavItem} href="/colleagues" current=${where === "colleagues"}>
+            ${t("nav.colleagues")}
+            ${colleagueUnread > 0 && html`<span class="badge badge-nav"
+              data-colleague-unread=${colleagueUnread}
+              aria-label=${t("colleagues.unread", { count: colleagueUnread })}
+              >${colleagueUnread}</span>`}
           <//>
           ${(admin || isAuditor()) && html`<${NavItem} href="/admin" current=${where === "admin"}>
             ${t("nav.admin")}<//>`}
