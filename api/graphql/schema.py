@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.graphql.analytics.queries import AnalyticsQuery
 from api.graphql.audit.queries import AuditQuery
 from api.graphql.auth.mutations import AuthMutation
 from api.graphql.auth.queries import AuthQuery
@@ -39,7 +40,7 @@ from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
-                              RoutingQuery, OutboxQuery, ColleaguesQuery))
+                              RoutingQuery, OutboxQuery, ColleaguesQuery, AnalyticsQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
                                     ChannelMutation, RoutingMutation, OutboxMutation,
                                     ColleaguesMutation))

@@ -29,13 +29,16 @@ from projections.analytics_operator_load import operator_load
 from projections.analytics_queries import summary
 from projections.analytics_routing_hits import routing_hits
 from tests.conftest import (
+    ADMIN_PASSWORD,
+    GraphQLClient,
+    LiveServer,
     caught_up,
     fresh_postgres_database,
     make_settings,
     running_container,
     wait_for,
 )
-from tests.history import Ledger, Plan, generate, quantile
+from tests.history import OPERATOR_PASSWORD, Ledger, Plan, generate, quantile
 
 PLAN = Plan(days=5, dialogs_per_day=80)
 
@@ -347,3 +350,61 @@ def test_a_period_beyond_the_data_is_empty_and_a_reversed_one_is_refused(
 
 def dump(path: Path, data: Any) -> None:  # handy when a figure disagrees
     path.write_text(json.dumps(data, default=str, indent=1))
+
+
+# -- GraphQL --------------------------------------------------------------------------------
+SUMMARY = """query($from: Date!, $to: Date!) {
+  analyticsSummary(from: $from, to: $to) {
+    from to timezone
+    totals { messagesIn messagesOut dialogsOpened dialogsResolved transfers failedMessages }
+    days { day messagesIn messagesOut dialogsOpened dialogsResolved
+           firstResponse { count medianSeconds p90Seconds } }
+    firstResponse { count medianSeconds p90Seconds }
+    resolution { count medianSeconds p90Seconds }
+    waiting { count medianSeconds }
+    operators { operatorId name login dialogsAssigned messagesSent dialogsResolved onlineSeconds
+                firstResponse { count medianSeconds p90Seconds } }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def graphql(history: History) -> Iterator[GraphQLClient]:
+    with LiveServer(history.container) as server:
+        yield GraphQLClient(server.url)
+
+
+def test_admins_and_auditors_read_the_summary_over_graphql(history: History,
+                                                           graphql: GraphQLClient) -> None:
+    ledger = history.ledger
+    period = {"from": PLAN.start.isoformat(),
+              "to": (PLAN.start + timedelta(days=PLAN.days - 1)).isoformat()}
+    for login, password in (("admin", ADMIN_PASSWORD), ("auditor", OPERATOR_PASSWORD)):
+        token = graphql.login(login, password)
+        data = graphql(SUMMARY, period, token=token)["analyticsSummary"]
+        assert data["timezone"] == "Europe/Moscow"
+        assert data["totals"]["messagesIn"] == ledger.messages_in
+        assert data["totals"]["messagesOut"] == ledger.messages_out
+        assert data["totals"]["dialogsOpened"] == len(ledger.dialogs)
+        assert len(data["days"]) == PLAN.days
+        assert data["firstResponse"]["count"] > 100
+        assert 0 < data["firstResponse"]["medianSeconds"] <= data["firstResponse"]["p90Seconds"]
+        names = {o["name"] for o in data["operators"]}
+        assert {f"Operator {i}" for i in range(1, PLAN.operators + 1)} <= names
+
+
+def test_operators_may_not_read_the_summary_and_bad_periods_are_explained(
+        history: History, graphql: GraphQLClient) -> None:
+    token = graphql.login("op1", OPERATOR_PASSWORD)
+    body = graphql.raw(SUMMARY, {"from": "2026-03-01", "to": "2026-03-07"}, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    token = graphql.login("auditor", OPERATOR_PASSWORD)
+    body = graphql.raw(SUMMARY, {"from": "2026-03-07", "to": "2026-03-01"}, token=token)
+    assert "after its end" in body["errors"][0]["message"]
+    body = graphql.raw(SUMMARY, {"from": "2026-13-01", "to": "2026-03-01"}, token=token)
+    assert body["errors"]
+    data = graphql(SUMMARY, {"from": "2030-01-01", "to": "2030-01-03"},
+                   token=token)["analyticsSummary"]
+    assert data["totals"]["messagesIn"] == 0 and data["operators"] == []
+    assert [d["messagesIn"] for d in data["days"]] == [0, 0, 0]
+    assert data["firstResponse"] == {"count": 0, "medianSeconds": None, "p90Seconds": None}
