@@ -16,6 +16,7 @@ from uuid import UUID
 
 from application import routing
 from application.ports import UnitOfWork
+from application.setup import ensure_chats_allowed
 from domain.access import NotInAccessGroup
 from domain.colleagues import (
     ChatKind,
@@ -28,10 +29,9 @@ from domain.colleagues import (
     discussion_id,
 )
 from domain.dialogs import Dialog
-from domain.errors import InvalidValue, NotAllowed, NotFound
+from domain.errors import InvalidValue, NotFound
 from domain.operators import Operator
 from domain.outbox import check_key
-from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, Installation
 
 DEFAULT_EDIT_WINDOW_SECONDS = 15 * 60
 MAX_ASKED = 20
@@ -225,10 +225,7 @@ def ask_colleague(cmd: AskColleague, uow: UnitOfWork) -> Posted:
 # -- helpers ---------------------------------------------------------------------------------
 def _allowed(uow: UnitOfWork, operator_id: UUID) -> None:
     """Colleague chats need the web-service connection, and the access group."""
-    installation = uow.get(Installation, INSTALLATION_ID)
-    if installation is None:  # never set up: long-polling, as a production installation starts
-        raise NotAllowed(LONG_POLLING_REFUSAL)
-    installation.ensure_chats_allowed()
+    ensure_chats_allowed(uow)  # the seed's rule, and its message that says how to switch
     routing.ensure_access(uow, operator_id)
 
 
