@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import uuid
 import zlib
 from concurrent.futures import Future
@@ -256,9 +257,11 @@ class SyncHealth:
 class _Status:
     started: bool = False
     last_watch_at: datetime | None = None
+    last_watch_tick: float | None = None  # time.monotonic(): the scheduler runs on wall time
     last_run_at: datetime | None = None
     last_report: RunReport | None = None
     running_since: datetime | None = None
+    running_tick: float | None = None
     last_error: str = ""
     warned: set[str] = field(default_factory=set)
     next_health_log: datetime | None = None
@@ -325,6 +328,7 @@ class SyncJob:
         with self._watching:
             now = self.clock.now()
             self._status.last_watch_at = now
+            self._status.last_watch_tick = time.monotonic()
             try:
                 self.apply(self.schedule().state)
             except Exception:
@@ -396,6 +400,7 @@ class SyncJob:
                 return None
             started = self.clock.now()
             self._status.running_since = started
+            self._status.running_tick = time.monotonic()
             try:
                 with SYNC_RUN_SECONDS.time():
                     report = self.sender.run_once()
@@ -406,6 +411,7 @@ class SyncJob:
                 return None
             finally:
                 self._status.running_since = None
+                self._status.running_tick = None
                 self.lock.release()
             self._status.last_run_at = started
             self._status.last_report = report
@@ -446,9 +452,10 @@ class SyncJob:
         status = self._status
         runs_here = self.settings.run_sync_job
         scheduler = self.scheduler
-        stale = timedelta(seconds=max(3 * self.settings.sync_watch_seconds, 5.0))
+        stale = max(3 * self.settings.sync_watch_seconds, 5.0)
+        tick = time.monotonic()
         running = scheduler is not None and scheduler.running and (
-            status.last_watch_at is None or now - status.last_watch_at <= stale)
+            status.last_watch_tick is None or tick - status.last_watch_tick <= stale)
         if runs_here and not running:
             warnings.append(HealthWarning(
                 "SCHEDULER_NOT_RUNNING",
@@ -456,11 +463,12 @@ class SyncJob:
                 "nothing.", status.last_watch_at))
         warn_after = timedelta(seconds=self.settings.sync_lock_warn_seconds)
         elsewhere = self.lock.held_elsewhere_since() if state.enabled else None
-        if status.running_since is not None and now - status.running_since > warn_after:
+        held = tick - status.running_tick if status.running_tick is not None else 0.0
+        if held > warn_after.total_seconds():
             warnings.append(HealthWarning(
                 "LOCK_HELD_TOO_LONG",
-                f"A sync run of this replica has held the lock for "
-                f"{int((now - status.running_since).total_seconds())} s.", status.running_since))
+                f"A sync run of this replica has held the lock for {int(held)} s.",
+                status.running_since))
         elif elsewhere is not None and now - elsewhere > warn_after:
             warnings.append(HealthWarning(
                 "LOCK_HELD_TOO_LONG",

@@ -454,3 +454,39 @@ def test_the_audit_keeps_the_sync_schedule_as_it_stood_at_any_instant(database_u
         assert now == {"Synchronise messages": "off", "Sync schedule": "cron 0 9 * * *"}
         assert then["sync"] == {"Synchronise messages": "not set (the installation's default)"}
         assert {"Synchronisation on, every 30 s", "Synchronisation switched off"} <= set(entries)
+
+
+class BlockingGateway(CountingGateway):
+    """Hangs in send_text until released: a run that holds the lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def send_text(self, to: str, text: str, idempotency_key: str) -> str:
+        self.entered.set()
+        self.release.wait(30)
+        return super().send_text(to, text, idempotency_key)
+
+
+def test_health_reports_a_stopped_scheduler_and_a_run_holding_the_lock_too_long(
+        database_url: str) -> None:
+    gateway = BlockingGateway()
+    live = {"run_sync_job": True, "clock": SystemClock(), "gateway": gateway,
+            "sync_lock_warn_seconds": 0.2, "sync_default_enabled": False}
+    with installation(database_url, **live) as container:
+        wait_for(lambda: container.sync.applied is not None)
+        assert container.sync.health().ok
+        reply(container, client_writes(container))
+        wait_for(lambda: caught_up(container))
+        running = container.sync.run_now()
+        assert gateway.entered.wait(10)
+        wait_for(lambda: any(w.code == "LOCK_HELD_TOO_LONG"
+                             for w in container.sync.health().warnings))
+        gateway.release.set()
+        assert running.result(timeout=10).sent == 1  # type: ignore[union-attr]
+        wait_for(lambda: container.sync.health().ok)  # once the read model has it sent
+        container.sync.scheduler.shutdown()  # type: ignore[union-attr]
+        codes = [w.code for w in container.sync.health().warnings]
+        assert codes == ["SCHEDULER_NOT_RUNNING"]
