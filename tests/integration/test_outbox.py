@@ -365,7 +365,7 @@ def test_a_schedule_change_applies_in_every_running_replica_without_a_restart(
 
 
 def test_health_reports_sync_off_while_messages_wait_and_messages_older_than_allowed(
-        database_url: str) -> None:
+        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock(datetime.now(UTC))
     with installation(database_url, clock=clock, sync_grace_seconds=5) as container:
         container.writer.execute_sync(ob.ConfigureSync(enabled=False, mode="interval",
@@ -373,9 +373,18 @@ def test_health_reports_sync_off_while_messages_wait_and_messages_older_than_all
                                                        actor="operator:admin"))
         reply(container, client_writes(container))
         wait_for(lambda: caught_up(container))
-        codes = {w.code for w in container.sync.health().warnings}
+        health = container.sync.health()
+        codes = {w.code for w in health.warnings}
         assert "SYNC_OFF_WHILE_QUEUED" in codes
         assert "SCHEDULER_NOT_RUNNING" not in codes  # this replica does not run it
+        with caplog.at_level("INFO", logger="infra.sync_job"):
+            container.sync.log_health(health)
+            container.sync.log_health(health)  # logged when it appears, not every time
+            container.sync.log_health(container.sync.health().__class__(
+                **{**health.__dict__, "warnings": []}))
+        said = [r.getMessage() for r in caplog.records if r.name == "infra.sync_job"]
+        assert said == ["sync health: Synchronisation is off and 1 outgoing message waits.",
+                        "sync health: SYNC_OFF_WHILE_QUEUED cleared"]
         container.writer.execute_sync(ob.ConfigureSync(enabled=True, mode="interval",
                                                        interval_seconds=10, cron="",
                                                        actor="operator:admin"))
