@@ -313,5 +313,14 @@ def _register_whatsapp() -> None:
 _register_whatsapp()
 
 
+def _register_analytics() -> None:
+    from infra.cli_analytics import register
+
+    register(app, console, _settings)
+
+
+_register_analytics()
+
+
 def main() -> None:
     app()

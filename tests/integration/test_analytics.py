@@ -6,6 +6,7 @@ period, an empty one, and refuses a reversed one."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ from tests.conftest import (
     GraphQLClient,
     LiveServer,
     caught_up,
+    cli,
+    cli_env,
     fresh_postgres_database,
     make_settings,
     running_container,
@@ -408,3 +411,85 @@ def test_operators_may_not_read_the_summary_and_bad_periods_are_explained(
     assert data["totals"]["messagesIn"] == 0 and data["operators"] == []
     assert [d["messagesIn"] for d in data["days"]] == [0, 0, 0]
     assert data["firstResponse"] == {"count": 0, "medianSeconds": None, "p90Seconds": None}
+
+
+# -- exports -------------------------------------------------------------------------------------
+def export(history: History, *args: str) -> Any:
+    return cli("analytics", "export", *args, env=cli_env(history.url))
+
+
+def test_a_table_exports_as_csv_json_and_parquet(history: History, tmp_path: Path) -> None:
+    ledger = history.ledger
+    first, second = PLAN.start, PLAN.start + timedelta(days=1)
+    period = ("--from", first.isoformat(), "--to", second.isoformat())
+    expected = {m.id for m in ledger.messages.values() if first <= m.day <= second}
+
+    done = export(history, "message_facts", *period, "-o", str(tmp_path / "m.csv"))
+    assert done.returncode == 0, done.stderr
+    assert f"{len(expected)} rows of message_facts" in done.stderr
+    assert "export message_facts" in done.stderr  # the progress bar
+    with (tmp_path / "m.csv").open(encoding="utf-8") as stream:
+        found = list(csv.DictReader(stream))
+    assert {UUID(row["id"]) for row in found} == expected
+    some = next(row for row in found if row["read_at"])
+    assert datetime.fromisoformat(some["read_at"]).utcoffset() == timedelta(0)
+
+    done = export(history, "dialog_facts", *period, "--format", "json", "-o",
+                  str(tmp_path / "d.json"))
+    assert done.returncode == 0, done.stderr
+    dialogs = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert {UUID(d["id"]) for d in dialogs} == {
+        d.id for d in ledger.dialogs.values() if first <= d.day <= second}
+    assert {d["opened_by"] for d in dialogs} <= {"client", "operator"}
+
+    done = export(history, "delivery", "--format", "json", "-o", "-")  # everything, to stdout
+    assert done.returncode == 0, done.stderr
+    assert [row["day"] for row in json.loads(done.stdout)] == sorted(
+        d.isoformat() for d in ledger.delivery)
+
+
+def test_a_table_exports_as_parquet(history: History, tmp_path: Path) -> None:
+    pq = pytest.importorskip(
+        "pyarrow.parquet", reason="pyarrow is an optional extra: pip install '.[parquet]'")
+    done = export(history, "operator_load", "--format", "parquet", "-o",
+                  str(tmp_path / "load.parquet"))
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(tmp_path / "load.parquet")
+    with history.container.views.reader.connect() as conn:
+        assert table.num_rows == conn.execute(
+            sa.select(sa.func.count()).select_from(operator_load)).scalar_one()
+    assert str(table.schema.field("hour_start").type) == "timestamp[us, tz=UTC]"
+    sent = sum(table.column("messages_sent").to_pylist())
+    assert sent == history.ledger.messages_out
+    done = export(history, "routing_hits", "--from", "2031-01-01", "--format", "parquet",
+                  "-o", str(tmp_path / "none.parquet"))
+    assert done.returncode == 0 and "nothing in this period" in done.stderr
+    assert pq.read_table(tmp_path / "none.parquet").num_rows == 0
+
+
+def test_an_export_explains_bad_input(history: History, tmp_path: Path) -> None:
+    done = export(history, "events")
+    assert done.returncode == 2 and "No analytics table named 'events'" in done.stderr
+    assert "message_facts" in done.stderr
+    done = export(history, "delivery", "--from", "2026-03-09", "--to", "2026-03-01")
+    assert done.returncode == 2 and "is after" in done.stderr
+    done = export(history, "delivery", "--from", "March")
+    assert done.returncode == 2 and "not a date" in done.stderr
+    done = export(history, "delivery", "--format", "xml")
+    assert done.returncode == 2
+    done = export(history, "delivery", "--from", "2030-01-01", "-o", str(tmp_path / "e.csv"))
+    assert done.returncode == 0 and "0 rows" in done.stderr
+    assert (tmp_path / "e.csv").read_text().splitlines() == [
+        ",".join(c.name for c in delivery.c)]
+
+
+def test_parquet_without_pyarrow_says_how_to_install_it(history: History,
+                                                        tmp_path: Path) -> None:
+    hidden = tmp_path / "no-pyarrow"
+    (hidden / "pyarrow").mkdir(parents=True)
+    (hidden / "pyarrow" / "__init__.py").write_text('raise ImportError("not installed")\n')
+    done = cli("analytics", "export", "delivery", "--format", "parquet", "-o",
+               str(tmp_path / "x.parquet"), env=cli_env(history.url, PYTHONPATH=str(hidden)))
+    assert done.returncode == 2
+    assert "pip install 'switchboard[parquet]'" in done.stderr
+    assert not (tmp_path / "x.parquet").exists()
