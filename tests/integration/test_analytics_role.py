@@ -5,6 +5,7 @@ cluster-wide)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ from psycopg import errors
 from infra.eventstore import EVENTS_SCHEMA, open_event_store
 from infra.migrations import migrate
 from projections.analytics_queries import TABLES
-from tests.conftest import PG, cli_env, cli_process, fresh_postgres_database, make_settings
+from tests.conftest import PG, ROOT, cli_env, cli_process, fresh_postgres_database, make_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -93,3 +94,13 @@ def test_databases_of_one_cluster_migrate_at_once(role: str) -> None:
         for url in (first, second):
             with as_role(url, role) as conn:
                 assert conn.execute("SELECT count(*) FROM analytics.delivery").fetchone() == (0,)
+
+
+def test_the_documented_sample_queries_run_as_the_analyst(role: str, postgres_url: str) -> None:
+    text = (ROOT / "docs" / "analytics.md").read_text(encoding="utf-8")
+    queries = [q for q in re.findall(r"```sql\n(.*?)```", text, re.S) if "ALTER ROLE" not in q]
+    assert len(queries) == len(TABLES)  # one sample query per table
+    migrate(make_settings(postgres_url, analyst_role=role))
+    with as_role(postgres_url, role) as conn:
+        for query in queries:
+            conn.execute(query)
