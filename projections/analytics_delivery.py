@@ -102,6 +102,10 @@ class AnalyticsDeliveryProjection(Projection):
                              if isinstance(e, OutgoingMessage.Sent | OutgoingMessage.Retried)
                              and e.originator_id not in queued])
         days.load(conn, [(local_day(_when(e), self.zone),) for _, e in events])
+        failures.load(conn, [
+            (local_day(_when(e), self.zone), _code(e)) for _, e in events
+            if isinstance(e, OutgoingMessage.AttemptFailed | OutgoingMessage.Failed)
+            or (isinstance(e, OutgoingMessage.StatusReported) and e.status == "failed")])
         timed: set[tuple[date]] = set()
         for _, event in events:
             at = utc(_when(event))
@@ -123,11 +127,11 @@ class AnalyticsDeliveryProjection(Projection):
                         timed.add(day)
                 case OutgoingMessage.AttemptFailed():
                     row["attempt_failures"] += 1
-                    self._failure(conn, failures, day[0], event.code, event.reason,
+                    self._failure(conn, failures, day[0], _code(event), event.reason,
                                   "attempt_failures")
                 case OutgoingMessage.Failed():
                     row["failed"] += 1
-                    self._failure(conn, failures, day[0], event.code, event.reason, "failed")
+                    self._failure(conn, failures, day[0], _code(event), event.reason, "failed")
                 case OutgoingMessage.StatusReported():
                     if event.status == "delivered":
                         row["delivered"] += 1
@@ -135,8 +139,7 @@ class AnalyticsDeliveryProjection(Projection):
                         row["read"] += 1
                     elif event.status == "failed":
                         row["failed"] += 1
-                        self._failure(conn, failures, day[0],
-                                      event.error_code or "GATEWAY_FAILED",
+                        self._failure(conn, failures, day[0], _code(event),
                                       event.error or "WhatsApp could not deliver the message.",
                                       "failed")
         outgoing.flush(conn)
@@ -151,7 +154,7 @@ class AnalyticsDeliveryProjection(Projection):
     @staticmethod
     def _failure(conn: sa.Connection, failures: RowSet, day: date, code: str, reason: str,
                  column: str) -> None:
-        key = (day, code[:64])
+        key = (day, code)
         failures.fetch(conn, key)
         row = failures.get_or_new(key)
         row[column] += 1
@@ -160,3 +163,9 @@ class AnalyticsDeliveryProjection(Projection):
 
 def _when(event: Any) -> Any:
     return event.reported_at if isinstance(event, OutgoingMessage.StatusReported) else event.at
+
+
+def _code(event: Any) -> str:
+    if isinstance(event, OutgoingMessage.StatusReported):
+        return str(event.error_code or "GATEWAY_FAILED")[:64]
+    return str(event.code)[:64]

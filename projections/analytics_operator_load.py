@@ -116,18 +116,43 @@ class _Fold:
         self.measured: set[tuple[UUID, datetime]] = set()
 
     def preload(self, events: Sequence[tuple[int, Any]]) -> None:
-        dialogs = set()
-        presences = set()
+        """Reads, in one query per table, the rows the batch will (most likely) change."""
+        dialogs: set[tuple[UUID]] = set()
+        presences: set[tuple[UUID]] = set()
+        cells: set[tuple[UUID, datetime]] = set()
+        created: dict[UUID, UUID] = {}
         for _, event in events:
             if isinstance(event, OutgoingMessage.Queued):
                 dialogs.add((event.dialog_id,))
+                cells.add((event.operator_id, hour_start(event.at, self.zone)))
+            elif isinstance(event, Presence.Created):
+                created[event.originator_id] = event.operator_id
             elif isinstance(event, PRESENCE):
-                if not isinstance(event, Presence.Created):
-                    presences.add((event.originator_id,))
+                presences.add((event.originator_id,))
             else:
                 dialogs.add((event.originator_id,))
+                if isinstance(event, Dialog.Transferred):
+                    cells.add((event.to_operator, hour_start(event.at, self.zone)))
+                elif isinstance(event, Dialog.Assigned | Dialog.Claimed):
+                    cells.add((event.operator_id, hour_start(event.at, self.zone)))
         self.dialogs.load(self.conn, dialogs)
         self.presence.load(self.conn, presences)
+        # the hours an online stretch ending in this batch may cover
+        spans: dict[UUID, list[datetime]] = {}
+        for _, event in events:
+            if isinstance(event, PRESENCE) and not isinstance(event, Presence.Created):
+                at = utc(event.at)
+                span = spans.setdefault(event.originator_id, [at, at])
+                span[0], span[1] = min(span[0], at), max(span[1], at)
+        for presence_id, (start, end) in spans.items():
+            row = self.presence.get((presence_id,))
+            operator = row["operator_id"] if row else created.get(presence_id)
+            if operator is None:
+                continue
+            if row and row["online_since"] is not None:
+                start = min(start, row["online_since"])
+            cells.update((operator, cell) for cell, _ in hours_between(start, end, self.zone))
+        self.cells.load(self.conn, cells)
 
     def _dialog(self, dialog_id: UUID) -> dict[str, Any]:
         key = (dialog_id,)

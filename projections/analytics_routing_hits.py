@@ -75,9 +75,10 @@ class AnalyticsRoutingHitsProjection(Projection):
     ) -> None:
         dialogs = RowSet(routed_dialogs, {"resolved": False, "by_target": False})
         cells = RowSet(routing_hits, CELL_DEFAULTS)
-        routed = {e.originator_id for _, e in events if isinstance(e, Dialog.Routed)}
+        routed = {e.originator_id: e for _, e in events if isinstance(e, Dialog.Routed)}
         dialogs.load(conn, [(e.originator_id,) for _, e in events
                             if e.originator_id not in routed])
+        cells.load(conn, self._cells(events, dialogs, routed))
         for _, event in events:
             key = (event.originator_id,)
             if isinstance(event, Dialog.Routed):
@@ -114,6 +115,29 @@ class AnalyticsRoutingHitsProjection(Projection):
                 _resolution(_cell(conn, cells, row), row, +1)
         dialogs.flush(conn)
         cells.flush(conn)
+
+
+    def _cells(self, events: Sequence[tuple[int, Any]], dialogs: RowSet,
+               routed: dict[Any, Any]) -> set[tuple[Any, str]]:
+        """The (day, rule) cells the batch may change, to read them in one query."""
+        keys: set[tuple[Any, str]] = set()
+        days: dict[Any, Any] = {}
+        for _, event in events:
+            row = dialogs.get((event.originator_id,))
+            routing: Any = routed.get(event.originator_id)
+            if row is not None:
+                rule_key = row["rule_key"]
+            elif routing is not None:
+                rule_key = QUEUE if routing.rule_id is None else str(routing.rule_id)
+            else:
+                continue
+            day = row["day"] if row is not None and row["day"] is not None \
+                else days.get(event.originator_id)
+            if day is None and isinstance(event, Dialog.MessageReceived):
+                day = days[event.originator_id] = local_day(event.sent_at, self.zone)
+            if day is not None:
+                keys.add((day, rule_key))
+        return keys
 
 
 def _cell(conn: sa.Connection, cells: RowSet, dialog: dict[str, Any]) -> dict[str, Any]:

@@ -245,16 +245,36 @@ def _stored(value: Any) -> Any:
 
 
 def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts the rows, replacing those with the same keys: on PostgreSQL in one statement of
+    arrays (one round trip whatever the number of rows), on SQLite row by row (in-process)."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    if conn.dialect.name == "postgresql":
+        statement = _pg_upsert(table)
+        for chunk in _chunks(rows, 5000):
+            conn.execute(statement, {f"a_{c.name}": [row[c.name] for row in chunk]
+                                     for c in table.c})
+        return
+    statement = sqlite.insert(table)
+    conn.execute(_on_conflict(table, statement), rows)
+
+
+def _on_conflict(table: sa.Table, statement: Any) -> Any:
     keys = [column.name for column in table.primary_key.columns]
     others = {column.name: statement.excluded[column.name] for column in table.c
               if column.name not in keys}
     if others:
-        statement = statement.on_conflict_do_update(index_elements=keys, set_=others)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    for chunk in _chunks(rows, 2000):
-        conn.execute(statement, list(chunk))
+        return statement.on_conflict_do_update(index_elements=keys, set_=others)
+    return statement.on_conflict_do_nothing(index_elements=keys)
+
+
+@lru_cache(maxsize=64)
+def _pg_upsert(table: sa.Table) -> Any:
+    """INSERT … SELECT unnest(:a_col1), unnest(:a_col2), … ON CONFLICT (key) DO UPDATE: the
+    same compiled statement for any number of rows (schema names still translate, so it works
+    in a scratch schema too)."""
+    arrays = sa.select(*[
+        sa.func.unnest(sa.cast(sa.bindparam(f"a_{c.name}"), postgresql.ARRAY(c.type)))
+        for c in table.c])
+    statement = postgresql.insert(table).from_select([c.name for c in table.c], arrays)
+    return _on_conflict(table, statement)
