@@ -9,6 +9,7 @@ PREACT_VERSION="11.2.0"
 HTM_VERSION="3.1.1"
 GRAPHQL_WS_VERSION="6.4.2"
 ESBUILD_VERSION="0.28.2"
+UPLOT_VERSION="1.6.32"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT_DIR="$REPO_ROOT/api/panel/static/vendor"
@@ -26,6 +27,7 @@ npm install --no-audit --no-fund --save-exact --loglevel=error \
   "preact@$PREACT_VERSION" \
   "htm@$HTM_VERSION" \
   "graphql-ws@$GRAPHQL_WS_VERSION" \
+  "uplot@$UPLOT_VERSION" \
   "esbuild@$ESBUILD_VERSION" >/dev/null
 
 NM="$WORK/node_modules"
@@ -67,16 +69,24 @@ echo 'export { createClient } from "graphql-ws";' > "$WORK/graphql-ws-entry.mjs"
   --legal-comments=none --log-level=warning \
   --outfile="$STAGE/graphql-ws.mjs"
 
+# uPlot (the analytics page's charts): its ES module build, minified; its stylesheet as is.
+"$NM/.bin/esbuild" "$NM/uplot/dist/uPlot.esm.js" \
+  --format=esm --minify --platform=browser \
+  --legal-comments=none --log-level=warning \
+  --outfile="$STAGE/uplot.mjs"
+cp "$NM/uplot/dist/uPlot.min.css" "$STAGE/uplot.css"
+
 cat > "$STAGE/VERSIONS.txt" <<TXT
 # Vendored by scripts/vendor-panel.sh on $(date -u +%Y-%m-%d)
 preact $PREACT_VERSION (ES module build -> preact.mjs; preact/hooks ES module build -> preact-hooks.mjs)
 htm $HTM_VERSION (dist/htm.module.js -> htm.mjs)
 graphql-ws $GRAPHQL_WS_VERSION (client bundled -> graphql-ws.mjs)
+uplot $UPLOT_VERSION (dist/uPlot.esm.js minified -> uplot.mjs; dist/uPlot.min.css -> uplot.css)
 esbuild $ESBUILD_VERSION (build tool only)
 TXT
 
 mkdir -p "$OUT_DIR"
-for f in preact.mjs preact-hooks.mjs htm.mjs graphql-ws.mjs VERSIONS.txt; do
+for f in preact.mjs preact-hooks.mjs htm.mjs graphql-ws.mjs uplot.mjs uplot.css VERSIONS.txt; do
   cp "$STAGE/$f" "$OUT_DIR/$f"
 done
 

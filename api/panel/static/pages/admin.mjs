@@ -3,6 +3,7 @@ import { html } from "../lib/html.mjs";
 import { t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
 import { isAdmin, isAuditor } from "../lib/session.mjs";
+import { AnalyticsPage } from "./analytics.mjs";
 import { AuditPage } from "./audit.mjs";
 import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
@@ -12,9 +13,9 @@ import { WhatsAppPage } from "./whatsapp.mjs";
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
 /** The sections that have their page; the others say they are coming. */
 const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
-  whatsapp: WhatsAppPage, sync: SyncPage };
+  whatsapp: WhatsAppPage, sync: SyncPage, analytics: AnalyticsPage };
 /** What an auditor (read-only) may open. */
-const AUDITOR_SECTIONS = ["setup", "audit"];
+const AUDITOR_SECTIONS = ["setup", "audit", "analytics"];
 
 export function AdminPage({ section }) {
   const sections = isAdmin() ? SECTIONS : AUDITOR_SECTIONS;
