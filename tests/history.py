@@ -553,6 +553,9 @@ class HistoryGenerator:
         return [o.id for o in self.operators if o.in_group and o.connection is not None
                 and not o.away]
 
+    def in_group(self, oid: UUID | None) -> bool:
+        return any(o.id == oid and o.in_group for o in self.operators)
+
     def login_of(self, oid: UUID) -> str:
         return next((o.login for o in self.operators if o.id == oid), "admin")
 
@@ -733,6 +736,8 @@ class HistoryGenerator:
                 self.failed(fact, "GATEWAY_UNAVAILABLE", final=final)
                 if final:
                     yield rng.uniform(120, 900)  # an operator sends it again
+                    if not self.in_group(fact.operator_id):
+                        return  # who wrote it has left the access group: it stays failed
                     assert fact.operator_id is not None
                     self.send(ob.RetryMessage(message_id=mid, operator_id=fact.operator_id,
                                               at=self.now, actor="operator"))
@@ -763,6 +768,8 @@ class HistoryGenerator:
             self.report(external, "failed", self.now, "131026", "Receiver is incapable")
             self.failed(fact, "GATEWAY_131026", final=True, report=True)
             yield rng.uniform(120, 900)
+            if not self.in_group(fact.operator_id):
+                return
             assert fact.operator_id is not None
             self.send(ob.RetryMessage(message_id=mid, operator_id=fact.operator_id, at=self.now,
                                       actor="operator"))
