@@ -70,7 +70,10 @@ function number(value) {
 }
 
 /** One uPlot chart of per-day series; redrawn when its data or the width change. */
-function Chart({ id, title, days, series, unit, legend = unit }) {
+const COUNT_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000,
+  10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+
+function Chart({ id, title, days, series, unit, legend = unit, counts = false }) {
   const box = useRef(null);
   useEffect(() => {
     let chart = null;
@@ -85,11 +88,12 @@ function Chart({ id, title, days, series, unit, legend = unit }) {
         width, height: 220, legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false, range: [-0.5, Math.max(days.length - 0.5, 0.5)] },
-          y: { range: (u, min, max) => [0, max > 0 ? max * 1.12 : 1] } },
+          y: { range: (u, min, max) => [0, Math.max(max > 0 ? max * 1.12 : 0, counts ? 4 : 1)] } },
         axes: [
           { values: (u, ticks) => ticks.map((i) => (Number.isInteger(i) && days[i]
             ? dayLabel(days[i].day) : "")), grid: { show: false } },
-          { values: (u, ticks) => ticks.map((v) => unit(v)), size: 64 },
+          { values: (u, ticks) => ticks.map((v) => unit(v)), size: 64,
+            ...(counts ? { incrs: COUNT_STEPS } : {}) },
         ],
         series: [
           { label: t("analytics.day"), value: (u, i) => (i === null || !days[i] ? "—"
@@ -181,7 +185,7 @@ function Summary({ data }) {
     </div>
     ${empty && html`<p class="empty card" role="status">${t("analytics.empty")}</p>`}
     <div class="analytics-charts">
-      <${Chart} id="chart-volumes" title=${t("analytics.volumes")} days=${days}
+      <${Chart} id="chart-volumes" title=${t("analytics.volumes")} days=${days} counts=${true}
         unit=${(v) => number(Math.round(v))}
         series=${[
           { label: t("analytics.messagesIn"), color: COLORS.in, bars: true,
