@@ -113,14 +113,16 @@ class SyncLock:
         elif self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
 
-    def held_elsewhere_since(self) -> datetime | None:
-        """On PostgreSQL: since when another connection holds the lock (its last statement
-        was taking it; the lock connection does nothing else); None when nobody else does."""
+    def held_elsewhere(self) -> tuple[datetime, float] | None:
+        """On PostgreSQL: since when, and for how many seconds by the database's clock, another
+        connection holds the lock (its last statement was taking it: the lock connection does
+        nothing else); None when nobody else does."""
         if not self._settings.is_postgres:
             return None
         try:
             row = self._connection().execute(
-                "SELECT a.state_change FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                "SELECT a.state_change, EXTRACT(EPOCH FROM clock_timestamp() - a.state_change)"
+                " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s"
                 " AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database"
                 " WHERE datname = current_database())",
@@ -128,7 +130,7 @@ class SyncLock:
         except psycopg.Error:
             self._drop()
             return None
-        return row[0] if row else None
+        return (row[0], float(row[1])) if row and row[0] is not None else None
 
     def close(self) -> None:
         self.release()
@@ -462,19 +464,19 @@ class SyncJob:
                 "The scheduler of this replica is not running (or is blocked): it sends "
                 "nothing.", status.last_watch_at))
         warn_after = timedelta(seconds=self.settings.sync_lock_warn_seconds)
-        elsewhere = self.lock.held_elsewhere_since() if state.enabled else None
+        other = self.lock.held_elsewhere() if state.enabled else None
+        elsewhere = other[0] if other else None
         held = tick - status.running_tick if status.running_tick is not None else 0.0
         if held > warn_after.total_seconds():
             warnings.append(HealthWarning(
                 "LOCK_HELD_TOO_LONG",
                 f"A sync run of this replica has held the lock for {int(held)} s.",
                 status.running_since))
-        elif elsewhere is not None and now - elsewhere > warn_after:
+        elif other is not None and other[1] > warn_after.total_seconds():
             warnings.append(HealthWarning(
                 "LOCK_HELD_TOO_LONG",
-                f"Another replica has held the sync lock for "
-                f"{int((now - elsewhere).total_seconds())} s: nothing else can send.",
-                elsewhere))
+                f"Another replica has held the sync lock for {int(other[1])} s: nothing else "
+                f"can send.", elsewhere))
         waiting = stats.queued + stats.sending
         if not state.enabled and waiting:
             warnings.append(HealthWarning(
