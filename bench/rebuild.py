@@ -89,6 +89,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--skip-aside", action="store_true",
                         help="only the raw read and the rebuilds together")
+    parser.add_argument("--no-all", action="store_true",
+                        help="skip moving all projections together (the slowest part)")
     parser.add_argument("--aside", nargs="*", metavar="NAME",
                         help="rebuild aside only these projections (default: all)")
     args = parser.parse_args()
@@ -147,7 +149,8 @@ def main() -> None:
 
             analytics = [r for r in runners if r.name.startswith("analytics_")]
             together(analytics, f"analytics ({len(analytics)})")
-            together(runners, f"all ({len(runners)})")
+            if not args.no_all:
+                together(runners, f"all ({len(runners)})")
 
             if not args.skip_aside:
                 print("\naside, each projection alone:")
