@@ -67,33 +67,38 @@ function Composer({ id, label, placeholder, button, onSend, extra = null }) {
     </form>`;
 }
 
-function usePeople() {
+function usePeople(wanted = true) {
   const { people } = useStore(colleagues);
-  useEffect(() => { if (people === null) loadPeople().catch(() => {}); }, [people === null]);
+  useEffect(() => { if (wanted && people === null) loadPeople().catch(() => {}); },
+    [wanted, people === null]);
   return people ?? [];
 }
 
-/** The colleagues' discussion about this dialog: visible to operators only. */
+/** The colleagues' discussion about this dialog: visible to operators only. It costs no call
+ * until it is opened (the chats list already tells whether it has unread messages). */
 export function Discussion({ dialogId }) {
   const [view, setView] = useState(null);
   const [open, setOpen] = useState(false);
   const [asked, setAsked] = useState([]);
-  const people = usePeople();
+  const { chats } = useStore(colleagues);
+  const known = chats.find((c) => c.dialogId === dialogId);
+  const people = usePeople(open);
   const refresh = async () => {
     try {
       const found = await loadDiscussion(dialogId);
       setView(found);
-      if (found && found.chat.unreadCount > 0 && found.chat.members.some((m) => m.id)) {
+      if (found && found.chat.unreadCount > 0 && document.visibilityState === "visible") {
         markChatRead(found.chat.id).catch(() => {});
       }
     } catch { /* the banner or sign-in tells why */ }
   };
-  useEffect(() => { setView(null); setAsked([]); refresh(); }, [dialogId]);
+  useEffect(() => { setView(null); setAsked([]); setOpen(false); }, [dialogId]);
+  useEffect(() => { if (open) refresh(); }, [open, dialogId]);
   useEffect(() => watchChats((chatId, chat) => {
-    if (chat?.dialogId === dialogId || chatId === view?.chat.id) refresh();
-  }), [dialogId, view?.chat.id]);
-  const count = view?.messages.length ?? 0;
-  const unread = view?.chat.unreadCount ?? 0;
+    if (open && (chat?.dialogId === dialogId || chatId === view?.chat.id)) refresh();
+  }), [dialogId, open, view?.chat.id]);
+  const count = view?.messages.length ?? known?.messageCount ?? 0;
+  const unread = open ? view?.chat.unreadCount ?? 0 : known?.unreadCount ?? 0;
   const toggle = (id) => setAsked((list) => list.includes(id) ? list.filter((x) => x !== id)
     : [...list, id]);
   const members = new Set(view?.chat.members.map((m) => m.id) ?? []);
