@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from domain.clients import Client
 from domain.dialogs import Dialog
+from domain.media import Media
 from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
@@ -64,6 +65,15 @@ message_dialogs = sa.Table(
     sa.Column("channel", sa.String(32), nullable=False),
 )
 
+# Internal: a message's media kind recorded before the message itself (a client's media held
+# while WhatsApp was out of service arrives as a message only when it is released).
+message_media = sa.Table(
+    "analytics_message_media",
+    metadata,
+    sa.Column("message_id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+)
+
 OUTGOING = (OutgoingMessage.Claimed, OutgoingMessage.Sent, OutgoingMessage.AttemptFailed,
             OutgoingMessage.Failed, OutgoingMessage.StatusReported, OutgoingMessage.Retried)
 DEFAULTS = {"attempts": 0, "retries": 0, "media_kind": "text"}
@@ -71,9 +81,9 @@ DEFAULTS = {"attempts": 0, "retries": 0, "media_kind": "text"}
 
 class AnalyticsMessagesProjection(Projection):
     name = "analytics_messages"
-    tables = (message_facts, message_dialogs)
+    tables = (message_facts, message_dialogs, message_media)
     events = (Dialog.Opened, Dialog.MessageReceived, Client.MergedInto, OutgoingMessage.Queued,
-              *OUTGOING)
+              *OUTGOING, Media.Recorded)
 
     def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
         self.zone = business_zone(business_timezone)
@@ -86,9 +96,17 @@ class AnalyticsMessagesProjection(Projection):
     ) -> None:
         dialogs = RowSet(message_dialogs)
         facts = RowSet(message_facts, DEFAULTS)
-        self._preload(conn, events, dialogs, facts)
+        media = RowSet(message_media)
+        self._preload(conn, events, dialogs, facts, media)
         for _, event in events:
             match event:
+                case Media.Recorded():
+                    row = facts.fetch(conn, (event.message_id,))
+                    if row is None:  # the message comes later: keep its kind until then
+                        media.new((event.message_id,), kind=event.kind)
+                    else:
+                        row["media_kind"] = event.kind
+                        facts.mark((event.message_id,))
                 case Dialog.Opened():
                     dialogs.new((event.originator_id,), client_id=event.client_id,
                                 channel=event.channel)
@@ -98,7 +116,8 @@ class AnalyticsMessagesProjection(Projection):
                     facts.new((event.message_id,), dialog_id=event.originator_id,
                               direction="in", channel=dialog.get("channel"),
                               client_id=dialog.get("client_id"), day=local_day(at, self.zone),
-                              received_at=at, status="received", length=len(event.text))
+                              received_at=at, status="received", length=len(event.text),
+                              media_kind=_kind(media, event.message_id))
                 case OutgoingMessage.Queued():
                     at = utc(event.at)
                     dialog = dialogs.fetch(conn, (event.dialog_id,)) or {}
@@ -108,7 +127,8 @@ class AnalyticsMessagesProjection(Projection):
                               client_id=dialog.get("client_id", event.client_id),
                               operator_id=event.operator_id,
                               day=local_day(at, self.zone), queued_at=at, status="queued",
-                              length=len(event.text))
+                              length=len(event.text),
+                              media_kind=_kind(media, event.originator_id))
                 case Client.MergedInto():
                     dialogs.flush(conn)
                     facts.flush(conn)
@@ -122,11 +142,17 @@ class AnalyticsMessagesProjection(Projection):
                         facts.mark((event.originator_id,))
         dialogs.flush(conn)
         facts.flush(conn)
+        media.flush(conn)
 
     @staticmethod
     def _preload(conn: sa.Connection, events: Sequence[tuple[int, Any]], dialogs: RowSet,
-                 facts: RowSet) -> None:
+                 facts: RowSet, media: RowSet) -> None:
         """One query per table for the rows the batch will change."""
+        # a media kind recorded before its message (a held client's media) waits in a table
+        media.load(conn, [(e.message_id if isinstance(e, Dialog.MessageReceived)
+                           else e.originator_id,) for _, e in events
+                          if isinstance(e, Dialog.MessageReceived | OutgoingMessage.Queued)])
+        facts.load(conn, [(e.message_id,) for _, e in events if isinstance(e, Media.Recorded)])
         opened = {e.originator_id for _, e in events if isinstance(e, Dialog.Opened)}
         wanted = {e.dialog_id if isinstance(e, OutgoingMessage.Queued) else e.originator_id
                   for _, e in events
@@ -135,6 +161,11 @@ class AnalyticsMessagesProjection(Projection):
         queued = {e.originator_id for _, e in events if isinstance(e, OutgoingMessage.Queued)}
         facts.load(conn, [(e.originator_id,) for _, e in events
                           if isinstance(e, OUTGOING) and e.originator_id not in queued])
+
+
+def _kind(media: RowSet, message_id: UUID) -> str:
+    kept = media.get((message_id,))
+    return str(kept["kind"]) if kept is not None else "text"
 
 
 def _delivery(row: dict[str, Any], event: Any) -> None:
