@@ -43,6 +43,7 @@ def server(tmp_path: Path) -> Iterator[PanelServer]:
 def open_dialog(page: Page, text: str) -> None:
     row(page, text).click()
     expect(page.locator("#reply")).to_be_visible()
+    expect(page.locator(".dialog-scroll")).to_have_attribute("aria-busy", "false")
 
 
 def reply(page: Page, text: str) -> Any:
@@ -103,6 +104,31 @@ def test_a_reply_reaches_the_phone_its_ticks_follow_and_a_failed_one_is_retried(
     expect(failed).to_have_attribute("data-status", re.compile("SENT|DELIVERED"))
     expect(phone.locator("[data-replies] li", has_text="Are you still there?")).to_have_count(1)
     expect(failed).to_have_attribute("data-status", "DELIVERED")
+
+
+def test_typing_a_reply_while_the_dialog_still_loads_keeps_every_keystroke(
+    server: PanelServer, new_page: NewPage,
+) -> None:
+    server.send(PHONE, "Are you open today?", "Ivan")
+    olga = sign_in(new_page(), server, OLGA)
+    held: list[Any] = []
+
+    def hold_the_dialog(route: Any) -> None:
+        if "query Dialog(" in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    olga.route("**/graphql", hold_the_dialog)
+    row(olga, "Are you open today?").click()
+    box = olga.locator("#reply")
+    box.click()
+    olga.keyboard.type("Yes, ")
+    assert held, "the dialog's query was held back"
+    held[0].continue_()
+    expect(olga.locator(".dialog-scroll")).to_have_attribute("aria-busy", "false")
+    olga.keyboard.type("until six")  # wherever the focus is now, as a person typing would
+    expect(box).to_have_value("Yes, until six")
 
 
 def test_the_reply_box_counts_characters_sends_on_enter_and_breaks_lines_on_shift_enter(

@@ -115,7 +115,11 @@ export function DialogView({ id }) {
   useEffect(() => { fetchLatest(); }, [id, epoch]);
   // A reply queued, sent, delivered, read or failed: fetch the messages again.
   useEffect(() => watchReplies(id, fetchLatest), [id]);
-  useEffect(() => { heading.current?.focus({ preventScroll: true }); }, [view.status === "ready"]);
+  // Ready: the heading takes the focus, unless the operator is already typing in a field here.
+  useEffect(() => {
+    const typing = document.activeElement?.closest?.("input, textarea, select");
+    if (!typing) heading.current?.focus({ preventScroll: true });
+  }, [view.status === "ready"]);
 
   // A new message in this dialog: fetch it.
   useEffect(() => {
