@@ -110,6 +110,9 @@ class ProjectionLocks:
         self._held.clear()
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
+                # Unlocked now: closing alone frees them only once the server's backend exits.
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
 
