@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.outbox import OutgoingMessage
+from projections.analytics_rows import CHUNK, RowSet
 from projections.base import Changes, Projection, metadata
 from projections.operators import operators
 from projections.routing import access_members
@@ -85,261 +86,227 @@ OUTGOING_EVENTS = (OutgoingMessage.Queued, OutgoingMessage.Claimed, OutgoingMess
 
 
 class InboxProjection(Projection):
+    """Folds a batch in memory: the dialogs, recipients and messages it touches are read in one
+    query each, changed event by event, and written back in one upsert each."""
+
     name = "inbox"
     tables = (dialogs, dialog_recipients, messages)
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, Client.MergedInto, *OUTGOING_EVENTS)
 
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        self.apply_batch(conn, [(position, event)], changes)
+
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
     ) -> None:
-        """Runs of received messages (the hot path) are written in bulk; the rest one by one."""
-        run: list[tuple[int, Any]] = []
+        if events:
+            _Fold(conn, changes).apply(events)
+
+
+DIALOG_DEFAULTS = {"status": "open", "accepted": True, "outgoing_count": 0}
+LIFECYCLE = (Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
+             Dialog.Resolved, Dialog.Reopened)
+
+
+class _Fold:
+    """One run of events applied to the rows it touches, in memory, then written back."""
+
+    def __init__(self, conn: sa.Connection, changes: Changes) -> None:
+        self.conn = conn
+        self.changes = changes
+        self.dialogs = RowSet(dialogs, DIALOG_DEFAULTS)
+        self.recipients = RowSet(dialog_recipients)
+        self.messages = RowSet(messages)
+        self.operators: dict[UUID, list[UUID]] = {}  # each dialog's recipients
+        self.touched: set[UUID] = set()
+
+    def apply(self, events: Sequence[tuple[int, Any]]) -> None:
+        self._load(events)
         for position, event in events:
-            if isinstance(event, Dialog.MessageReceived):
-                run.append((position, event))
-                continue
-            if run:
-                self._receive_all(conn, run, changes)
-                run = []
-            self.apply(conn, event, position, changes)
-        if run:
-            self._receive_all(conn, run, changes)
+            self._apply(event, position)
+        self.dialogs.flush(self.conn)
+        self.recipients.flush(self.conn)
+        self.messages.flush(self.conn)
+        for dialog_id in self.touched:
+            for operator_id in self.operators.get(dialog_id, ()):
+                self.changes.add("inbox", operator_id, dialog_id)
 
-    def _receive_all(
-        self, conn: sa.Connection, run: list[tuple[int, Any]], changes: Changes
-    ) -> None:
-        ids = list({event.originator_id for _, event in run})
-        counts: dict[UUID, int] = dict(conn.execute(  # type: ignore[arg-type]
-            sa.select(dialogs.c.id, dialogs.c.message_count).where(dialogs.c.id.in_(ids))
-        ).all())
-        # Replies share the numbering: a message's seq counts both directions.
-        outgoing: dict[UUID, int] = dict(conn.execute(  # type: ignore[arg-type]
-            sa.select(dialogs.c.id, dialogs.c.outgoing_count)
-            .where(dialogs.c.id.in_(ids), dialogs.c.outgoing_count > 0)).all())
-        rows: list[dict[str, Any]] = []
-        last: dict[UUID, dict[str, Any]] = {}
-        for position, event in run:
-            dialog_id = event.originator_id
-            counts[dialog_id] += 1
-            rows.append({
-                "id": event.message_id, "dialog_id": dialog_id,
-                "seq": counts[dialog_id] + outgoing.get(dialog_id, 0),
-                "direction": "in", "text": event.text, "external_id": event.external_id,
-                "sent_at": event.sent_at, "recorded_at": event.timestamp,
-            })
-            last[dialog_id] = {"b_id": dialog_id, "b_count": counts[dialog_id],
-                               "b_at": event.sent_at, "b_text": event.text[:PREVIEW],
-                               "b_position": position}
-        if conn.dialect.name == "postgresql":
-            # One statement each, whatever the run's length: round trips cost more than rows.
-            columns = {key: [row[key] for row in rows] for key in rows[0]}
-            conn.execute(_PG_INSERT_MESSAGES, columns)
-            latest = {key: [v[key] for v in last.values()] for key in next(iter(last.values()))}
-            conn.execute(_PG_UPDATE_DIALOGS, latest)
-            conn.execute(_PG_UPDATE_RECIPIENTS, latest)
-        else:  # SQLite is in-process: executemany costs no round trips
-            conn.execute(messages.insert(), rows)
-            conn.execute(_UPDATE_DIALOG, list(last.values()))
-            conn.execute(_UPDATE_RECIPIENTS, list(last.values()))
-        for dialog_id, operator in conn.execute(
-            sa.select(dialog_recipients.c.dialog_id, dialog_recipients.c.operator_id)
-            .where(dialog_recipients.c.dialog_id.in_(ids))
-        ):
-            changes.add("inbox", operator, dialog_id)
+    def _load(self, events: Sequence[tuple[int, Any]]) -> None:
+        """The dialogs the batch names (every dialog of a client it renames or merges), all
+        their recipients, and the replies it reports on."""
+        ids: set[UUID] = set()
+        replies: set[UUID] = set()
+        clients: set[UUID] = set()
+        for _, event in events:
+            if isinstance(event, Client.Renamed | Client.MergedInto):
+                clients.add(event.originator_id)
+            elif isinstance(event, OutgoingMessage.Queued):
+                ids.add(event.dialog_id)
+            elif isinstance(event, OUTGOING_EVENTS):
+                replies.add(event.originator_id)
+            elif not isinstance(event, Dialog.Opened):
+                ids.add(event.originator_id)
+        if clients:
+            ids.update(self.conn.execute(sa.select(dialogs.c.id).where(
+                dialogs.c.client_id.in_(clients))).scalars())
+        self.dialogs.load(self.conn, [(i,) for i in ids])
+        found = sorted((i for (i,) in self.dialogs.rows), key=str)
+        for chunk in (found[i:i + CHUNK] for i in range(0, len(found), CHUNK)):
+            for row in self.conn.execute(sa.select(dialog_recipients)
+                                         .where(dialog_recipients.c.dialog_id.in_(chunk))):
+                self.recipients.rows[(row.dialog_id, row.operator_id)] = dict(row._mapping)
+                self.operators.setdefault(row.dialog_id, []).append(row.operator_id)
+        self.messages.load(self.conn, [(i,) for i in replies])
 
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+    def _recipient(self, dialog_id: UUID, operator_id: UUID, **values: Any) -> None:
+        self.recipients.new((dialog_id, operator_id), **values)
+        self.operators.setdefault(dialog_id, []).append(operator_id)
+
+    def _last_message(self, dialog: dict[str, Any], position: int, at: Any, text: str,
+                      direction: str) -> None:
+        dialog.update(last_message_at=at, last_message_text=text[:PREVIEW],
+                      last_direction=direction, position=position)
+
+    def _apply(self, event: Any, position: int) -> None:
         match event:
             case Dialog.Opened():
-                conn.execute(dialogs.insert().values(
-                    id=event.originator_id, client_id=event.client_id, phone=event.phone,
-                    client_name=event.client_name, channel=event.channel, rule=event.rule,
-                    opened_at=event.timestamp, message_count=0, position=position,
-                ))
-                if event.recipients:
-                    conn.execute(dialog_recipients.insert(), [
-                        {"dialog_id": event.originator_id, "operator_id": oid, "read_up_to": 0,
-                         "unread": 0, "position": position}
-                        for oid in event.recipients
-                    ])
-                self._touched(conn, event.originator_id, changes)
+                dialog_id = event.originator_id
+                self.dialogs.new((dialog_id,), client_id=event.client_id, phone=event.phone,
+                                 client_name=event.client_name, channel=event.channel,
+                                 rule=event.rule, opened_at=event.timestamp, message_count=0,
+                                 position=position)
+                self.operators[dialog_id] = []
+                for operator_id in event.recipients:
+                    self._recipient(dialog_id, operator_id, read_up_to=0, unread=0,
+                                    position=position)
+                self.touched.add(dialog_id)
             case Dialog.MessageReceived():
-                self._receive_all(conn, [(position, event)], changes)
+                dialog_id = event.originator_id
+                dialog = self._dialog(dialog_id)
+                count = dialog["message_count"] = dialog["message_count"] + 1
+                self.messages.new(
+                    (event.message_id,), dialog_id=dialog_id,
+                    seq=count + dialog["outgoing_count"], direction="in", text=event.text,
+                    external_id=event.external_id, sent_at=event.sent_at,
+                    recorded_at=event.timestamp)
+                self._last_message(dialog, position, event.sent_at, event.text, "in")
+                for operator_id in self.operators.get(dialog_id, ()):
+                    row = self.recipients.rows[(dialog_id, operator_id)]
+                    row.update(unread=count - row["read_up_to"], position=position)
+                    self.recipients.mark((dialog_id, operator_id))
+                self.touched.add(dialog_id)
             case Dialog.MarkedRead():
-                conn.execute(
-                    dialog_recipients.update().where(
-                        dialog_recipients.c.dialog_id == event.originator_id,
-                        dialog_recipients.c.operator_id == event.operator_id,
-                    ).values(
-                        read_up_to=event.up_to,
-                        unread=_unread_after(event.originator_id, event.up_to),
-                    )
-                )
-                changes.add("inbox", event.operator_id, event.originator_id)
+                opened = self.dialogs.get((event.originator_id,))
+                count = opened["message_count"] if opened else 0
+                self.recipients.change((event.originator_id, event.operator_id),
+                                       read_up_to=event.up_to,
+                                       unread=max(count - event.up_to, 0))
+                self.changes.add("inbox", event.operator_id, event.originator_id)
             case Client.Renamed():
-                ids = conn.execute(
-                    dialogs.update().where(dialogs.c.client_id == event.originator_id)
-                    .values(client_name=event.name).returning(dialogs.c.id)
-                ).scalars().all()
-                for dialog_id in ids:
-                    self._touched(conn, dialog_id, changes)
+                self._client_changed(event.originator_id, {"client_name": event.name})
             case Client.MergedInto():  # a WhatsApp lid turned out to be this number
-                ids = conn.execute(
-                    dialogs.update().where(dialogs.c.client_id == event.originator_id)
-                    .values(client_id=event.into_client_id, phone=event.phone)
-                    .returning(dialogs.c.id)
-                ).scalars().all()
-                for dialog_id in ids:
-                    self._touched(conn, dialog_id, changes)
-            case (Dialog.Assigned() | Dialog.Claimed() | Dialog.Transferred()
-                  | Dialog.Unassigned() | Dialog.Resolved() | Dialog.Reopened()):
-                _lifecycle(conn, event)
-                self._touched(conn, event.originator_id, changes)
+                self._client_changed(event.originator_id, {"client_id": event.into_client_id,
+                                                           "phone": event.phone})
+            case _ if isinstance(event, LIFECYCLE):
+                self._lifecycle(event)
+                self.touched.add(event.originator_id)
             case OutgoingMessage.Queued():
-                _queue_outgoing(conn, event, position)
-                self._touched(conn, event.dialog_id, changes)
-                changes.add("outbox", event.dialog_id, event.originator_id)
+                self._queue_outgoing(event, position)
+                self.touched.add(event.dialog_id)
+                self.changes.add("outbox", event.dialog_id, event.originator_id)
             case _ if isinstance(event, OUTGOING_EVENTS):
-                dialog_id = _outgoing_status(conn, event)
-                if dialog_id is not None:
-                    changes.add("outbox", dialog_id, event.originator_id)
+                reply = self.messages.change((event.originator_id,), **_status(event))
+                if reply is not None:
+                    self.changes.add("outbox", reply["dialog_id"], event.originator_id)
 
-    @staticmethod
-    def _touched(conn: sa.Connection, dialog_id: UUID, changes: Changes) -> None:
-        for oid in conn.execute(
-            sa.select(dialog_recipients.c.operator_id)
-            .where(dialog_recipients.c.dialog_id == dialog_id)
-        ).scalars():
-            changes.add("inbox", oid, dialog_id)
+    def _client_changed(self, client_id: UUID, values: dict[str, Any]) -> None:
+        """Every dialog of the client shows its new name, or the number it turned out to be."""
+        for (dialog_id,), dialog in self.dialogs.rows.items():
+            if dialog["client_id"] == client_id:
+                dialog.update(values)
+                self.dialogs.mark((dialog_id,))
+                self.touched.add(dialog_id)
 
+    def _dialog(self, dialog_id: UUID) -> dict[str, Any]:
+        dialog = self.dialogs.get((dialog_id,))
+        if dialog is None:
+            raise LookupError(f"dialog {dialog_id} has no Opened event before this one")
+        self.dialogs.mark((dialog_id,))
+        return dialog
 
-_UPDATE_DIALOG = dialogs.update().where(dialogs.c.id == sa.bindparam("b_id")).values(
-    message_count=sa.bindparam("b_count"), last_message_at=sa.bindparam("b_at"),
-    last_message_text=sa.bindparam("b_text"), last_direction="in",
-    position=sa.bindparam("b_position"),
-)
-_UPDATE_RECIPIENTS = (
-    dialog_recipients.update().where(dialog_recipients.c.dialog_id == sa.bindparam("b_id"))
-    .values(unread=sa.bindparam("b_count") - dialog_recipients.c.read_up_to,
-            position=sa.bindparam("b_position"))
-)
-# Text statements name tables unqualified: the connection's search_path chooses the schema (the
-# live `read`, or a scratch schema while verifying or rebuilding aside).
-_PG_INSERT_MESSAGES = sa.text(
-    "INSERT INTO messages (id, dialog_id, seq, direction, text, external_id, sent_at,"
-    " recorded_at) SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:dialog_id AS uuid[]),"
-    " CAST(:seq AS int[]), CAST(:direction AS varchar[]), CAST(:text AS text[]),"
-    " CAST(:external_id AS varchar[]), CAST(:sent_at AS timestamptz[]),"
-    " CAST(:recorded_at AS timestamptz[]))"
-)
-_PG_UPDATE_DIALOGS = sa.text(
-    "UPDATE dialogs d SET message_count = v.count, last_message_at = v.at,"
-    " last_message_text = v.text, last_direction = 'in', position = v.position"
-    " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
-    " CAST(:b_at AS timestamptz[]), CAST(:b_text AS varchar[]), CAST(:b_position AS bigint[]))"
-    " AS v(id, count, at, text, position) WHERE d.id = v.id"
-)
-_PG_UPDATE_RECIPIENTS = sa.text(
-    "UPDATE dialog_recipients r SET unread = v.count - r.read_up_to, position = v.position"
-    " FROM unnest(CAST(:b_id AS uuid[]), CAST(:b_count AS int[]),"
-    " CAST(:b_position AS bigint[])) AS v(id, count, position) WHERE r.dialog_id = v.id"
-)
+    def _lifecycle(self, event: Any) -> None:
+        """Routing's changes to a dialog: who holds it, its status, an offer's deadline."""
+        dialog_id = event.originator_id
+        dialog = self.dialogs.get((dialog_id,))
+        if dialog is None:  # nothing to change
+            return
+        self.dialogs.mark((dialog_id,))
+        match event:
+            case Dialog.Assigned() | Dialog.Claimed() | Dialog.Transferred():
+                holder = event.to_operator if isinstance(event, Dialog.Transferred) \
+                    else event.operator_id
+                within = getattr(event, "answer_within", 0)
+                dialog.update(
+                    status="assigned", assignee_id=holder, assigned_at=event.at,
+                    accepted=within <= 0,
+                    offer_expires_at=event.at + timedelta(seconds=within) if within > 0
+                    else None)
+                # An operator a dialog is assigned or transferred to sees it from then on.
+                if (dialog_id, holder) not in self.recipients.rows:
+                    self._recipient(dialog_id, holder, read_up_to=0,
+                                    unread=dialog["message_count"], position=dialog["position"])
+            case Dialog.Unassigned():
+                dialog.update(status="open", assignee_id=None, assigned_at=None, accepted=True,
+                              offer_expires_at=None)
+            case Dialog.Resolved():
+                dialog.update(status="resolved", assignee_id=None, assigned_at=None,
+                              accepted=True, offer_expires_at=None, resolved_at=event.at)
+            case Dialog.Reopened():
+                dialog.update(status="open", resolved_at=None)
 
-
-def _lifecycle(conn: sa.Connection, event: Any) -> None:
-    """Routing's changes to a dialog: who holds it, its status, an offer's deadline."""
-    dialog_id = event.originator_id
-    where = dialogs.c.id == dialog_id
-    match event:
-        case Dialog.Assigned() | Dialog.Claimed() | Dialog.Transferred():
-            holder = event.to_operator if isinstance(event, Dialog.Transferred) \
-                else event.operator_id
-            within = getattr(event, "answer_within", 0)
-            conn.execute(dialogs.update().where(where).values(
-                status="assigned", assignee_id=holder, assigned_at=event.at,
-                accepted=within <= 0,
-                offer_expires_at=event.at + timedelta(seconds=within) if within > 0 else None))
-            _ensure_recipient(conn, dialog_id, holder)
-        case Dialog.Unassigned():
-            conn.execute(dialogs.update().where(where).values(
-                status="open", assignee_id=None, assigned_at=None, accepted=True,
-                offer_expires_at=None))
-        case Dialog.Resolved():
-            conn.execute(dialogs.update().where(where).values(
-                status="resolved", assignee_id=None, assigned_at=None, accepted=True,
-                offer_expires_at=None, resolved_at=event.at))
-        case Dialog.Reopened():
-            conn.execute(dialogs.update().where(where).values(status="open", resolved_at=None))
+    def _queue_outgoing(self, event: Any, position: int) -> None:
+        """A reply takes the dialog's next seq and becomes its last message."""
+        dialog_id = event.dialog_id
+        dialog = self._dialog(dialog_id)
+        dialog["outgoing_count"] += 1
+        self.messages.new(
+            (event.originator_id,), dialog_id=dialog_id,
+            seq=dialog["message_count"] + dialog["outgoing_count"], direction="out",
+            text=event.text, sent_at=event.at, recorded_at=event.timestamp,
+            operator_id=event.operator_id, status="queued", attempts=0)
+        self._last_message(dialog, position, event.at, event.text, "out")
+        for operator_id in self.operators.get(dialog_id, ()):
+            self.recipients.change((dialog_id, operator_id), position=position)
 
 
-# -- outgoing messages ---------------------------------------------------------------------------
-def _queue_outgoing(conn: sa.Connection, event: Any, position: int) -> None:
-    """A reply takes the dialog's next seq and becomes its last message."""
-    dialog_id = event.dialog_id
-    row = conn.execute(sa.select(dialogs.c.message_count, dialogs.c.outgoing_count)
-                       .where(dialogs.c.id == dialog_id)).one()
-    seq = row.message_count + row.outgoing_count + 1
-    conn.execute(messages.insert().values(
-        id=event.originator_id, dialog_id=dialog_id, seq=seq, direction="out", text=event.text,
-        external_id=None, sent_at=event.at, recorded_at=event.timestamp,
-        operator_id=event.operator_id, status="queued", attempts=0))
-    conn.execute(dialogs.update().where(dialogs.c.id == dialog_id).values(
-        outgoing_count=row.outgoing_count + 1, last_message_at=event.at,
-        last_message_text=event.text[:PREVIEW], last_direction="out", position=position))
-    conn.execute(dialog_recipients.update().where(dialog_recipients.c.dialog_id == dialog_id)
-                 .values(position=position))
-
-
-def _outgoing_status(conn: sa.Connection, event: Any) -> UUID | None:
-    """A reply's delivery status as the operators see it; answers its dialog."""
-    values: dict[str, Any]
+def _status(event: Any) -> dict[str, Any]:
+    """A reply's delivery status as the operators see it."""
     match event:
         case OutgoingMessage.Claimed():
-            values = {"status": "sending", "attempts": event.attempt, "next_attempt_at": None}
+            return {"status": "sending", "attempts": event.attempt, "next_attempt_at": None}
         case OutgoingMessage.Sent():
-            values = {"status": "sent", "external_id": event.external_id,
-                      "failure_code": None, "failure_reason": None}
+            return {"status": "sent", "external_id": event.external_id,
+                    "failure_code": None, "failure_reason": None}
         case OutgoingMessage.AttemptFailed():
-            values = {"status": "queued", "next_attempt_at": event.retry_at,
-                      "failure_code": event.code, "failure_reason": event.reason}
+            return {"status": "queued", "next_attempt_at": event.retry_at,
+                    "failure_code": event.code, "failure_reason": event.reason}
         case OutgoingMessage.Failed():
-            values = {"status": "failed", "next_attempt_at": None,
-                      "failure_code": event.code, "failure_reason": event.reason}
+            return {"status": "failed", "next_attempt_at": None,
+                    "failure_code": event.code, "failure_reason": event.reason}
         case OutgoingMessage.StatusReported():
-            values = {"status": event.status, "failure_code": None, "failure_reason": None}
             if event.status == "failed":
-                values = {"status": "failed", "failure_code": event.error_code or None,
-                          "failure_reason": event.error or None}
+                return {"status": "failed", "failure_code": event.error_code or None,
+                        "failure_reason": event.error or None}
+            return {"status": event.status, "failure_code": None, "failure_reason": None}
         case OutgoingMessage.Retried():
             values = {"status": "queued", "attempts": 0, "next_attempt_at": None,
                       "failure_code": None, "failure_reason": None}
             if event.new_round:
                 values["external_id"] = None
-        case _:
-            return None
-    dialog_id: UUID | None = conn.execute(
-        messages.update().where(messages.c.id == event.originator_id).values(**values)
-        .returning(messages.c.dialog_id)).scalar()
-    return dialog_id
-
-
-def _ensure_recipient(conn: sa.Connection, dialog_id: UUID, operator_id: UUID) -> None:
-    """An operator a dialog is assigned or transferred to sees it from then on."""
-    known = conn.execute(sa.select(dialog_recipients.c.operator_id).where(
-        dialog_recipients.c.dialog_id == dialog_id,
-        dialog_recipients.c.operator_id == operator_id)).first()
-    if known is None:
-        row = conn.execute(sa.select(dialogs.c.message_count, dialogs.c.position)
-                           .where(dialogs.c.id == dialog_id)).one()
-        conn.execute(dialog_recipients.insert().values(
-            dialog_id=dialog_id, operator_id=operator_id, read_up_to=0,
-            unread=row.message_count, position=row.position))
-
-
-def _unread_after(dialog_id: UUID, up_to: int) -> Any:
-    count = sa.select(dialogs.c.message_count).where(dialogs.c.id == dialog_id).scalar_subquery()
-    return sa.case((count > up_to, count - up_to), else_=0)
+            return values
+    raise TypeError(f"not a delivery status: {type(event).__name__}")
 
 
 # -- queries -------------------------------------------------------------------------------

@@ -194,8 +194,11 @@ def lock_holders(settings: Any) -> set[int]:
 
 
 class OneByOne(InboxProjection):
+    """The inbox folding each event as a batch of its own."""
+
     def apply_batch(self, conn: Any, events: Any, changes: Any) -> None:
-        Projection.apply_batch(self, conn, events, changes)
+        for event in events:
+            super().apply_batch(conn, [event], changes)
 
 
 def test_the_bulk_path_writes_the_same_rows_as_one_event_at_a_time(database_url: str) -> None:
