@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 
 import strawberry
 
 from api.graphql.channel.queries import read_channel
 from api.graphql.channel.types import WhatsAppChannel
 from api.graphql.context import Info
+from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from projections.channel import FEED, KEY
 
@@ -23,14 +22,5 @@ class ChannelSubscription:
         container = info.context.container
         async with container.feed.subscribe(FEED, KEY) as queue:
             yield await read_channel(container, admin=me.is_admin)
-            while True:
-                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
-                if remaining <= 0:
-                    return  # the token expired: the server ends the subscription
-                try:
-                    await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
-                except TimeoutError:
-                    continue
-                while not queue.empty():
-                    queue.get_nowait()
+            async for _ in changes(queue, me.expires_at):
                 yield await read_channel(container, admin=me.is_admin)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from uuid import UUID
 
 import strawberry
@@ -11,6 +9,7 @@ from anyio import to_thread
 from api.graphql.colleagues.reading import entry
 from api.graphql.colleagues.types import ColleagueChatChange
 from api.graphql.context import Info
+from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from projections import colleagues as view
 
@@ -33,15 +32,6 @@ class ColleaguesSubscription:
                                         unread_messages=unread) for i in sorted(ids)]
 
         async with container.feed.subscribe("colleagues", me.operator_id) as queue:
-            while True:
-                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
-                if remaining <= 0:
-                    return  # the token expired: the server ends the subscription
-                try:
-                    ids = await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
-                except TimeoutError:
-                    continue
-                while not queue.empty():
-                    ids |= queue.get_nowait()
+            async for ids in changes(queue, me.expires_at):
                 for change in await to_thread.run_sync(read, ids):
                     yield change

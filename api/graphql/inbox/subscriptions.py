@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from uuid import UUID
 
 import strawberry
@@ -10,6 +8,7 @@ from anyio import to_thread
 
 from api.graphql.context import Info
 from api.graphql.inbox.types import InboxChange, InboxEntry
+from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from projections import inbox as view
 
@@ -33,16 +32,7 @@ class InboxSubscription:
         # While this subscription lives, the operator's panel is connected: online (routing).
         async with (container.routing.connected(me.operator_id, me.actor),
                     container.feed.subscribe("inbox", me.operator_id) as queue):
-            while True:
-                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
-                if remaining <= 0:
-                    return  # the token expired: the server ends the subscription
-                try:
-                    ids = await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
-                except TimeoutError:
-                    continue
-                while not queue.empty():
-                    ids |= queue.get_nowait()
+            async for ids in changes(queue, me.expires_at):
                 entries, unread = await to_thread.run_sync(read, ids)
                 for entry in entries:
                     yield InboxChange(dialog=entry, unread_dialogs=unread)

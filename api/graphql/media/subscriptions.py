@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 
 import strawberry
 from anyio import to_thread
 
 from api.graphql.context import Info
 from api.graphql.inbox.queries import parse_id
+from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from projections import inbox as inbox_view
 
@@ -39,16 +38,7 @@ class MediaSubscription:
         if not await to_thread.run_sync(allowed):
             return
         async with container.feed.subscribe("media", did) as queue:
-            while True:
-                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
-                if remaining <= 0:
-                    return
-                try:
-                    ids = await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
-                except TimeoutError:
-                    continue
-                while not queue.empty():
-                    ids |= queue.get_nowait()
+            async for ids in changes(queue, me.expires_at):
                 if await to_thread.run_sync(allowed):
                     yield MediaChange(dialog_id=dialog_id,
                                       message_ids=[strawberry.ID(i) for i in sorted(ids)])

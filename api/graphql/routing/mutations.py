@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import strawberry
 from anyio import to_thread
 
+from api.graphql.catch_up import read_models_caught_up
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.inbox.types import InboxEntry
@@ -86,7 +87,7 @@ async def _then(info: Info, command: object, answer: Callable[[], Awaitable[T]])
     refused = await _run(info, command)
     if refused is not None:
         return refused
-    await reading.caught_up(info.context.container, *READ_MODELS)
+    await read_models_caught_up(info.context.container, *READ_MODELS)
     return await answer()
 
 
@@ -118,7 +119,7 @@ async def _dialog_action(info: Info, dialog_id: UUID, command: object) -> Dialog
     if refused is not None:
         return refused
     container = info.context.container
-    await reading.caught_up(container, "inbox")
+    await read_models_caught_up(container, "inbox")
     me = info.context.me.operator_id
     engine = container.views.reader
 
@@ -359,5 +360,5 @@ class RoutingMutation:
                                                            up_to=max(up_to, 0), actor=me.actor))
         if refused is not None:
             return refused
-        await reading.caught_up(info.context.container, "notifications")
+        await read_models_caught_up(info.context.container, "notifications")
         return await read_notifications(info, first=30, unread_only=False)

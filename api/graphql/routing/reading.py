@@ -1,16 +1,12 @@
-"""Reading routing's read models into GraphQL types (called in a worker thread), and waiting
-for them to catch up after a command."""
+"""Reading routing's read models into GraphQL types (called in a worker thread)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
 from uuid import UUID
 
 import sqlalchemy as sa
 import strawberry
-from anyio import to_thread
 
 from api.graphql.routing.types import (
     MatchMode,
@@ -18,29 +14,9 @@ from api.graphql.routing.types import (
     RoutingOperator,
     RoutingRule,
 )
-from infra.bootstrap import Container
 from projections import operators as operators_view
 from projections import presence as presence_view
 from projections import routing as routing_view
-
-CATCH_UP_SECONDS = 3.0
-
-
-async def caught_up(container: Container, *names: str) -> None:
-    """Waits (a little) until the named read models hold every event stored so far, so that a
-    mutation answers with what it just changed."""
-    runners = [r for r in container.projector.runners if r.name in names]
-    if not runners:
-        return
-    head = await to_thread.run_sync(lambda: container.store.recorder.max_notification_id() or 0)
-    deadline = time.monotonic() + CATCH_UP_SECONDS
-    for runner in runners:
-        while time.monotonic() < deadline:
-            status = await to_thread.run_sync(runner.status)
-            if status.position >= head:
-                break
-            container.projector.wake()
-            await asyncio.sleep(0.01)
 
 
 def parse_uuid(value: object) -> UUID | None:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from uuid import UUID
 
 import strawberry
 from anyio import to_thread
 
 from api.graphql.context import Info
+from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from api.graphql.routing.types import Notification, NotificationsChange
 from projections import notifications as notifications_view
@@ -37,16 +36,7 @@ class RoutingSubscription:
                     notifications=[Notification.of(r) for r in rows])
 
         async with container.feed.subscribe("notifications", me.operator_id) as queue:
-            while True:
-                remaining = (me.expires_at - datetime.now(UTC)).total_seconds()
-                if remaining <= 0:
-                    return  # the token expired: the server ends the subscription
-                try:
-                    ids = await asyncio.wait_for(queue.get(), timeout=min(remaining, 60))
-                except TimeoutError:
-                    continue
-                while not queue.empty():
-                    ids |= queue.get_nowait()
+            async for ids in changes(queue, me.expires_at):
                 change = await to_thread.run_sync(read, ids)
                 if change is not None:
                     yield change
