@@ -174,6 +174,19 @@ class RowSet:
                 found.add(key)
             self.absent.update(k for k in chunk if k not in found)
 
+    def load_where(self, conn: sa.Connection, where: Any) -> list[dict[str, Any]]:
+        """Reads the rows matching a filter (one query; the caller keeps it short) and returns
+        them as the set holds them: a row the set knew already stays as it is in memory."""
+        found = []
+        for row in conn.execute(sa.select(self.table).where(where)):
+            values = {name: _normalise(v) for name, v in row._mapping.items()}
+            key = tuple(values[column.name] for column in self.key_columns)
+            if key not in self.rows:
+                self.rows[key] = values
+                self.absent.discard(key)
+            found.append(self.rows[key])
+        return found
+
     def get(self, key: Key) -> dict[str, Any] | None:
         return self.rows.get(key)
 

@@ -8,16 +8,18 @@ reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid5
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
+from projections.analytics_rows import CHUNK, Key, RowSet, upsert
 from projections.base import Changes, Projection, metadata
 
 PREVIEW = 200
@@ -72,170 +74,206 @@ class NotificationsProjection(Projection):
         Client.Renamed, NotificationCursor.Seen,
     )
 
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        self.apply_batch(conn, [(position, event)], changes)
+
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
     ) -> None:
-        """Runs of received messages fold per dialog before they are written."""
-        run: list[tuple[int, Any]] = []
+        """The whole batch folds in memory: the rows it touches are read in a few queries,
+        changed event by event, and written back in one upsert per table."""
+        fold = _Fold(conn, events, changes)
         for position, event in events:
-            if isinstance(event, Dialog.MessageReceived):
-                run.append((position, event))
-                continue
-            if run:
-                self._messages(conn, run, changes)
-                run = []
-            self.apply(conn, event, position, changes)
-        if run:
-            self._messages(conn, run, changes)
+            fold.apply(event, position)
+        fold.flush(conn)
 
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+
+class _Fold:
+    """The rows of the three tables that a batch touches, as applying its events in turn
+    leaves them. Unread notifications are found by (operator, dialog): there is at most one."""
+
+    def __init__(self, conn: sa.Connection, events: Sequence[tuple[int, Any]],
+                 changes: Changes) -> None:
+        self.changes = changes
+        self.dialogs = RowSet(notify_dialogs)
+        self.notes = RowSet(notifications)
+        self.recipients: dict[UUID, set[UUID]] = {}
+        self.new_recipients: dict[tuple[UUID, UUID], None] = {}
+        self.by_client: dict[UUID, set[UUID]] = {}
+        self.unread: dict[UUID, dict[UUID, Key]] = {}  # operator -> dialog -> notification
+        self._load(conn, events)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _load(self, conn: sa.Connection, events: Sequence[tuple[int, Any]]) -> None:
+        dialog_ids: set[UUID] = set()
+        clients: set[UUID] = set()
+        operators: set[UUID] = set()
+        seen: set[UUID] = set()
+        for _, event in events:
+            match event:
+                case Client.Renamed():
+                    clients.add(event.originator_id)
+                    continue
+                case NotificationCursor.Seen():
+                    seen.add(event.operator_id)
+                    continue
+                case Dialog.Opened():
+                    operators.update(event.recipients)
+                case Dialog.Assigned() | Dialog.Claimed() | Dialog.MarkedRead():
+                    operators.add(event.operator_id)
+                case Dialog.Transferred():
+                    operators.add(event.to_operator)
+            dialog_ids.add(event.originator_id)
+        ids = sorted(dialog_ids, key=str)
+        for chunk in _chunks(ids):
+            self.dialogs.load_where(conn, _among(conn, notify_dialogs.c.dialog_id, chunk))
+        for chunk in _chunks(sorted(clients, key=str)):
+            self.dialogs.load_where(conn, _among(conn, notify_dialogs.c.client_id, chunk))
+        for row in self.dialogs.rows.values():
+            self.by_client.setdefault(row["client_id"], set()).add(row["dialog_id"])
+            if row["assignee_id"] is not None:
+                operators.add(row["assignee_id"])
+        for chunk in _chunks(ids):
+            for dialog_id, operator_id in conn.execute(
+                    sa.select(notify_recipients.c.dialog_id, notify_recipients.c.operator_id)
+                    .where(_among(conn, notify_recipients.c.dialog_id, chunk))):
+                self.recipients.setdefault(dialog_id, set()).add(operator_id)
+                operators.add(operator_id)
+        # The unread notifications the batch may fold into or read: of the operators it may
+        # notify, in its dialogs; and every one of those who mark notifications seen.
+        unread = notifications.c.read.is_(False)
+        wanted = sorted(operators, key=str)
+        if ids and wanted:
+            for chunk in _chunks(ids):
+                self._unread(conn, sa.and_(
+                    unread, _among(conn, notifications.c.operator_id, wanted),
+                    _among(conn, notifications.c.dialog_id, chunk)))
+        if seen:
+            self._unread(conn, sa.and_(unread, _among(conn, notifications.c.operator_id,
+                                                      sorted(seen, key=str))))
+
+    def _unread(self, conn: sa.Connection, where: Any) -> None:
+        for row in self.notes.load_where(conn, where):
+            if not row["read"]:
+                self.unread.setdefault(row["operator_id"], {})[row["dialog_id"]] = (row["id"],)
+
+    # -- folding -------------------------------------------------------------------------------
+    def apply(self, event: Any, position: int) -> None:
         dialog_id = event.originator_id
         match event:
             case Dialog.Opened():
-                conn.execute(notify_dialogs.insert().values(
-                    dialog_id=dialog_id, client_id=event.client_id,
-                    client_name=event.client_name[:120], phone=event.phone[:32]))
-                if event.recipients:
-                    conn.execute(notify_recipients.insert(), [
-                        {"dialog_id": dialog_id, "operator_id": oid}
-                        for oid in dict.fromkeys(event.recipients)])
+                self.dialogs.new((dialog_id,), client_id=event.client_id,
+                                 client_name=event.client_name[:120], phone=event.phone[:32],
+                                 assignee_id=None)
+                self.by_client.setdefault(event.client_id, set()).add(dialog_id)
+                for operator_id in event.recipients:
+                    self._recipient(dialog_id, operator_id)
             case Dialog.MessageReceived():
-                self._messages(conn, [(position, event)], changes)
+                self._message(event, position)
             case Dialog.Assigned():
-                self._hold(conn, dialog_id, event.operator_id)
-                self._notify(conn, changes, event.operator_id, dialog_id, "assigned",
-                             position, event.timestamp, detail=event.reason)
+                self._hold(dialog_id, event.operator_id)
+                self._notify(event.operator_id, dialog_id, "assigned", position,
+                             event.timestamp, event.reason)
             case Dialog.Transferred():
-                self._hold(conn, dialog_id, event.to_operator)
-                self._notify(conn, changes, event.to_operator, dialog_id, "transferred",
-                             position, event.timestamp, detail=event.note)
+                self._hold(dialog_id, event.to_operator)
+                self._notify(event.to_operator, dialog_id, "transferred", position,
+                             event.timestamp, event.note)
             case Dialog.Claimed():
-                self._hold(conn, dialog_id, event.operator_id)
+                self._hold(dialog_id, event.operator_id)
             case Dialog.Unassigned() | Dialog.Resolved():
-                conn.execute(notify_dialogs.update().where(notify_dialogs.c.dialog_id == dialog_id)
-                             .values(assignee_id=None))
+                self.dialogs.change((dialog_id,), assignee_id=None)
             case Dialog.MarkedRead():
-                self._read(conn, changes, event.operator_id,
-                           notifications.c.dialog_id == dialog_id)
+                key = self.unread.get(event.operator_id, {}).pop(dialog_id, None)
+                if key is not None:
+                    self._read(event.operator_id, key)
             case NotificationCursor.Seen():
-                self._read(conn, changes, event.operator_id, notifications.c.seq <= event.up_to)
+                mine = self.unread.get(event.operator_id, {})
+                for other, key in list(mine.items()):
+                    if self.notes.rows[key]["seq"] <= event.up_to:
+                        del mine[other]
+                        self._read(event.operator_id, key)
             case Client.Renamed():
-                conn.execute(notify_dialogs.update()
-                             .where(notify_dialogs.c.client_id == event.originator_id)
-                             .values(client_name=event.name[:120]))
+                for other in self.by_client.get(event.originator_id, ()):
+                    self.dialogs.change((other,), client_name=event.name[:120])
+
+    def _recipient(self, dialog_id: UUID, operator_id: UUID) -> None:
+        known = self.recipients.setdefault(dialog_id, set())
+        if operator_id not in known:
+            known.add(operator_id)
+            self.new_recipients[(dialog_id, operator_id)] = None
+
+    def _hold(self, dialog_id: UUID, operator_id: UUID) -> None:
+        self.dialogs.change((dialog_id,), assignee_id=operator_id)
+        self._recipient(dialog_id, operator_id)
+
+    def _read(self, operator_id: UUID, key: Key) -> None:
+        self.notes.change(key, read=True)
+        self.changes.add("notifications", operator_id, key[0])
+
+    def _message(self, event: Any, position: int) -> None:
+        dialog_id = event.originator_id
+        dialog = self.dialogs.get((dialog_id,))
+        holder = dialog["assignee_id"] if dialog is not None else None
+        targets = [holder] if holder else sorted(self.recipients.get(dialog_id, ()), key=str)
+        text = event.text[:PREVIEW]
+        for operator_id in targets:
+            key = self.unread.get(operator_id, {}).get(dialog_id)
+            if key is not None:  # a message never outweighs what it folds into
+                row = self.notes.rows[key]
+                self.notes.change(key, count=row["count"] + 1, seq=position,
+                                  updated_at=event.timestamp, text=text)
+                self.changes.add("notifications", operator_id, key[0])
+                continue
+            self._start(operator_id, dialog_id, "message", position, event.timestamp,
+                        text=text, count=1)
+
+    def _notify(self, operator_id: UUID, dialog_id: UUID, kind: str, position: int, at: Any,
+                detail: str) -> None:
+        """Folds into the operator's unread notification of the dialog, or starts one."""
+        key = self.unread.get(operator_id, {}).get(dialog_id)
+        if key is None:
+            self._start(operator_id, dialog_id, kind, position, at, detail=detail[:500])
+            return
+        row = self.notes.rows[key]
+        values: dict[str, Any] = {"seq": position, "updated_at": at}
+        if WEIGHT[kind] >= WEIGHT.get(row["kind"], 0):
+            values.update(kind=kind, detail=detail[:500])
+        self.notes.change(key, **values)
+        self.changes.add("notifications", operator_id, key[0])
+
+    def _start(self, operator_id: UUID, dialog_id: UUID, kind: str, position: int, at: Any,
+               *, text: str = "", detail: str = "", count: int = 0) -> None:
+        """A new unread notification, named by the position of the event that starts it (so
+        that the rows do not depend on how events were batched)."""
+        dialog = self.dialogs.get((dialog_id,))
+        nid = uuid5(NAMESPACE, f"{operator_id}:{dialog_id}:{position}")
+        self.notes.new(
+            (nid,), operator_id=operator_id, dialog_id=dialog_id, kind=kind,
+            client_name=dialog["client_name"] if dialog else "",
+            phone=dialog["phone"] if dialog else "", text=text, detail=detail, count=count,
+            seq=position, created_at=at, updated_at=at, read=False)
+        self.unread.setdefault(operator_id, {})[dialog_id] = (nid,)
+        self.changes.add("notifications", operator_id, nid)
 
     # -- writing -------------------------------------------------------------------------------
-    @staticmethod
-    def _hold(conn: sa.Connection, dialog_id: UUID, operator_id: UUID) -> None:
-        conn.execute(notify_dialogs.update().where(notify_dialogs.c.dialog_id == dialog_id)
-                     .values(assignee_id=operator_id))
-        known = conn.execute(sa.select(notify_recipients.c.operator_id).where(
-            notify_recipients.c.dialog_id == dialog_id,
-            notify_recipients.c.operator_id == operator_id)).first()
-        if known is None:
-            conn.execute(notify_recipients.insert().values(dialog_id=dialog_id,
-                                                           operator_id=operator_id))
-
-    def _messages(self, conn: sa.Connection, run: list[tuple[int, Any]],
-                  changes: Changes) -> None:
-        first: dict[UUID, tuple[int, Any]] = {}
-        latest: dict[UUID, tuple[int, Any, int]] = {}
-        for position, event in run:
-            first.setdefault(event.originator_id, (position, event))
-            _, _, count = latest.get(event.originator_id, (0, None, 0))
-            latest[event.originator_id] = (position, event, count + 1)
-        ids = list(latest)
-        holders = dict(conn.execute(  # type: ignore[arg-type]
-            sa.select(notify_dialogs.c.dialog_id, notify_dialogs.c.assignee_id)
-            .where(notify_dialogs.c.dialog_id.in_(ids))).all())
-        everyone: dict[UUID, list[UUID]] = {}
-        for dialog_id, operator_id in conn.execute(
-                sa.select(notify_recipients.c.dialog_id, notify_recipients.c.operator_id)
-                .where(notify_recipients.c.dialog_id.in_(ids))):
-            everyone.setdefault(dialog_id, []).append(operator_id)
-        # As `_notify` for each, in bulk: one read of the unread ones, one write of each kind.
-        unread: dict[tuple[UUID, UUID], UUID] = {
-            (row.operator_id, row.dialog_id): row.id for row in conn.execute(
-                sa.select(notifications.c.id, notifications.c.operator_id,
-                          notifications.c.dialog_id)
-                .where(notifications.c.dialog_id.in_(ids), notifications.c.read.is_(False)))}
-        names = {row.dialog_id: row for row in conn.execute(
-            sa.select(notify_dialogs.c.dialog_id, notify_dialogs.c.client_name,
-                      notify_dialogs.c.phone).where(notify_dialogs.c.dialog_id.in_(ids)))}
-        updates: list[dict[str, Any]] = []
-        inserts: list[dict[str, Any]] = []
-        for dialog_id, (position, event, count) in latest.items():
-            holder = holders.get(dialog_id)
-            for operator_id in [holder] if holder else sorted(everyone.get(dialog_id, []),
-                                                              key=str):
-                text = event.text[:PREVIEW]
-                known = unread.get((operator_id, dialog_id))
-                if known is not None:  # a message never outweighs what it folds into
-                    updates.append({"b_id": known, "b_count": count, "b_seq": position,
-                                    "b_at": event.timestamp, "b_text": text})
-                    changes.add("notifications", operator_id, known)
-                    continue
-                origin_position, origin_at = first[dialog_id][0], first[dialog_id][1].timestamp
-                nid = uuid5(NAMESPACE, f"{operator_id}:{dialog_id}:{origin_position}")
-                name = names.get(dialog_id)
-                inserts.append({
-                    "id": nid, "operator_id": operator_id, "dialog_id": dialog_id,
-                    "kind": "message", "client_name": name.client_name if name else "",
-                    "phone": name.phone if name else "", "text": text, "detail": "",
-                    "count": count, "seq": position, "created_at": origin_at,
-                    "updated_at": event.timestamp, "read": False})
-                changes.add("notifications", operator_id, nid)
-        if updates:
-            conn.execute(_FOLD_MESSAGES, updates)
-        if inserts:
-            conn.execute(notifications.insert(), inserts)
-
-    @staticmethod
-    def _notify(
-        conn: sa.Connection, changes: Changes, operator_id: UUID, dialog_id: UUID, kind: str,
-        position: int, at: Any, *, text: str | None = None, detail: str = "", count: int = 0,
-        origin: tuple[int, Any] | None = None,
-    ) -> None:
-        """Folds into the operator's unread notification of the dialog, or starts one. `origin`
-        is the first event folded here (its position names a new notification, so that the
-        rows do not depend on how events were batched)."""
-        unread = conn.execute(sa.select(notifications.c.id, notifications.c.kind).where(
-            notifications.c.operator_id == operator_id, notifications.c.dialog_id == dialog_id,
-            notifications.c.read.is_(False))).first()
-        values: dict[str, Any] = {"seq": position, "updated_at": at}
-        if text is not None:
-            values["text"] = text[:PREVIEW]
-        if unread is not None:
-            if WEIGHT[kind] >= WEIGHT.get(unread.kind, 0):
-                values.update(kind=kind, detail=detail[:500])
-            conn.execute(notifications.update().where(notifications.c.id == unread.id)
-                         .values(count=notifications.c.count + count, **values))
-            changes.add("notifications", operator_id, unread.id)
-            return
-        dialog = conn.execute(sa.select(notify_dialogs.c.client_name, notify_dialogs.c.phone)
-                              .where(notify_dialogs.c.dialog_id == dialog_id)).first()
-        origin_position, origin_at = origin or (position, at)
-        nid = uuid5(NAMESPACE, f"{operator_id}:{dialog_id}:{origin_position}")
-        conn.execute(notifications.insert().values(
-            id=nid, operator_id=operator_id, dialog_id=dialog_id, kind=kind,
-            client_name=dialog.client_name if dialog else "", phone=dialog.phone if dialog else "",
-            text=values.get("text", ""), detail=detail[:500], count=count, seq=position,
-            created_at=origin_at, updated_at=at, read=False))
-        changes.add("notifications", operator_id, nid)
-
-    @staticmethod
-    def _read(conn: sa.Connection, changes: Changes, operator_id: UUID, which: Any) -> None:
-        ids = conn.execute(
-            notifications.update().where(notifications.c.operator_id == operator_id,
-                                         notifications.c.read.is_(False), which)
-            .values(read=True).returning(notifications.c.id)).scalars().all()
-        for nid in ids:
-            changes.add("notifications", operator_id, nid)
+    def flush(self, conn: sa.Connection) -> None:
+        self.dialogs.flush(conn)
+        upsert(conn, notify_recipients, [{"dialog_id": d, "operator_id": o}
+                                         for d, o in self.new_recipients])
+        self.notes.flush(conn)
 
 
-_FOLD_MESSAGES = notifications.update().where(notifications.c.id == sa.bindparam("b_id")).values(
-    count=notifications.c.count + sa.bindparam("b_count"), seq=sa.bindparam("b_seq"),
-    updated_at=sa.bindparam("b_at"), text=sa.bindparam("b_text"))
+def _among(conn: sa.Connection, column: sa.Column[Any], values: Sequence[Any]) -> Any:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, one parameter whatever the
+    number of values (the same statement every time)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
 
 
 # -- queries -------------------------------------------------------------------------------

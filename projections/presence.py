@@ -4,6 +4,7 @@ dialogs each holds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.presence import Presence, Status
+from projections.analytics_rows import CHUNK, RowSet, upsert, utc
 from projections.base import Changes, Projection, metadata
 
 presence = sa.Table(
@@ -43,43 +45,54 @@ class PresenceProjection(Projection):
               Presence.DialogTaken, Presence.DialogReleased)
 
     def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        match event:
-            case Presence.Created():
-                conn.execute(presence.insert().values(
-                    id=event.originator_id, operator_id=event.operator_id,
-                    chosen=Status.ONLINE.value, connections=0,
-                    holding=0, changed_at=event.timestamp))
+        self.apply_batch(conn, [(position, event)], changes)
+
+    def apply_batch(
+        self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
+    ) -> None:
+        """The whole batch folds in memory: the presence rows it touches are read in one query
+        and written back in one upsert; the sockets opened and closed are written at the end
+        (a delete of those closed, an upsert of those open)."""
+        rows = RowSet(presence)
+        rows.load(conn, [(event.originator_id,) for _, event in events
+                         if not isinstance(event, Presence.Created)])
+        sockets: dict[UUID, dict[str, Any] | None] = {}  # None: closed
+        for _, event in events:
+            key = (event.originator_id,)
+            if isinstance(event, Presence.Created):
+                rows.new(key, operator_id=event.operator_id, chosen=Status.ONLINE.value,
+                         connections=0, holding=0, last_taken_at=None,
+                         changed_at=event.timestamp)
                 changes.add("presence", event.operator_id, event.operator_id)
-                return
-            case Presence.Connected():
-                conn.execute(presence_connections.insert().values(
-                    connection_id=event.connection_id, operator_id=self._operator(conn, event),
-                    replica=event.replica, connected_at=event.at))
-                self._update(conn, event, connections=presence.c.connections + 1)
-            case Presence.Disconnected():
-                conn.execute(presence_connections.delete().where(
-                    presence_connections.c.connection_id == event.connection_id))
-                self._update(conn, event, connections=presence.c.connections - 1)
-            case Presence.StatusChosen():
-                self._update(conn, event, chosen=event.status)
-            case Presence.DialogTaken():
-                self._update(conn, event, holding=presence.c.holding + 1,
-                             last_taken_at=event.at)
-            case Presence.DialogReleased():
-                self._update(conn, event, holding=presence.c.holding - 1)
-        operator = self._operator(conn, event)
-        changes.add("presence", operator, operator)
-
-    @staticmethod
-    def _operator(conn: sa.Connection, event: Any) -> UUID:
-        """The operator whose presence aggregate this event belongs to."""
-        oid: UUID = conn.execute(sa.select(presence.c.operator_id).where(
-            presence.c.id == event.originator_id)).scalar_one()
-        return oid
-
-    def _update(self, conn: sa.Connection, event: Any, **values: Any) -> None:
-        conn.execute(presence.update().where(presence.c.id == event.originator_id).values(
-            changed_at=event.timestamp, **values))
+                continue
+            row = rows.change(key, changed_at=event.timestamp)
+            if row is None:
+                raise sa.exc.NoResultFound(f"No presence {event.originator_id} for {event!r}")
+            match event:
+                case Presence.Connected():
+                    sockets[event.connection_id] = {
+                        "connection_id": event.connection_id, "operator_id": row["operator_id"],
+                        "replica": event.replica, "connected_at": event.at}
+                    row["connections"] += 1
+                case Presence.Disconnected():
+                    sockets[event.connection_id] = None
+                    row["connections"] -= 1
+                case Presence.StatusChosen():
+                    row["chosen"] = event.status
+                case Presence.DialogTaken():
+                    row["holding"] += 1
+                    row["last_taken_at"] = event.at
+                case Presence.DialogReleased():
+                    row["holding"] -= 1
+            changes.add("presence", row["operator_id"], row["operator_id"])
+        rows.flush(conn)
+        closed = sorted((cid for cid, socket in sockets.items() if socket is None), key=str)
+        for i in range(0, len(closed), CHUNK):
+            conn.execute(presence_connections.delete().where(
+                presence_connections.c.connection_id.in_(closed[i:i + CHUNK])))
+        upsert(conn, presence_connections,
+               [{**socket, "connected_at": utc(socket["connected_at"])}
+                for socket in sockets.values() if socket is not None])
 
 
 # -- queries -------------------------------------------------------------------------------
