@@ -14,12 +14,11 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
-from projections.analytics_rows import CHUNK, Key, RowSet, upsert
+from projections.analytics_rows import CHUNK, Key, RowSet, among, upsert
 from projections.base import Changes, Projection, metadata
 
 PREVIEW = 200
@@ -126,9 +125,9 @@ class _Fold:
             dialog_ids.add(event.originator_id)
         ids = sorted(dialog_ids, key=str)
         for chunk in _chunks(ids):
-            self.dialogs.load_where(conn, _among(conn, notify_dialogs.c.dialog_id, chunk))
+            self.dialogs.load_where(conn, among(conn, notify_dialogs.c.dialog_id, chunk))
         for chunk in _chunks(sorted(clients, key=str)):
-            self.dialogs.load_where(conn, _among(conn, notify_dialogs.c.client_id, chunk))
+            self.dialogs.load_where(conn, among(conn, notify_dialogs.c.client_id, chunk))
         for row in self.dialogs.rows.values():
             self.by_client.setdefault(row["client_id"], set()).add(row["dialog_id"])
             if row["assignee_id"] is not None:
@@ -136,7 +135,7 @@ class _Fold:
         for chunk in _chunks(ids):
             for dialog_id, operator_id in conn.execute(
                     sa.select(notify_recipients.c.dialog_id, notify_recipients.c.operator_id)
-                    .where(_among(conn, notify_recipients.c.dialog_id, chunk))):
+                    .where(among(conn, notify_recipients.c.dialog_id, chunk))):
                 self.recipients.setdefault(dialog_id, set()).add(operator_id)
                 operators.add(operator_id)
         # The unread notifications the batch may fold into or read: of the operators it may
@@ -146,10 +145,10 @@ class _Fold:
         if ids and wanted:
             for chunk in _chunks(ids):
                 self._unread(conn, sa.and_(
-                    unread, _among(conn, notifications.c.operator_id, wanted),
-                    _among(conn, notifications.c.dialog_id, chunk)))
+                    unread, among(conn, notifications.c.operator_id, wanted),
+                    among(conn, notifications.c.dialog_id, chunk)))
         if seen:
-            self._unread(conn, sa.and_(unread, _among(conn, notifications.c.operator_id,
+            self._unread(conn, sa.and_(unread, among(conn, notifications.c.operator_id,
                                                       sorted(seen, key=str))))
 
     def _unread(self, conn: sa.Connection, where: Any) -> None:
@@ -261,14 +260,6 @@ class _Fold:
         upsert(conn, notify_recipients, [{"dialog_id": d, "operator_id": o}
                                          for d, o in self.new_recipients])
         self.notes.flush(conn)
-
-
-def _among(conn: sa.Connection, column: sa.Column[Any], values: Sequence[Any]) -> Any:
-    """`column IN values`; on PostgreSQL `column = ANY(array)`, one parameter whatever the
-    number of values (the same statement every time)."""
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
-    return column.in_(values)
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:

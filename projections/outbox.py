@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from domain.outbox import OutgoingMessage
 from projections.analytics_rows import RowSet, utc
@@ -69,7 +67,7 @@ class OutboxProjection(Projection):
         kept in the rows is in UTC."""
         rows = RowSet(outbox)
         queued = {e.originator_id for _, e in events if isinstance(e, OutgoingMessage.Queued)}
-        _load(conn, rows, {e.originator_id for _, e in events if e.originator_id not in queued})
+        rows.load(conn, [(e.originator_id,) for _, e in events if e.originator_id not in queued])
         found, dirty = rows.rows, rows.dirty
         for position, event in events:
             key = (event.originator_id,)
@@ -90,57 +88,7 @@ class OutboxProjection(Projection):
             dirty.add(key)
         for message_id in {event.originator_id for _, event in events}:
             changes.add("outbox", "all", message_id)
-        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-            _write(conn, [found[key] for key in sorted(dirty, key=repr)])
-        else:
-            rows.flush(conn)
-
-
-def _load(conn: sa.Connection, rows: RowSet, ids: set[UUID]) -> None:
-    """`RowSet.load` on PostgreSQL, with the ids as one array: the same statement for any
-    number of them (an IN list of as many parameters is parsed anew every time)."""
-    if conn.dialect.name != "postgresql":
-        rows.load(conn, [(message_id,) for message_id in ids])
-        return
-    if not ids:
-        return
-    for row in conn.execute(_BY_IDS, {"ids": list(ids)}):
-        values = {name: utc(value) if isinstance(value, datetime) else value
-                  for name, value in row._mapping.items()}
-        rows.rows[(values["id"],)] = values
-    rows.absent.update((message_id,) for message_id in ids if (message_id,) not in rows.rows)
-
-
-_BY_IDS = sa.select(outbox).where(
-    outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid))))
-
-
-def _write(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """`RowSet.flush` on PostgreSQL, with the arrays sent in binary (a third of the time of
-    their text form, in the client and the server). Text SQL: the table is named unqualified,
-    for search_path to choose (`read`, or a scratch schema)."""
-    if rows:
-        conn.exec_driver_sql(_upsert_sql(), {
-            f"a_{i}": [row[column.name] for row in rows] for i, column in enumerate(outbox.c)})
-
-
-@lru_cache(maxsize=1)
-def _upsert_sql() -> str:
-    """INSERT … SELECT unnest(arrays) ON CONFLICT (id) DO UPDATE. Strings go as text[] so that
-    too long a value is refused (as an INSERT would) rather than cut by a cast."""
-    keys = [f'"{column.name}"' for column in outbox.primary_key.columns]
-    names = [f'"{column.name}"' for column in outbox.c]
-    arrays = [f"%(a_{i})b::{_array_type(column)}[]" for i, column in enumerate(outbox.c)]
-    updates = [f"{name} = excluded.{name}" for name in names if name not in keys]
-    return (f'INSERT INTO "{outbox.name}" ({", ".join(names)}) '
-            f'SELECT * FROM unnest({", ".join(arrays)}) '
-            f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {", ".join(updates)}')
-
-
-def _array_type(column: sa.Column[Any]) -> str:
-    if isinstance(column.type, sa.String):
-        return "text"
-    return str(column.type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+        rows.flush(conn)
 
 
 def _progress(row: dict[str, Any], event: Any) -> None:
