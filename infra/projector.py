@@ -216,7 +216,7 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
     first = runners[0]
     store = first.store
     with first.views.writer.begin() as conn:
-        positions = [runner.lock_position(conn) for runner in runners]
+        positions = lock_positions(conn, runners)
         start = min(positions)
         group = [runner for runner, at in zip(runners, positions, strict=True) if at == start]
         head = store.recorder.max_notification_id() or 0
@@ -230,11 +230,10 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
             inclusive_of_start=False,
         )
         events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+        wanted = _share(events, group)
         changes = Changes()
-        for runner in group:
-            wanted = runner.event_types
-            runner.projection.apply_batch(
-                conn, [(p, e) for p, e in events if isinstance(e, wanted)], changes)
+        for runner, own in zip(group, wanted, strict=True):
+            runner.projection.apply_batch(conn, own, changes)
         full = len(notifications) == first.batch_size
         new_position = notifications[-1].id if full else head
         conn.execute(
@@ -244,12 +243,41 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
         )
         if changes:
             publish_changes(conn, changes, postgres=first.postgres)
-    for runner in group:
-        PROJECTION_EVENTS.labels(runner.name).inc(
-            sum(isinstance(e, runner.event_types) for _, e in events))
+    for runner, own in zip(group, wanted, strict=True):
+        PROJECTION_EVENTS.labels(runner.name).inc(len(own))
         PROJECTION_POSITION.labels(runner.name).set(new_position)
         PROJECTION_LAG.labels(runner.name).set(max(head - new_position, 0))
     return new_position - start
+
+
+def _share(events: list[tuple[int, Any]],
+           runners: Sequence[ProjectionRunner]) -> list[list[tuple[int, Any]]]:
+    """Each runner's events of the batch, in order: which runners take an event is decided
+    once per event class, not once per event and runner."""
+    shares: list[list[tuple[int, Any]]] = [[] for _ in runners]
+    takers: dict[type, list[list[tuple[int, Any]]]] = {}
+    for item in events:
+        kind = type(item[1])
+        lists = takers.get(kind)
+        if lists is None:
+            lists = takers[kind] = [share for runner, share in zip(runners, shares, strict=True)
+                                    if issubclass(kind, runner.event_types)]
+        for share in lists:
+            share.append(item)
+    return shares
+
+
+def lock_positions(conn: sa.Connection, runners: Sequence[ProjectionRunner]) -> list[int]:
+    """Each runner's position, their tracking rows held until `conn`'s transaction ends: one
+    statement for all of them (rows locked in name order, as every process locks them)."""
+    names = [runner.name for runner in runners]
+    query = (sa.select(projection_tracking.c.name, projection_tracking.c.position)
+             .where(projection_tracking.c.name.in_(names)).order_by(projection_tracking.c.name))
+    if runners[0].postgres:
+        query = query.with_for_update()
+    found = {name: int(position) for name, position in conn.execute(query)}
+    return [found[runner.name] if runner.name in found else runner.lock_position(conn)
+            for runner in runners]
 
 
 def publish_changes(conn: sa.Connection, changes: Changes, *, postgres: bool) -> None:

@@ -108,6 +108,21 @@ class RoutingProjection(Projection):
         Dialog.Routed,
     )
 
+    def apply_batch(
+        self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
+    ) -> None:
+        """Runs of routing decisions (one per new dialog: the hot path) are written with one
+        read of the queue and the group and one INSERT; setup changes one by one."""
+        run: list[tuple[int, Any]] = []
+        for position, event in events:
+            if isinstance(event, Dialog.Routed):
+                run.append((position, event))
+                continue
+            self._decisions(conn, run)
+            run = []
+            self.apply(conn, event, position, changes)
+        self._decisions(conn, run)
+
     def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
         at = event.timestamp
         match event:
@@ -159,7 +174,7 @@ class RoutingProjection(Projection):
                     conn.execute(capacities.insert().values(operator_id=event.operator_id,
                                                             capacity=event.capacity))
             case Dialog.Routed():
-                self._decision(conn, event, position)
+                self._decisions(conn, [(position, event)])
                 return
         changes.add("routing", "all", event.originator_id)
 
@@ -182,16 +197,20 @@ class RoutingProjection(Projection):
             conn.execute(table.update().where(key == item).values(ord=ord_))
 
     @staticmethod
-    def _decision(conn: sa.Connection, event: Any, position: int) -> None:
-        queue = conn.execute(sa.select(queue_order.c.operator_id)
-                             .order_by(queue_order.c.ord)).scalars().all()
-        group = conn.execute(sa.select(access_members.c.operator_id)).scalars().all()
-        conn.execute(decisions.insert().values(
-            dialog_id=event.originator_id, routed_at=event.timestamp, text=event.text,
-            rule_id=event.rule_id, rule_name=event.rule_name, fallback=event.fallback,
-            mode=event.mode, recipients=_ids(event.candidates), queue=_ids(queue),
-            group_members=_ids(sorted(group, key=str)), position=position,
-        ))
+    def _decisions(conn: sa.Connection, run: Sequence[tuple[int, Any]]) -> None:
+        """Each decision with the queue and the group as they were (no change among them)."""
+        if not run:
+            return
+        queue = _ids(conn.execute(sa.select(queue_order.c.operator_id)
+                                  .order_by(queue_order.c.ord)).scalars().all())
+        group = _ids(sorted(conn.execute(sa.select(access_members.c.operator_id)).scalars(),
+                            key=str))
+        conn.execute(decisions.insert(), [{
+            "dialog_id": event.originator_id, "routed_at": event.timestamp, "text": event.text,
+            "rule_id": event.rule_id, "rule_name": event.rule_name, "fallback": event.fallback,
+            "mode": event.mode, "recipients": _ids(event.candidates), "queue": queue,
+            "group_members": group, "position": position,
+        } for position, event in run])
 
 
 # -- queries -------------------------------------------------------------------------------
