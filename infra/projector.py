@@ -209,6 +209,9 @@ class ProjectionRunner:
             )
 
 
+WINDOW = 10  # batches' worth of the log one batch reads from at most
+
+
 def run_together(runners: Sequence[ProjectionRunner]) -> int:
     """Applies the next batch to the runners at the lowest position among them, in one
     transaction, reading and decoding the log once for all; returns how far they moved (0: all
@@ -225,8 +228,11 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
                 PROJECTION_LAG.labels(runner.name).set(0)
             return 0
         topics = sorted({topic for runner in group for topic in runner.topics})
+        # A window of the log at a time: over the whole rest of a long log, a topic filter may
+        # be planned as a scan and sort of all of it for every batch.
+        stop = min(head, start + first.batch_size * WINDOW)
         notifications = store.recorder.select_notifications(
-            start=start, limit=first.batch_size, stop=head, topics=topics,
+            start=start, limit=first.batch_size, stop=stop, topics=topics,
             inclusive_of_start=False,
         )
         events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
@@ -235,7 +241,7 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
         for runner, own in zip(group, wanted, strict=True):
             runner.projection.apply_batch(conn, own, changes)
         full = len(notifications) == first.batch_size
-        new_position = notifications[-1].id if full else head
+        new_position = notifications[-1].id if full else stop
         conn.execute(
             projection_tracking.update()
             .where(projection_tracking.c.name.in_([runner.name for runner in group]))

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.eventstore import EventStore
-from infra.projector import ProjectionRunner
+from infra.projector import WINDOW, ProjectionRunner
 from infra.views import ANALYTICS_SCHEMA, SQLITE_SCHEMA_MAP, ViewsDatabase, _sqlite_engine
 from projections.base import READ_SCHEMA, Changes, Projection, projection_tracking
 
@@ -99,13 +99,14 @@ def build(store: EventStore, scratch: Scratch, projection: Projection, start: in
     topics = projection.topics()
     position = start
     while position < stop:
+        window = min(stop, position + batch_size * WINDOW)  # as the projector reads the log
         with scratch.begin() as conn:
             notifications = store.recorder.select_notifications(
-                start=position, limit=batch_size, stop=stop, topics=topics,
+                start=position, limit=batch_size, stop=window, topics=topics,
                 inclusive_of_start=False)
             events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
             projection.apply_batch(conn, events, Changes())
-        moved_to = notifications[-1].id if len(notifications) == batch_size else stop
+        moved_to = notifications[-1].id if len(notifications) == batch_size else window
         if progress:
             progress(moved_to - position, stop)
         position = moved_to

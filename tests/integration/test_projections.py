@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from application import commands as c
+from domain.operators import Role
 from infra.bootstrap import Container, all_projections
-from infra.projector import ProjectionRunner, RunnerLock
+from infra.projector import WINDOW, ProjectionRunner, RunnerLock
 from projections.base import Projection
 from projections.inbox import InboxProjection, dialog_recipients, dialogs, messages
+from projections.operators import OperatorsProjection, operators
 from tests.conftest import (
     caught_up,
     cli,
@@ -92,6 +94,30 @@ def test_every_projection_rebuilds_to_the_same_rows(container: Container) -> Non
         assert runner.status().position == 0
         runner.run_until_caught_up()
         assert snapshot(container, projection) == before, projection.name
+
+
+def test_a_projection_whose_events_lie_far_apart_reads_the_log_window_by_window(
+    database_url: str,
+) -> None:
+    """Batches of one read at most WINDOW events of the log each; between the first admin and
+    the next operator lie far more events than that (clients' messages): the operators
+    projection still reaches the later operator, and the head."""
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 30, clients=30)
+        container.writer.execute_sync(c.RegisterOperator(
+            login="late", display_name="Late", role=Role.OPERATOR, password_hash="h",
+            actor="test"))
+        head = container.store.recorder.max_notification_id() or 0
+        runner = ProjectionRunner(container.store, container.views, OperatorsProjection(),
+                                  batch_size=1, postgres=settings.is_postgres)
+        runner.reset()
+        assert head > 10 * WINDOW
+        assert runner.run_until_caught_up() == head
+        assert runner.status().position == head
+        with container.views.reader.connect() as conn:
+            logins = set(conn.execute(sa.select(operators.c.login)).scalars())
+        assert "late" in logins
 
 
 def test_lag_is_the_distance_to_the_head_of_the_log(database_url: str) -> None:
