@@ -359,14 +359,20 @@ class Projector:
                 self._wake.wait(idle_wait)
 
     def _catch_up(self, held: list[ProjectionRunner]) -> int:
-        """All held projections move together; when that fails, each alone, so that one
-        failing projection holds back only itself."""
+        """The held projections move in two groups, each together in its own transactions:
+        what panels and jobs wait on first, then the background ones (analytics), a batch of
+        each in turn, so that a message reaches the inbox without waiting for the analysts'
+        tables. When that fails, each alone, so that one failing projection holds back only
+        itself."""
         moved = 0
+        groups = [group for group in (
+            [r for r in held if not r.projection.background],
+            [r for r in held if r.projection.background]) if group]
         try:
             for _ in range(20):
                 if self._stop.is_set():
                     break
-                step = run_together(held)
+                step = sum(run_together(group) for group in groups)
                 if step == 0:
                     break
                 moved += step

@@ -80,6 +80,7 @@ QUANTILES = (0.5, 0.9, 0.99)
 
 class AnalyticsDeliveryProjection(Projection):
     name = "analytics_delivery"
+    background = True
     tables = (delivery, delivery_failures, delivery_outgoing, delivery_delays)
     events = (OutgoingMessage.Queued, OutgoingMessage.Sent, OutgoingMessage.AttemptFailed,
               OutgoingMessage.Failed, OutgoingMessage.StatusReported, OutgoingMessage.Retried)

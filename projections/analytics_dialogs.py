@@ -72,6 +72,7 @@ HOLDING = (Dialog.Assigned, Dialog.Claimed, Dialog.Transferred)
 
 class AnalyticsDialogsProjection(Projection):
     name = "analytics_dialogs"
+    background = True
     tables = (dialog_facts,)
     events = (Dialog.Opened, Dialog.Routed, Dialog.MessageReceived, *HOLDING, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, OutgoingMessage.Queued, Client.MergedInto)

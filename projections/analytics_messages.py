@@ -81,6 +81,7 @@ DEFAULTS = {"attempts": 0, "retries": 0, "media_kind": "text"}
 
 class AnalyticsMessagesProjection(Projection):
     name = "analytics_messages"
+    background = True
     tables = (message_facts, message_dialogs, message_media)
     events = (Dialog.Opened, Dialog.MessageReceived, Client.MergedInto, OutgoingMessage.Queued,
               *OUTGOING, Media.Recorded)

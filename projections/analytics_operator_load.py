@@ -85,6 +85,7 @@ PRESENCE = (Presence.Created, Presence.Connected, Presence.Disconnected, Presenc
 
 class AnalyticsOperatorLoadProjection(Projection):
     name = "analytics_operator_load"
+    background = True
     tables = (operator_load, load_dialogs, load_presence, load_responses)
     events = (Dialog.MessageReceived, Dialog.Assigned, Dialog.Claimed, Dialog.Transferred,
               Dialog.Unassigned, Dialog.Resolved, OutgoingMessage.Queued, *PRESENCE)

@@ -61,6 +61,7 @@ CELL_DEFAULTS = {"matches": 0, "fallbacks": 0, "resolved": 0, "resolved_by_targe
 
 class AnalyticsRoutingHitsProjection(Projection):
     name = "analytics_routing_hits"
+    background = True
     tables = (routing_hits, routed_dialogs)
     events = (Dialog.Routed, Dialog.MessageReceived, Dialog.Resolved, Dialog.Reopened)
 

@@ -57,6 +57,9 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[Sequence[sa.Table]]
     events: ClassVar[Sequence[type]]
+    # Background: nobody waits on it live (the analysts' tables); the projector moves these
+    # after the others, in their own transactions.
+    background: ClassVar[bool] = False
 
     @classmethod
     def topics(cls) -> list[str]:

@@ -4,6 +4,7 @@ same rows, reporting its lag, and held by one runner at a time."""
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,8 @@ import sqlalchemy as sa
 from application import commands as c
 from domain.operators import Role
 from infra.bootstrap import Container, all_projections
-from infra.projector import WINDOW, ProjectionRunner, RunnerLock
+from infra.projector import WINDOW, ProjectionRunner, Projector, RunnerLock
+from projections.analytics_messages import AnalyticsMessagesProjection
 from projections.base import Projection
 from projections.inbox import InboxProjection, dialog_recipients, dialogs, messages
 from projections.operators import OperatorsProjection, operators
@@ -118,6 +120,40 @@ def test_a_projection_whose_events_lie_far_apart_reads_the_log_window_by_window(
         with container.views.reader.connect() as conn:
             logins = set(conn.execute(sa.select(operators.c.login)).scalars())
         assert "late" in logins
+
+
+class HeldAnalytics(AnalyticsMessagesProjection):
+    """An analysts' projection that takes as long as the test wants."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def apply_batch(self, conn: Any, events: Any, changes: Any) -> None:
+        if events:
+            self.go.wait(timeout=30)
+        super().apply_batch(conn, events, changes)
+
+
+def test_a_message_reaches_the_inbox_without_waiting_for_the_analysts_tables(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url)
+    with running_container(settings, projections=False) as container:
+        held = HeldAnalytics()
+        projector = Projector(settings, container.store, container.views,
+                              [InboxProjection(), held])
+        projector.start()
+        try:
+            ingest(container, 1)
+            wait_for(lambda: inbox_totals(container)[0] == 1)
+            analytics = next(r for r in projector.runners if r.name == held.name)
+            assert analytics.status().lag > 0
+            held.go.set()
+            wait_for(lambda: analytics.status().lag == 0)
+        finally:
+            held.go.set()
+            projector.stop()
 
 
 def test_lag_is_the_distance_to_the_head_of_the_log(database_url: str) -> None:
