@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from infra.process import settle_memory
 from infra.settings import Settings
 
 app = typer.Typer(help="Switchboard: WhatsApp conversations for a team of operators.",
@@ -86,7 +87,9 @@ def serve(
     else:
         console.print(f"Sign in as [bold]{settings.admin_login}[/bold] with its password.")
     console.print(f"Write as a client from {url}/phone or `switchboard phone send`.\n")
-    uvicorn.run(create_app(container), host=settings.host, port=settings.port,
+    app = create_app(container)
+    settle_memory(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port,
                 log_config=None, ws="websockets-sansio")
 
 
@@ -131,6 +134,7 @@ def projections_run() -> None:
     settings = _settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     container, _ = _runners(None)
+    settle_memory(settings)
     container.projector.start()
     console.print("Projections are running; Ctrl+C stops them.")
     try:

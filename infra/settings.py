@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(default=500, ge=1, le=10000)
     projection_poll_seconds: float = Field(default=0.03, gt=0)
     writer_max_batch: int = Field(default=500, ge=1)
+    # Python's collector: "gen0,gen1,gen2" thresholds for long-running processes (serve,
+    # projections run), whose startup objects are frozen out of collections; "" keeps Python's.
+    gc_threshold: str = Field(default="50000,20,100", pattern=r"^(\d+,\d+,\d+)?$")
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_max_skew_seconds: int = Field(default=300, ge=1)
     run_projections: bool = True
