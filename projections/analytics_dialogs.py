@@ -18,13 +18,12 @@ from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
     DEFAULT_BUSINESS_TIMEZONE,
-    RowSet,
     business_zone,
     local_day,
     seconds_between,
-    utc,
 )
 from projections.base import Changes, Projection, metadata
+from projections.rows import RowSet, utc
 
 QUEUE = "queue"
 

@@ -20,12 +20,11 @@ from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
     DEFAULT_BUSINESS_TIMEZONE,
-    RowSet,
     business_zone,
     local_day,
-    utc,
 )
 from projections.base import Changes, Projection, metadata
+from projections.rows import RowSet, utc
 
 message_facts = sa.Table(
     "message_facts",

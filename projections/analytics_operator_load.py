@@ -21,15 +21,14 @@ from domain.presence import Presence, Status
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
     DEFAULT_BUSINESS_TIMEZONE,
-    RowSet,
     business_zone,
     grouped_percentiles,
     hour_start,
     hours_between,
     seconds_between,
-    utc,
 )
 from projections.base import Changes, Projection, metadata
+from projections.rows import RowSet, utc
 
 operator_load = sa.Table(
     "operator_load",

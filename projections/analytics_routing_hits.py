@@ -19,11 +19,11 @@ from domain.dialogs import Dialog
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
     DEFAULT_BUSINESS_TIMEZONE,
-    RowSet,
     business_zone,
     local_day,
 )
 from projections.base import Changes, Projection, metadata
+from projections.rows import RowSet
 
 QUEUE = "queue"
 

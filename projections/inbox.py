@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.outbox import OutgoingMessage
-from projections.analytics_rows import CHUNK, RowSet
 from projections.base import Changes, Projection, metadata
 from projections.operators import operators
 from projections.routing import access_members
+from projections.rows import CHUNK, RowSet
 
 PREVIEW = 200
 

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
-from projections.analytics_rows import CHUNK, Key, RowSet, among, upsert
 from projections.base import Changes, Projection, metadata
+from projections.rows import CHUNK, Key, RowSet, among, upsert
 
 PREVIEW = 200
 NAMESPACE = UUID("0b1d8f0e-8a55-4c52-a6f4-1b4f3c8e9d21")

@@ -16,8 +16,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.outbox import OutgoingMessage
-from projections.analytics_rows import RowSet, utc
 from projections.base import Changes, Projection, metadata
+from projections.rows import RowSet, utc
 
 PREVIEW = 200
 

@@ -13,8 +13,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.presence import Presence, Status
-from projections.analytics_rows import CHUNK, RowSet, upsert, utc
 from projections.base import Changes, Projection, metadata
+from projections.rows import CHUNK, RowSet, upsert, utc
 
 presence = sa.Table(
     "presence",

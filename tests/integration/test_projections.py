@@ -143,9 +143,9 @@ def test_a_message_reaches_the_inbox_without_waiting_for_the_analysts_tables(
         held = HeldAnalytics()
         projector = Projector(settings, container.store, container.views,
                               [InboxProjection(), held])
+        ingest(container, 1)  # before the projector starts: both see it in their first batch
         projector.start()
         try:
-            ingest(container, 1)
             wait_for(lambda: inbox_totals(container)[0] == 1)
             analytics = next(r for r in projector.runners if r.name == held.name)
             assert analytics.status().lag > 0
