@@ -319,7 +319,8 @@ class InboxPage:
 _ENTRY = (
     dialogs.c.id, dialogs.c.client_id, dialogs.c.phone, dialogs.c.client_name, dialogs.c.channel,
     dialogs.c.opened_at, dialogs.c.last_message_at, dialogs.c.last_message_text,
-    dialogs.c.last_direction, dialogs.c.message_count, dialog_recipients.c.unread,
+    dialogs.c.last_direction, dialogs.c.message_count, dialogs.c.outgoing_count,
+    dialog_recipients.c.unread,
     dialog_recipients.c.position, dialogs.c.status, dialogs.c.assignee_id,
     dialogs.c.assigned_at, dialogs.c.accepted, dialogs.c.offer_expires_at,
     operators.c.display_name.label("assignee_name"),

@@ -75,8 +75,10 @@ def test_a_reply_reaches_the_phone_its_ticks_follow_and_a_failed_one_is_retried(
     open_dialog(olga, "Hello, where is my order?")
     expect(olga.locator("#reply-count")).to_have_text("0 / 4,096")
 
+    expect(olga.locator("[data-message-count]")).to_have_text("1 message")
     bubble = reply(olga, "It leaves the warehouse today.")
     expect(bubble).to_have_attribute("data-status", re.compile("QUEUED|SENDING|SENT"))
+    expect(olga.locator("[data-message-count]")).to_have_text("2 messages")  # replies count
     expect(bubble).to_have_attribute("data-status", "SENT")  # sync runs every second here
 
     phone = open_phone(new_page(), server)

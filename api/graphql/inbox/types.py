@@ -63,9 +63,11 @@ class InboxEntry:
     channel: str
     opened_at: datetime
     last_message: MessagePreview | None
-    message_count: int
+    message_count: int = strawberry.field(description="Messages the client wrote.")
     unread_count: int
     cursor: str
+    reply_count: int = strawberry.field(
+        default=0, description="Replies written to the client (queued, sent or failed).")
     status: DialogStatus = DialogStatus.OPEN
     assignee: Assignee | None = None
     offer_expires_at: datetime | None = strawberry.field(
@@ -85,6 +87,7 @@ class InboxEntry:
                           name=row.client_name),
             channel=row.channel, opened_at=utc(row.opened_at), last_message=preview,
             message_count=row.message_count, unread_count=row.unread,
+            reply_count=getattr(row, "outgoing_count", 0) or 0,
             cursor=encode_cursor(row.position),
             status=DialogStatus(getattr(row, "status", None) or "open"),
             assignee=Assignee(id=strawberry.ID(str(row.assignee_id)),

@@ -11,7 +11,7 @@ export const PAGE_SIZE = 50;
 export const FILTERS = ["ALL", "UNREAD", "MINE", "UNASSIGNED", "UNANSWERED", "RESOLVED"];
 
 export const ENTRY = `fragment Entry on InboxEntry {
-  id cursor channel openedAt messageCount unreadCount
+  id cursor channel openedAt messageCount replyCount unreadCount
   client { id name phone }
   lastMessage { text direction at }
   status assignee { id displayName } offerExpiresAt

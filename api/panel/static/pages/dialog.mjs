@@ -169,7 +169,7 @@ export function DialogView({ id }) {
   }
   const client = entry?.client;
   const name = client ? client.name || client.phone : "";
-  const count = entry?.messageCount ?? view.messages.length;
+  const count = entry ? entry.messageCount + (entry.replyCount ?? 0) : view.messages.length;
   return html`
     <article class="dialog" aria-labelledby="dialog-title" onKeyDown=${onKeyDown}>
       <header class="dialog-head">
