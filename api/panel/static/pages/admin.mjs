@@ -1,4 +1,5 @@
-// The admin area: the sections later issues fill in. Admins; auditors see what they may read.
+// The admin area: setup, WhatsApp, queue and routing, sync, audit, analytics. Admins; auditors
+// see what they may read.
 import { html } from "../lib/html.mjs";
 import { t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
@@ -11,7 +12,7 @@ import { SyncPage } from "./sync.mjs";
 import { WhatsAppPage } from "./whatsapp.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
-/** The sections that have their page; the others say they are coming. */
+/** Each section's page; without one, the overview. */
 const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
   whatsapp: WhatsAppPage, sync: SyncPage, analytics: AnalyticsPage };
 /** What an auditor (read-only) may open. */
@@ -35,23 +36,15 @@ export function AdminPage({ section }) {
         </ul>
       </nav>
       <div class="admin-body">
-        ${Page ? html`<${Page}/>` : current
-          ? html`<section aria-labelledby="section-title">
-              <h2 id="section-title">${t(`admin.${current}`)}
-                <span class="soon">${t("admin.soon")}</span></h2>
-              <p class="muted">${t(`admin.${current}.about`)}</p>
-              <div class="empty card">${t("admin.comingSoon")}</div>
-            </section>`
-          : html`<section aria-labelledby="section-title">
-              <h2 id="section-title">${t("admin.overview")}</h2>
-              <ul class="admin-cards">
-                ${sections.map((s) => html`<li class="card">
-                  <h3><${Link} href=${`/admin/${s}`}>${t(`admin.${s}`)}<//></h3>
-                  <p class="muted">${t(`admin.${s}.about`)}</p>
-                  ${!PAGES[s] && html`<span class="soon">${t("admin.soon")}</span>`}
-                </li>`)}
-              </ul>
-            </section>`}
+        ${Page ? html`<${Page}/>` : html`<section aria-labelledby="section-title">
+          <h2 id="section-title">${t("admin.overview")}</h2>
+          <ul class="admin-cards">
+            ${sections.map((s) => html`<li class="card">
+              <h3><${Link} href=${`/admin/${s}`}>${t(`admin.${s}`)}<//></h3>
+              <p class="muted">${t(`admin.${s}.about`)}</p>
+            </li>`)}
+          </ul>
+        </section>`}
       </div>
     </div>`;
 }

@@ -20,7 +20,7 @@ const TABS = [
 ];
 
 function FilterTabs({ filter }) {
-  const enabled = TABS.filter((tab) => !tab.later).map((tab) => tab.id);
+  const enabled = TABS.map((tab) => tab.id);
   const onKeyDown = (event) => {
     const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
     if (!step) return;
@@ -31,15 +31,10 @@ function FilterTabs({ filter }) {
   };
   return html`
     <div class="tabs" role="tablist" aria-label=${t("inbox.filters")} onKeyDown=${onKeyDown}>
-      ${TABS.map((tab) => tab.later
-        ? html`<button type="button" role="tab" class="tab tab-later" disabled
-            aria-selected="false" title=${t("inbox.filter.soon")}>
-            ${t(tab.label)}<span class="visually-hidden"> (${t("inbox.filter.soon")})</span>
-          </button>`
-        : html`<button type="button" role="tab" id=${`tab-${tab.id}`} class="tab"
-            aria-selected=${filter === tab.id ? "true" : "false"} aria-controls="inbox-panel"
-            tabindex=${filter === tab.id ? 0 : -1}
-            onClick=${() => setFilter(tab.id)}>${t(tab.label)}</button>`)}
+      ${TABS.map((tab) => html`<button type="button" role="tab" id=${`tab-${tab.id}`}
+        class="tab" aria-selected=${filter === tab.id ? "true" : "false"}
+        aria-controls="inbox-panel" tabindex=${filter === tab.id ? 0 : -1}
+        onClick=${() => setFilter(tab.id)}>${t(tab.label)}</button>`)}
     </div>`;
 }
 
