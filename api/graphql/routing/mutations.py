@@ -107,6 +107,20 @@ async def _rules(info: Info, rule_id: UUID | None = None) -> RoutingRulesPayload
     return await to_thread.run_sync(read)
 
 
+async def _on_rule(info: Info, id: strawberry.ID,
+                   command: Callable[[UUID, str], object | UserError], *,
+                   removed: bool = False) -> RoutingRulesPayload | UserError:
+    """A change to the rule named by `id` (refused when the id is no rule's); answers with the
+    rules, pointing at this one unless it was removed."""
+    rule_id = reading.parse_uuid(id)
+    if rule_id is None:
+        return _no_such("id", "routing rule")
+    made = command(rule_id, info.context.me.actor)
+    if isinstance(made, UserError):
+        return made
+    return await _then(info, made, lambda: _rules(info, None if removed else rule_id))
+
+
 def _rule_command(rule: RoutingRuleInput) -> tuple[tuple[UUID, ...], UserError | None]:
     targets = [reading.parse_uuid(t) for t in rule.target_ids]
     if any(t is None for t in targets):
@@ -214,50 +228,32 @@ class RoutingMutation:
                          description="Changes a routing rule (its place stays).")
     async def update_routing_rule(self, info: Info, id: strawberry.ID,
                                   rule: RoutingRuleInput) -> RoutingRulesResult:
-        rule_id = reading.parse_uuid(id)
-        if rule_id is None:
-            return _no_such("id", "routing rule")
-        targets, refused = _rule_command(rule)
-        if refused:
-            return refused
-        me = info.context.me
-        return await _then(info, r.ChangeRoutingRule(
-            rule_id=rule_id, name=rule.name, keywords=tuple(rule.keywords),
-            match=rule.match.value, targets=targets, enabled=rule.enabled, actor=me.actor),
-            lambda: _rules(info, rule_id))
+        def change(rule_id: UUID, actor: str) -> object | UserError:
+            targets, refused = _rule_command(rule)
+            return refused or r.ChangeRoutingRule(
+                rule_id=rule_id, name=rule.name, keywords=tuple(rule.keywords),
+                match=rule.match.value, targets=targets, enabled=rule.enabled, actor=actor)
+
+        return await _on_rule(info, id, change)
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Switches a routing rule on or off.")
     async def switch_routing_rule(self, info: Info, id: strawberry.ID,
                                   enabled: bool) -> RoutingRulesResult:
-        rule_id = reading.parse_uuid(id)
-        if rule_id is None:
-            return _no_such("id", "routing rule")
-        me = info.context.me
-        return await _then(info, r.SwitchRoutingRule(rule_id=rule_id, enabled=enabled,
-                                                     actor=me.actor),
-                           lambda: _rules(info, rule_id))
+        return await _on_rule(info, id, lambda rule_id, actor: r.SwitchRoutingRule(
+            rule_id=rule_id, enabled=enabled, actor=actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Moves a routing rule to `position` (0 is tried first).")
     async def move_routing_rule(self, info: Info, id: strawberry.ID,
                                 position: int) -> RoutingRulesResult:
-        rule_id = reading.parse_uuid(id)
-        if rule_id is None:
-            return _no_such("id", "routing rule")
-        me = info.context.me
-        return await _then(info, r.MoveRoutingRule(rule_id=rule_id, position=position,
-                                                   actor=me.actor),
-                           lambda: _rules(info, rule_id))
+        return await _on_rule(info, id, lambda rule_id, actor: r.MoveRoutingRule(
+            rule_id=rule_id, position=position, actor=actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin], description="Removes a routing rule.")
     async def remove_routing_rule(self, info: Info, id: strawberry.ID) -> RoutingRulesResult:
-        rule_id = reading.parse_uuid(id)
-        if rule_id is None:
-            return _no_such("id", "routing rule")
-        me = info.context.me
-        return await _then(info, r.RemoveRoutingRule(rule_id=rule_id, actor=me.actor),
-                           lambda: _rules(info))
+        return await _on_rule(info, id, lambda rule_id, actor: r.RemoveRoutingRule(
+            rule_id=rule_id, actor=actor), removed=True)
 
     # -- distribution --------------------------------------------------------------------------
     @strawberry.mutation(permission_classes=[IsAdmin],
