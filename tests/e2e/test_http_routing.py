@@ -132,6 +132,40 @@ def test_rules_move_and_preview_shows_the_first_match(
     assert preview["recipients"] == [{"login": "petr"}]
 
 
+RULE_RESULT = """__typename ... on RoutingRulesPayload { ruleId rules { name enabled } }
+  ... on UserError { code field }"""
+UPDATE_RULE = f"""mutation($id: ID!, $rule: RoutingRuleInput!) {{
+  updateRoutingRule(id: $id, rule: $rule) {{ {RULE_RESULT} }} }}"""
+SWITCH_RULE = f"""mutation($id: ID!, $on: Boolean!) {{
+  switchRoutingRule(id: $id, enabled: $on) {{ {RULE_RESULT} }} }}"""
+REMOVE_RULE = f"""mutation($id: ID!) {{ removeRoutingRule(id: $id) {{ {RULE_RESULT} }} }}"""
+
+
+def test_a_rule_is_changed_switched_and_removed_by_its_id_and_an_unknown_id_is_refused(
+    live_server: LiveServer, container: Container
+) -> None:
+    olga = add_operator(container, "olga")
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    billing = {"name": "Billing", "keywords": ["оплата"], "match": "ANY", "targetIds": [olga]}
+    rule_id = admin(ADD_RULE, {"rule": billing})["addRoutingRule"]["ruleId"]
+
+    for mutation, variables in ((UPDATE_RULE, {"rule": billing}), (SWITCH_RULE, {"on": False}),
+                                (REMOVE_RULE, {})):
+        refused = next(iter(admin(mutation, {"id": "not-a-rule", **variables}).values()))
+        assert (refused["code"], refused["field"]) == ("NOT_FOUND", "id")
+    bad_target = {**billing, "targetIds": ["not-an-operator"]}
+    refused = admin(UPDATE_RULE, {"id": rule_id, "rule": bad_target})["updateRoutingRule"]
+    assert (refused["code"], refused["field"]) == ("NOT_FOUND", "targetIds")
+
+    renamed = admin(UPDATE_RULE, {"id": rule_id, "rule": {**billing, "name": "Payments"}})
+    assert renamed["updateRoutingRule"]["ruleId"] == rule_id
+    assert renamed["updateRoutingRule"]["rules"] == [{"name": "Payments", "enabled": True}]
+    switched = admin(SWITCH_RULE, {"id": rule_id, "on": False})["switchRoutingRule"]
+    assert switched["rules"] == [{"name": "Payments", "enabled": False}]
+    removed = admin(REMOVE_RULE, {"id": rule_id})["removeRoutingRule"]
+    assert removed == {"__typename": "RoutingRulesPayload", "ruleId": None, "rules": []}
+
+
 def test_to_everybody_the_first_claim_takes_it_and_the_other_is_refused(
     live_server: LiveServer, container: Container
 ) -> None:
