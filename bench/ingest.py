@@ -10,6 +10,7 @@ Prints, for one run on this machine:
 and the ratios grouped/naive and grouped/raw. Needs PostgreSQL on 127.0.0.1:5432 (trust auth).
 
     .venv/bin/python bench/ingest.py [--messages 20000] [--concurrency 64] [--clients 1000]
+                                     [--paced-seconds 10]
 """
 
 from __future__ import annotations
@@ -238,7 +239,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--paced-seconds", type=float, default=10.0,
+                        help="how long the steady 1,000 msg/s phase lasts (10,000 messages)")
     parser.add_argument("--single", action="store_true",
                         help="projections inside the API process (default: a worker process)")
     args = parser.parse_args()
