@@ -113,7 +113,7 @@ def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inbo
     phone.get_by_label("Your name").fill("Ivan Petrov")
     phone.get_by_label("Message").fill("Hello, is my order ready?")
     phone.get_by_label("Message").press("Enter")
-    sent = phone.locator("[data-sent] li")
+    sent = phone.locator("li[data-sent]")
     expect(sent).to_have_count(1)
     expect(sent.first).to_contain_text("Hello, is my order ready?")
     expect(sent.first.get_by_label("Delivered to the company")).to_be_visible()

@@ -87,7 +87,7 @@ def test_a_photo_sent_from_the_phone_page_shows_inline_and_opens_in_a_viewer(
     picture = tmp_path / "broken-part.png"
     picture.write_bytes(png())
     phone.locator("[data-phone-file]").set_input_files(str(picture))
-    expect(phone.locator("[data-sent] .msg")).to_contain_text("broken-part.png")
+    expect(phone.locator("li[data-sent]")).to_contain_text("broken-part.png")
     screenshot(phone, "phone-photo")
 
     open_dialog(admin, "Boris")

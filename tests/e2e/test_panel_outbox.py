@@ -84,6 +84,9 @@ def test_a_reply_reaches_the_phone_its_ticks_follow_and_a_failed_one_is_retried(
     phone = open_phone(new_page(), server)
     received = phone.locator("[data-replies] li", has_text="It leaves the warehouse today.")
     expect(received).to_be_visible()
+    # the phone's conversation shows the company's answer, as a phone would
+    expect(phone.locator("[data-thread] li[data-company]")).to_have_text(
+        re.compile("It leaves the warehouse today."))
     # The phone page is the client's phone, online: what it shows is delivered.
     expect(bubble).to_have_attribute("data-status", "DELIVERED")
     expect(bubble.locator(".ticks")).to_have_text("✓✓")

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatTime, t } from "../lib/i18n.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
-import { CompanyWhatsApp, Replies, phoneCall } from "./phone_link.mjs";
+import { CompanyWhatsApp, Replies, phoneCall, useReplies } from "./phone_link.mjs";
 
 const KEYS = { phone: "sb.phone.number", name: "sb.phone.name", sent: "sb.phone.sent" };
 const KEEP = 100;
@@ -53,7 +53,12 @@ export function PhonePage() {
     if (thread.current) thread.current.scrollTop = thread.current.scrollHeight;
   }, [sent]);
 
+  const replies = useReplies(phone.trim());
+  // The conversation as the phone shows it: what this number wrote and what the company
+  // answered, in time order.
   const mine = sent.filter((m) => m.from === phone.trim());
+  const conversation = [...mine.map((m) => ({ ...m, out: true })), ...replies.replies]
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 
   const submit = async (event) => {
     event.preventDefault();
@@ -132,7 +137,7 @@ export function PhonePage() {
                 onInput=${(e) => setName(e.currentTarget.value)}/>
             </div>
           </div>
-          <${Replies} number=${phone.trim()}/>
+          <${Replies} ...${replies}/>
         </section>
         <section class="phone" aria-labelledby="thread-title">
           <header class="phone-head">
@@ -144,11 +149,17 @@ export function PhonePage() {
           </header>
           <div class="phone-thread" ref=${thread}>
             <h3 class="visually-hidden">${t("phone.sent")}</h3>
-            ${mine.length === 0
+            ${conversation.length === 0
               ? html`<p class="empty">${t("phone.noneSent")}</p>`
-              : html`<ol class="messages" aria-live="polite" data-sent>
-                  ${mine.map((m) => html`
-                    <li key=${m.id} class="msg msg-out">
+              : html`<ol class="messages" aria-live="polite" data-thread>
+                  ${conversation.map((m) => !m.out ? html`
+                    <li key=${m.id} class="msg msg-in" data-company>
+                      <p class="msg-text">${m.text}</p>
+                      <span class="msg-time">
+                        <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
+                      </span>
+                    </li>` : html`
+                    <li key=${m.id} class="msg msg-out" data-sent>
                       <p class="msg-text">${m.text}</p>
                       <span class="msg-time">
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>

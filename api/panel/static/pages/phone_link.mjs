@@ -117,7 +117,8 @@ export function CompanyWhatsApp() {
 /** Replies this page has told the company it received (its phone is online while it is open). */
 const acknowledged = new Set();
 
-export function Replies({ number }) {
+/** What the company wrote to this number, polled; received ones are acknowledged at once. */
+export function useReplies(number) {
   const [replies, setReplies] = useState([]);
   const [failure, setFailure] = useState("");
   const load = async () => {
@@ -139,7 +140,11 @@ export function Replies({ number }) {
     if (answer.error) setFailure(answer.error);
     else load();
   };
+  return { replies, failure, markRead };
+}
 
+/** The replies with their state, and "Mark read" as the client's phone would report it. */
+export function Replies({ replies, failure, markRead }) {
   return html`
     <section class="card replies" aria-labelledby="replies-title">
       <h2 id="replies-title">${t("phone.replies")}</h2>
