@@ -201,8 +201,13 @@ class ProjectionRunner:
         """Empties the projection's tables and rewinds it, in one transaction."""
         with self.views.writer.begin() as conn:
             self._position(conn, lock=True)
-            for table in reversed(self.projection.tables):
-                conn.execute(table.delete())
+            if self.postgres:  # no dead rows left behind for the rebuild to wade through
+                names = ", ".join(f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
+                                  for t in self.projection.tables)
+                conn.execute(sa.text(f"TRUNCATE {names}"))
+            else:
+                for table in reversed(self.projection.tables):
+                    conn.execute(table.delete())
             conn.execute(
                 projection_tracking.update().where(projection_tracking.c.name == self.name)
                 .values(position=0, updated_at=datetime.now(UTC))

@@ -66,8 +66,7 @@ class RowSet:
 
     def load(self, conn: sa.Connection, keys: Iterable[Key]) -> None:
         """Reads the rows with these keys that are not known yet, in as few queries as can be."""
-        wanted = sorted({k for k in keys if k not in self.rows and k not in self.absent},
-                        key=repr)
+        wanted = ordered({k for k in keys if k not in self.rows and k not in self.absent})
         for chunk in chunks(wanted, CHUNK):
             found = set()
             for row in conn.execute(sa.select(self.table).where(
@@ -142,12 +141,12 @@ class RowSet:
         the whole row."""
         if not self.dirty:
             return
-        rows = []
-        for key in sorted(self.dirty, key=repr):
-            row = self.rows[key]
-            if finish is not None:
+        rows = [self.rows[key] for key in ordered(self.dirty)]
+        if finish is not None:
+            for row in rows:
                 finish(row)
-            rows.append({name: _stored(row[name]) for name in self.defaults})
+        if not _binary(conn):  # the binary upsert reads the columns it needs, converting them
+            rows = [{name: _stored(row[name]) for name in self.defaults} for row in rows]
         upsert(conn, self.table, rows)
         self.dirty.clear()
 
@@ -156,6 +155,19 @@ class RowSet:
         self.rows.clear()
         self.absent.clear()
         self.dirty.clear()
+
+
+def ordered(keys: Iterable[Key]) -> list[Key]:
+    """Keys in a stable order (rows are written, and so locked, in it): their own where they
+    compare, else by their text."""
+    try:
+        return sorted(keys)
+    except TypeError:  # None among UUIDs, say
+        return sorted(keys, key=repr)
+
+
+def _binary(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
 def _stored(value: Any) -> Any:
@@ -168,7 +180,7 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> 
     a third of the time of their text form), on SQLite row by row (in-process)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+    if _binary(conn):
         translate = conn.get_execution_options().get("schema_translate_map") or {}
         sql, columns = _pg_binary_upsert(table, translate.get(table.schema, table.schema))
         for chunk in chunks(rows, 5000):
