@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from application.handlers import Received, receive_client_message
 from application.ports import UnitOfWork
 from domain.dialogs import Dialog, ExternalMessage
 from domain.errors import DomainError, InvalidValue, NotFound
+from domain.failures import NO_RETRY, RetryPolicy
 from domain.media import (
     DialogFiles,
     DialogFilesFull,
@@ -49,13 +50,6 @@ __all__ = ["DialogFilesFull", "FileTooLarge", "FileTypeNotAllowed", "MediaKind",
 class MediaLimits:
     max_file_bytes: int = 16 * 1024 * 1024
     max_dialog_bytes: int = 100 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class DownloadPolicy:
-    max_attempts: int = 5
-    first_delay_seconds: float = 2.0
-    max_delay_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ class RecordDownloadFailure:
     reason: str
     retryable: bool
     at: datetime
-    policy: DownloadPolicy = field(default_factory=DownloadPolicy)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
     actor: str = MEDIA_ACTOR
 
 
@@ -187,8 +181,7 @@ def receive_client_media(cmd: ReceiveClientMedia, uow: UnitOfWork) -> MediaRecei
     if media.pending and not incoming.source:
         media.download_failed(code="MEDIA_UNAVAILABLE", reason=incoming.unavailable or
                               "The gateway could not fetch this file.", retryable=False,
-                              now=cmd.sent_at, max_attempts=1, first_delay=timedelta(0),
-                              max_delay=timedelta(0), actor=actor)
+                              now=cmd.sent_at, policy=NO_RETRY, actor=actor)
     elif media.pending and incoming.size is not None:
         try:  # a declared size over the limit is refused before any download
             check_limits(size=incoming.size, kept=0, max_file_bytes=cmd.limits.max_file_bytes,
@@ -226,12 +219,8 @@ def record_download_failure(cmd: RecordDownloadFailure, uow: UnitOfWork) -> str:
     if cmd.code in (FileTooLarge.code, FileTypeNotAllowed.code):
         media.refuse(code=cmd.code, reason=cmd.reason, at=cmd.at, actor=cmd.actor)
         return str(media.state)
-    policy = cmd.policy
-    media.download_failed(
-        code=cmd.code, reason=cmd.reason, retryable=cmd.retryable, now=cmd.at,
-        max_attempts=policy.max_attempts,
-        first_delay=timedelta(seconds=policy.first_delay_seconds),
-        max_delay=timedelta(seconds=policy.max_delay_seconds), actor=cmd.actor)
+    media.download_failed(code=cmd.code, reason=cmd.reason, retryable=cmd.retryable,
+                          now=cmd.at, policy=cmd.policy, actor=cmd.actor)
     return str(media.state)
 
 

@@ -21,6 +21,7 @@ from domain.channel import CHANNEL_ID, ChannelNotReady, WhatsAppChannel
 from domain.clients import Client, check_identity
 from domain.dialogs import AlreadyTaken, Dialog
 from domain.errors import InvalidValue, NotFound
+from domain.failures import RetryPolicy
 from domain.ids import client_id as client_id_of
 from domain.outbox import (
     DeliveryStatus,
@@ -102,13 +103,6 @@ class RecordSent:
     worker: str
     at: datetime
     actor: str = SYNC_ACTOR
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    first_delay_seconds: float = 2.0
-    max_delay_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -299,12 +293,9 @@ def record_send_failure(cmd: RecordSendFailure, uow: UnitOfWork) -> str | None:
     if message is None:
         raise NotFound("No such outgoing message.", field="messageId")
     code, reason = failure_of(cmd.code, cmd.reason)
-    policy = cmd.policy
     outcome = message.attempt_failed(
         worker=cmd.worker, code=code, reason=reason, retryable=cmd.retryable, now=cmd.at,
-        max_attempts=policy.max_attempts,
-        first_delay=timedelta(seconds=policy.first_delay_seconds),
-        max_delay=timedelta(seconds=policy.max_delay_seconds), actor=cmd.actor)
+        policy=cmd.policy, actor=cmd.actor)
     return outcome.value if outcome is not None else None
 
 

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from application import outbox as ob
 from application.ports import BlobStore, Clock, GatewayError, MediaFile, WhatsAppGateway
+from domain.failures import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class SendPolicy:
     concurrency: int = 4
     lease_seconds: float = 120.0
     max_per_run: int = 5000
-    retry: ob.RetryPolicy = field(default_factory=ob.RetryPolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotAllowed
+from domain.failures import one_line, retry_delay
 from domain.ids import natural_id
 
 CHANNEL_ID = natural_id("whatsapp-channel", "default")
@@ -26,7 +27,6 @@ STARTING_TIMEOUT = timedelta(seconds=60)
 RECONNECT_FIRST_DELAY = timedelta(seconds=2)
 RECONNECT_MAX_DELAY = timedelta(minutes=5)
 MAX_QR_VALUE = 2048
-MAX_REASON = 500
 
 
 class ChannelStatus(StrEnum):
@@ -74,13 +74,7 @@ def qr_lifetime(sequence: int) -> timedelta:
 
 def reconnect_delay(attempt: int) -> timedelta:
     """2 s, 4 s, 8 s, … at most 5 minutes between attempts to reconnect."""
-    factor = 2 ** min(max(attempt - 1, 0), 20)
-    delay: timedelta = RECONNECT_FIRST_DELAY * factor
-    return min(delay, RECONNECT_MAX_DELAY)
-
-
-def _reason(text: str) -> str:
-    return " ".join(text.split())[:MAX_REASON]
+    return retry_delay(attempt, RECONNECT_FIRST_DELAY, RECONNECT_MAX_DELAY)
 
 
 class Due(StrEnum):
@@ -227,7 +221,7 @@ class WhatsAppChannel(Aggregate):
             raise AlreadyLinked("WhatsApp is linked already: unlink it first.")
         if self.linking:
             raise NotAllowed("Linking is in progress already: refresh the code instead.")
-        self._start_linking(method=method.value, at=now, reason=_reason(reason), actor=actor)
+        self._start_linking(method=method.value, at=now, reason=one_line(reason), actor=actor)
 
     def refresh(self, *, now: datetime, actor: str) -> None:
         """"Refresh code": the series of QR codes starts over (from a failed linking, too)."""
@@ -302,7 +296,7 @@ class WhatsAppChannel(Aggregate):
     def fail(self, *, reason: str, actor: str) -> None:
         if not self.linking:
             raise NotLinking("No linking is in progress.")
-        self._fail(reason=_reason(reason) or "Linking failed.", actor=actor)
+        self._fail(reason=one_line(reason) or "Linking failed.", actor=actor)
 
     @event(LinkFailed)
     def _fail(self, reason: str, actor: str) -> None:
@@ -336,7 +330,7 @@ class WhatsAppChannel(Aggregate):
     def unlink(self, *, reason: str, actor: str) -> None:
         if self.status == ChannelStatus.STOPPED:
             raise NotLinked("WhatsApp is not linked.")
-        self._unlink(reason=_reason(reason) or "Unlinked.", actor=actor)
+        self._unlink(reason=one_line(reason) or "Unlinked.", actor=actor)
 
     @event(Unlinked)
     def _unlink(self, reason: str, actor: str) -> None:
@@ -357,7 +351,7 @@ class WhatsAppChannel(Aggregate):
     def lose_connection(self, *, reason: str, now: datetime, actor: str) -> None:
         if self.status != ChannelStatus.WORKING:
             raise NotLinked("Only a working link can lose its connection.")
-        self._lose_connection(reason=_reason(reason) or "The connection was lost.",
+        self._lose_connection(reason=one_line(reason) or "The connection was lost.",
                               retry_at=now + reconnect_delay(1), actor=actor)
 
     @event(ConnectionLost)
@@ -372,7 +366,7 @@ class WhatsAppChannel(Aggregate):
         if not self.reconnecting:
             raise NotAllowed("The channel is not reconnecting.")
         attempt = self.reconnect_attempt + 1
-        self._reconnect_failed(attempt=attempt, reason=_reason(reason) or "No connection.",
+        self._reconnect_failed(attempt=attempt, reason=one_line(reason) or "No connection.",
                                retry_at=now + reconnect_delay(attempt + 1), actor=actor)
 
     @event(ReconnectFailed)

@@ -12,18 +12,18 @@ total per dialog holds however files arrive."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, InvalidValue
+from domain.failures import RetryPolicy, one_line
 from domain.ids import natural_id
 
 MAX_CAPTION = 4096
 MAX_FILE_NAME = 255
-MAX_REASON = 500
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -98,12 +98,6 @@ def check_limits(*, size: int, kept: int, max_file_bytes: int, max_dialog_bytes:
                               f"{_size(max_dialog_bytes)} per dialog.", field="file")
 
 
-def retry_delay(attempt: int, first: timedelta, cap: timedelta) -> timedelta:
-    factor = 2 ** min(max(attempt - 1, 0), 30)
-    delay: timedelta = first * factor
-    return min(delay, cap)
-
-
 def summary(kind: MediaKind, caption: str, file_name: str = "") -> str:
     """The message's text when it is media: its caption, or what it is."""
     if caption.strip():
@@ -117,10 +111,6 @@ def _size(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.0f} KB"
     return f"{n} bytes"
-
-
-def _reason(text: str) -> str:
-    return " ".join(text.split())[:MAX_REASON]
 
 
 class Media(Aggregate):
@@ -253,18 +243,16 @@ class Media(Aggregate):
         self.mime_type = mime_type
 
     def download_failed(self, *, code: str, reason: str, retryable: bool, now: datetime,
-                        max_attempts: int, first_delay: timedelta, max_delay: timedelta,
-                        actor: str) -> MediaState | None:
+                        policy: RetryPolicy, actor: str) -> MediaState | None:
         """An attempt failed: try again later (exponential backoff) while attempts remain and
         trying again may help; else give up. None when nothing waits for a download."""
         if self.state != MediaState.PENDING:
             return None
         attempt = self.attempts + 1
-        reason = _reason(reason) or "The file could not be downloaded."
-        if retryable and attempt < max_attempts:
+        reason = one_line(reason) or "The file could not be downloaded."
+        if retryable and attempt < policy.max_attempts:
             self._download_failed(attempt=attempt, code=code or "DOWNLOAD_FAILED", reason=reason,
-                                  retry_at=now + retry_delay(attempt, first_delay, max_delay),
-                                  at=now, actor=actor)
+                                  retry_at=now + policy.delay(attempt), at=now, actor=actor)
             return MediaState.PENDING
         if retryable:
             reason = f"{reason} (gave up after {attempt} attempts)"
@@ -283,7 +271,7 @@ class Media(Aggregate):
         """Over a limit, or not a type we keep: the file is not kept (the message stays)."""
         if self.state in (MediaState.STORED, MediaState.REFUSED, MediaState.NONE):
             return False
-        self._refuse(code=code, reason=_reason(reason), at=at, actor=actor)
+        self._refuse(code=code, reason=one_line(reason), at=at, actor=actor)
         return True
 
     @event(Refused)

@@ -22,10 +22,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, InvalidValue, NotAllowed
+from domain.failures import RetryPolicy, one_line
 from domain.ids import natural_id
 
 MAX_TEXT = 4096
-MAX_REASON = 500
 MAX_KEY = 100
 KEPT_REPORTS = 10
 
@@ -90,17 +90,6 @@ def outgoing_id(key: str) -> UUID:
 
 def receipt_id(channel: str, external_id: str) -> UUID:
     return natural_id("gateway-receipt", f"{channel}:{external_id}")
-
-
-def retry_delay(attempt: int, first: timedelta, cap: timedelta) -> timedelta:
-    """first, twice that, four times, … at most `cap`, after the `attempt`-th failed attempt."""
-    factor = 2 ** min(max(attempt - 1, 0), 30)
-    delay: timedelta = first * factor
-    return min(delay, cap)
-
-
-def _reason(text: str) -> str:
-    return " ".join(text.split())[:MAX_REASON]
 
 
 class OutgoingMessage(Aggregate):
@@ -270,20 +259,18 @@ class OutgoingMessage(Aggregate):
         self.failure_reason = ""
 
     def attempt_failed(self, *, worker: str, code: str, reason: str, retryable: bool,
-                       now: datetime, max_attempts: int, first_delay: timedelta,
-                       max_delay: timedelta, actor: str) -> DeliveryStatus | None:
+                       now: datetime, policy: RetryPolicy, actor: str
+                       ) -> DeliveryStatus | None:
         """An attempt failed: wait and try again (exponential backoff) while attempts remain
         and trying again may help; else fail. None when the attempt no longer counts (another
         worker took over, or the message was sent meanwhile)."""
         if self.status != DeliveryStatus.SENDING or self.worker != worker:
             return None
-        reason = _reason(reason) or "The gateway refused the message."
+        reason = one_line(reason) or "The gateway refused the message."
         code = code or "GATEWAY_ERROR"
-        if retryable and self.attempts < max_attempts:
+        if retryable and self.attempts < policy.max_attempts:
             self._attempt_failed(attempt=self.attempts, code=code, reason=reason,
-                                 retry_at=now + retry_delay(self.attempts, first_delay,
-                                                            max_delay),
-                                 at=now, actor=actor)
+                                 retry_at=now + policy.delay(self.attempts), at=now, actor=actor)
             return DeliveryStatus.QUEUED
         if retryable:
             reason = f"{reason} (gave up after {self.attempts} attempts)"
@@ -334,7 +321,7 @@ class OutgoingMessage(Aggregate):
         elif PROGRESS[DeliveryStatus(status)] <= self.progress:
             return False
         self._report(status=status, external_id=external_id, error_code=error_code[:64],
-                     error=_reason(error), reported_at=reported_at, actor=actor)
+                     error=one_line(error), reported_at=reported_at, actor=actor)
         return True
 
     @event(StatusReported)
@@ -427,7 +414,7 @@ class GatewayReceipt(Aggregate):
         """Keeps a report on a message not known yet; the same report twice is kept once."""
         if status not in REPORTED:
             raise InvalidValue(f"Unknown delivery status {status!r}.", field="status")
-        entry = (status, reported_at, error_code[:64], _reason(error))
+        entry = (status, reported_at, error_code[:64], one_line(error))
         if entry in self.kept or len(self.kept) >= KEPT_REPORTS:
             return False
         self._keep(status=entry[0], reported_at=entry[1], error_code=entry[2], error=entry[3],

@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.media import (
-    AttachDownloadedMedia,
-    DownloadPolicy,
-    MediaLimits,
-    RecordDownloadFailure,
-)
+from application.media import AttachDownloadedMedia, MediaLimits, RecordDownloadFailure
 from application.ports import BlobStore, Clock, GatewayError, WhatsAppGateway
+from domain.failures import RetryPolicy
 from infra.settings import Settings
 from infra.sniff import incoming_mime
 from infra.views import ViewsDatabase
@@ -48,8 +44,8 @@ def limits_of(settings: Settings) -> MediaLimits:
                        max_dialog_bytes=settings.media_max_dialog_bytes)
 
 
-def policy_of(settings: Settings) -> DownloadPolicy:
-    return DownloadPolicy(max_attempts=settings.media_download_attempts,
+def policy_of(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(max_attempts=settings.media_download_attempts,
                           first_delay_seconds=settings.media_retry_first_seconds,
                           max_delay_seconds=settings.media_retry_max_seconds)
 

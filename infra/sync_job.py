@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from application import outbox as ob
 from application.ports import BlobStore, Clock, DeliveryReport, WhatsAppGateway
 from application.sync import Due, OutboxSender, Page, RunReport, SendPolicy
+from domain.failures import RetryPolicy
 from infra.eventstore import postgres_conninfo
 from infra.metrics import (
     DELIVERY_REPORTS,
@@ -520,7 +521,7 @@ def send_policy(settings: Settings) -> SendPolicy:
     return SendPolicy(
         claim_batch=settings.outbox_claim_batch, concurrency=settings.outbox_send_concurrency,
         lease_seconds=settings.outbox_lease_seconds,
-        retry=ob.RetryPolicy(max_attempts=settings.outbox_max_attempts,
+        retry=RetryPolicy(max_attempts=settings.outbox_max_attempts,
                              first_delay_seconds=settings.outbox_retry_first_seconds,
                              max_delay_seconds=settings.outbox_retry_max_seconds))
 

@@ -35,13 +35,14 @@ from application.channel import MergeClientIdentity, UpdateMessengerSettings
 from application.ports import DeliveryReport
 from domain.dialogs import Dialog
 from domain.errors import DomainError
+from domain.failures import RetryPolicy
 from domain.ids import client_id, message_id, natural_id, operator_id
 from domain.operators import Role
 from domain.outbox import outgoing_id
 
 CHANNEL = "simulator"
 WORKER = "history-sync"
-POLICY = ob.RetryPolicy(max_attempts=3, first_delay_seconds=2.0, max_delay_seconds=300.0)
+POLICY = RetryPolicy(max_attempts=3, first_delay_seconds=2.0, max_delay_seconds=300.0)
 REOPEN_WINDOW_HOURS = 2
 IDLE_TIMEOUT = 120
 OPERATOR_PASSWORD = "operator-pass-1"

@@ -17,6 +17,7 @@ from domain.colleagues import (
     discussion_id,
 )
 from domain.errors import InvalidValue, NotAllowed
+from domain.failures import RetryPolicy
 from domain.media import (
     DialogFiles,
     DialogFilesFull,
@@ -132,14 +133,13 @@ class TestMedia:
 
     def test_a_failed_download_is_tried_again_later_then_given_up(self) -> None:
         media = pending_image()
+        policy = RetryPolicy(max_attempts=3, first_delay_seconds=1, max_delay_seconds=10)
         outcomes = [media.download_failed(code="GATEWAY_REFUSED", reason="500", retryable=True,
-                                          now=T0, max_attempts=3, first_delay=timedelta(1),
-                                          max_delay=timedelta(10), actor="t")
+                                          now=T0, policy=policy, actor="t")
                     for _ in range(3)]
         assert outcomes == [MediaState.PENDING, MediaState.PENDING, MediaState.FAILED]
         assert media.download_failed(code="x", reason="x", retryable=True, now=T0,
-                                     max_attempts=3, first_delay=timedelta(1),
-                                     max_delay=timedelta(10), actor="t") is None
+                                     policy=policy, actor="t") is None
 
     def test_an_attached_file_is_named_by_its_sha256_and_attached_once(self) -> None:
         media = pending_image()

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import InvalidValue
+from domain.failures import RetryPolicy, retry_delay
 from domain.outbox import (
     DeliveryStatus,
     EmptyMessage,
@@ -18,7 +19,6 @@ from domain.outbox import (
     NotRetryable,
     OutgoingMessage,
     outgoing_id,
-    retry_delay,
 )
 from domain.sync import ScheduleMode, SyncSchedule, check_cron
 
@@ -40,9 +40,11 @@ def queued(text: str = "Hello", key: str = "key-1") -> OutgoingMessage:
 def fail(message: OutgoingMessage, worker: str, now: datetime, *, retryable: bool = True,
          max_attempts: int = 3) -> DeliveryStatus | None:
     return message.attempt_failed(worker=worker, code="NOT_CONNECTED", reason="down",
-                                  retryable=retryable, now=now, max_attempts=max_attempts,
-                                  first_delay=timedelta(seconds=2),
-                                  max_delay=timedelta(seconds=60), actor="system:sync")
+                                  retryable=retryable, now=now,
+                                  policy=RetryPolicy(max_attempts=max_attempts,
+                                                     first_delay_seconds=2,
+                                                     max_delay_seconds=60),
+                                  actor="system:sync")
 
 
 def sent(external_id: str = "ext-1") -> OutgoingMessage:
