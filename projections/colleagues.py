@@ -212,7 +212,8 @@ def members_of(conn: sa.Connection, chat_id: UUID) -> list[sa.Row[Any]]:
 
 def chat_messages(conn: sa.Connection, chat_id: UUID, *, last: int,
                   before_seq: int | None) -> list[sa.Row[Any]]:
-    query = (sa.select(colleague_messages, operators.c.display_name.label("author_name"))
+    query = (sa.select(colleague_messages, operators.c.display_name.label("author_name"),
+                       operators.c.login.label("author_login"))
              .select_from(colleague_messages.outerjoin(
                  operators, operators.c.id == colleague_messages.c.author_id))
              .where(colleague_messages.c.chat_id == chat_id))

@@ -144,6 +144,73 @@ def test_colleague_chats_refuse_an_operator_outside_the_access_group(
         "chats": [], "unreadMessages": 0}
 
 
+CHAT = "__typename ... on ColleagueChatSuccess { chat { id kind title unreadCount " \
+       "members { login } } } ... on UserError { code field }"
+POSTED = "__typename ... on PostColleagueMessageSuccess { messageId duplicate chat { id } } " \
+         "... on UserError { code field }"
+CHAT_VIEW = """query($id: ID!) { colleagueChat(id: $id) { chat { unreadCount }
+  messages { text mine editedAt author { login } } } }"""
+
+
+def test_a_group_chat_through_every_colleague_mutation_and_refusals_change_nothing(
+    live_server: LiveServer, container: Container
+) -> None:
+    add_operator(container, "olga")
+    petr_id, ivan_id = add_operator(container, "petr"), add_operator(container, "ivan")
+    olga = signed_in(live_server, "olga", "olga-pass-1")
+    petr = signed_in(live_server, "petr", "petr-pass-1")
+
+    direct = olga(f"mutation($c: ID!) {{ startDirectChat(colleagueId: $c) {{ {CHAT} }} }}",
+                  {"c": petr_id})["startDirectChat"]
+    again = olga(f"mutation($c: ID!) {{ startDirectChat(colleagueId: $c) {{ {CHAT} }} }}",
+                 {"c": petr_id})["startDirectChat"]
+    assert direct["chat"]["kind"] == "DIRECT" and again["chat"]["id"] == direct["chat"]["id"]
+    refused = olga(f"mutation($c: ID!) {{ startDirectChat(colleagueId: $c) {{ {CHAT} }} }}",
+                   {"c": "not-an-id"})["startDirectChat"]
+    assert (refused["code"], refused["field"]) == ("NOT_FOUND", "colleagueId")
+
+    start_group = f"""mutation($m: [ID!]!) {{ startGroupChat(title: "Shift", memberIds: $m)
+      {{ {CHAT} }} }}"""
+    alone = olga(start_group, {"m": []})["startGroupChat"]
+    assert (alone["code"], alone["field"]) == ("INVALID_VALUE", "memberIds")
+    group = olga(start_group, {"m": [petr_id]})["startGroupChat"]["chat"]
+    added = olga(f"""mutation($g: ID!, $o: ID!) {{ addChatMember(chatId: $g, operatorId: $o)
+      {{ {CHAT} }} }}""", {"g": group["id"], "o": ivan_id})["addChatMember"]
+    assert sorted(m["login"] for m in added["chat"]["members"]) == ["ivan", "olga", "petr"]
+
+    post = f"""mutation($g: ID!, $t: String!, $k: String) {{ postColleagueMessage(chatId: $g,
+      text: $t, idempotencyKey: $k) {{ {POSTED} }} }}"""
+    first = olga(post, {"g": group["id"], "t": "Who takes the 9 o'clock?", "k": "k1"})
+    repeated = olga(post, {"g": group["id"], "t": "Who takes the 9 o'clock?", "k": "k1"})
+    message_id = first["postColleagueMessage"]["messageId"]
+    assert repeated["postColleagueMessage"] == {**first["postColleagueMessage"],
+                                                "duplicate": True}
+    edited = olga(f"""mutation($g: ID!, $m: ID!) {{ editColleagueMessage(chatId: $g,
+      messageId: $m, text: "Who takes the 10 o'clock?") {{ {CHAT} }} }}""",
+                  {"g": group["id"], "m": message_id})["editColleagueMessage"]
+    assert edited["__typename"] == "ColleagueChatSuccess"
+    not_hers = petr(f"""mutation($g: ID!, $m: ID!) {{ editColleagueMessage(chatId: $g,
+      messageId: $m, text: "Mine now") {{ {CHAT} }} }}""",
+                    {"g": group["id"], "m": message_id})["editColleagueMessage"]
+    assert not_hers["__typename"] == "UserError"
+
+    view = petr(CHAT_VIEW, {"id": group["id"]})["colleagueChat"]
+    assert view["chat"]["unreadCount"] == 1
+    assert [(m["text"], m["author"]["login"], m["mine"], m["editedAt"] is not None)
+            for m in view["messages"]] == [("Who takes the 10 o'clock?", "olga", False, True)]
+    read = petr(f"mutation($g: ID!) {{ markColleagueChatRead(chatId: $g) {{ {CHAT} }} }}",
+                {"g": group["id"]})["markColleagueChatRead"]
+    assert read["chat"]["unreadCount"] == 0
+
+    left = petr("""mutation($g: ID!) { leaveChat(chatId: $g) { __typename
+      ... on UserError { code } } }""", {"g": group["id"]})["leaveChat"]
+    assert left == {"__typename": "Done"}
+    assert petr(CHAT_VIEW, {"id": group["id"]})["colleagueChat"] is None
+    gone = petr(post, {"g": group["id"], "t": "Still here?", "k": None})["postColleagueMessage"]
+    assert gone["__typename"] == "UserError"
+    assert len(olga(CHAT_VIEW, {"id": group["id"]})["colleagueChat"]["messages"]) == 1
+
+
 # -- files: signed URLs, uploads -----------------------------------------------------------------
 def phone_sends(server: LiveServer, phone: str, content: bytes, name: str,
                 caption: str = "") -> httpx.Response:

@@ -4,9 +4,9 @@ in the access group, not in the chat, the edit window closed, …) answers a Use
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -25,6 +25,7 @@ ChatResult = Annotated[ColleagueChatSuccess | UserError, strawberry.union("Colle
 PostResult = Annotated[PostColleagueMessageSuccess | UserError,
                        strawberry.union("PostColleagueMessageResult")]
 LeaveResult = Annotated[Done | UserError, strawberry.union("LeaveChatResult")]
+T = TypeVar("T")
 
 
 def _not_found(field: str, what: str = "chat among yours") -> UserError:
@@ -38,11 +39,17 @@ def _ids(values: list[strawberry.ID], field: str) -> tuple[UUID, ...] | UserErro
     return tuple(p for p in parsed if p is not None)
 
 
-async def _run(info: Info, command: object) -> Any:
+async def _then(info: Info, command: object,
+                answer: Callable[[Any], Awaitable[T]]) -> T | UserError:
+    """Runs the command (a refusal answers its UserError); once the colleagues' read model has
+    caught up, answers with `answer(what the command returned)`."""
     container = info.context.container
-    result = await container.writer.execute(command)
+    try:
+        result = await container.writer.execute(command)
+    except DomainError as error:
+        return UserError.of(error)
     await read_models_caught_up(container, "colleagues")
-    return result
+    return await answer(result)
 
 
 async def _chat(info: Info, chat_id: UUID) -> ChatResult:
@@ -61,15 +68,12 @@ async def _posted(info: Info, posted: col.Posted) -> PostResult:
                                        duplicate=posted.duplicate)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now(info: Info) -> datetime:
+    return info.context.container.clock.now()
 
 
-async def _guarded(call: Callable[[], Any]) -> Any:
-    try:
-        return await call()
-    except DomainError as error:
-        return UserError.of(error)
+async def _done(_: object) -> Done:
+    return Done()
 
 
 @strawberry.type
@@ -83,13 +87,9 @@ class ColleaguesMutation:
         if colleague is None:
             return _not_found("colleagueId", "colleague")
 
-        async def call() -> ChatResult:
-            started: col.ChatStarted = await _run(info, col.StartDirectChat(
-                operator_id=me.operator_id, colleague_id=colleague, at=_now(), actor=me.actor))
-            return await _chat(info, started.chat_id)
-
-        result: ChatResult = await _guarded(call)
-        return result
+        return await _then(info, col.StartDirectChat(
+            operator_id=me.operator_id, colleague_id=colleague, at=_now(info), actor=me.actor),
+            lambda started: _chat(info, started.chat_id))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Starts a group chat with colleagues. `clientId` (any new "
@@ -105,14 +105,9 @@ class ColleaguesMutation:
             return UserError(code="INVALID_VALUE", message="clientId is a UUID.",
                              field="clientId")
 
-        async def call() -> ChatResult:
-            started: col.ChatStarted = await _run(info, col.StartGroupChat(
-                chat_id=chat_id, operator_id=me.operator_id, title=title, member_ids=members,
-                at=_now(), actor=me.actor))
-            return await _chat(info, started.chat_id)
-
-        result: ChatResult = await _guarded(call)
-        return result
+        return await _then(info, col.StartGroupChat(
+            chat_id=chat_id, operator_id=me.operator_id, title=title, member_ids=members,
+            at=_now(info), actor=me.actor), lambda started: _chat(info, started.chat_id))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Adds a colleague to a group chat (or a discussion) you "
@@ -126,13 +121,9 @@ class ColleaguesMutation:
         if member is None:
             return _not_found("operatorId", "colleague")
 
-        async def call() -> ChatResult:
-            await _run(info, col.AddChatMember(chat_id=cid, operator_id=me.operator_id,
-                                               member_id=member, at=_now(), actor=me.actor))
-            return await _chat(info, cid)
-
-        result: ChatResult = await _guarded(call)
-        return result
+        return await _then(info, col.AddChatMember(
+            chat_id=cid, operator_id=me.operator_id, member_id=member, at=_now(info),
+            actor=me.actor), lambda _: _chat(info, cid))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Leaves a group chat or a discussion.")
@@ -142,13 +133,8 @@ class ColleaguesMutation:
         if cid is None:
             return _not_found("chatId")
 
-        async def call() -> LeaveResult:
-            await _run(info, col.LeaveChat(chat_id=cid, operator_id=me.operator_id, at=_now(),
-                                           actor=me.actor))
-            return Done()
-
-        result: LeaveResult = await _guarded(call)
-        return result
+        return await _then(info, col.LeaveChat(
+            chat_id=cid, operator_id=me.operator_id, at=_now(info), actor=me.actor), _done)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Writes in a colleague chat. The same `idempotencyKey` "
@@ -160,14 +146,10 @@ class ColleaguesMutation:
         if cid is None:
             return _not_found("chatId")
 
-        async def call() -> PostResult:
-            posted: col.Posted = await _run(info, col.PostColleagueMessage(
-                chat_id=cid, operator_id=me.operator_id, text=text,
-                key=idempotency_key or uuid.uuid4().hex, at=_now(), actor=me.actor))
-            return await _posted(info, posted)
-
-        result: PostResult = await _guarded(call)
-        return result
+        return await _then(info, col.PostColleagueMessage(
+            chat_id=cid, operator_id=me.operator_id, text=text,
+            key=idempotency_key or uuid.uuid4().hex, at=_now(info), actor=me.actor),
+            lambda posted: _posted(info, posted))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Changes your message, within a few minutes of writing "
@@ -182,14 +164,9 @@ class ColleaguesMutation:
             return _not_found("messageId", "message")
         window = info.context.container.settings.colleague_edit_window_seconds
 
-        async def call() -> ChatResult:
-            await _run(info, col.EditColleagueMessage(
-                chat_id=cid, operator_id=me.operator_id, message_id=mid, text=text, at=_now(),
-                actor=me.actor, window_seconds=window))
-            return await _chat(info, cid)
-
-        result: ChatResult = await _guarded(call)
-        return result
+        return await _then(info, col.EditColleagueMessage(
+            chat_id=cid, operator_id=me.operator_id, message_id=mid, text=text, at=_now(info),
+            actor=me.actor, window_seconds=window), lambda _: _chat(info, cid))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Marks every message of a colleague chat read, for you.")
@@ -199,13 +176,9 @@ class ColleaguesMutation:
         if cid is None:
             return _not_found("chatId")
 
-        async def call() -> ChatResult:
-            await _run(info, col.MarkColleagueChatRead(chat_id=cid, operator_id=me.operator_id,
-                                                       actor=me.actor))
-            return await _chat(info, cid)
-
-        result: ChatResult = await _guarded(call)
-        return result
+        return await _then(info, col.MarkColleagueChatRead(
+            chat_id=cid, operator_id=me.operator_id, actor=me.actor),
+            lambda _: _chat(info, cid))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Asks colleagues about a client's dialog: the question "
@@ -222,11 +195,7 @@ class ColleaguesMutation:
         if isinstance(asked, UserError):
             return asked
 
-        async def call() -> PostResult:
-            posted: col.Posted = await _run(info, col.AskColleague(
-                dialog_id=did, operator_id=me.operator_id, colleague_ids=asked, text=text,
-                key=idempotency_key or uuid.uuid4().hex, at=_now(), actor=me.actor))
-            return await _posted(info, posted)
-
-        result: PostResult = await _guarded(call)
-        return result
+        return await _then(info, col.AskColleague(
+            dialog_id=did, operator_id=me.operator_id, colleague_ids=asked, text=text,
+            key=idempotency_key or uuid.uuid4().hex, at=_now(info), actor=me.actor),
+            lambda posted: _posted(info, posted))

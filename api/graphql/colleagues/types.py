@@ -91,7 +91,8 @@ class ColleagueMessage:
     @classmethod
     def of(cls, row: Any, me: Any) -> ColleagueMessage:
         return cls(id=strawberry.ID(str(row.id)), seq=row.seq,
-                   author=ChatMember(id=strawberry.ID(str(row.author_id)), login="",
+                   author=ChatMember(id=strawberry.ID(str(row.author_id)),
+                                    login=row.author_login or "",
                                     display_name=row.author_name or ""),
                    text=row.text, sent_at=utc(row.sent_at),
                    edited_at=utc(row.edited_at) if row.edited_at else None,
