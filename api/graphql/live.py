@@ -1,11 +1,18 @@
 """What every live subscription does between its reads: wait for the changes of its feed, take
-all that queued up at once, and end when the subscriber's token expires."""
+all that queued up at once, and end when the subscriber's token expires — and, for a feed of
+one dialog, end when the dialog is no longer the subscriber's."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
+from uuid import UUID
+
+from anyio import to_thread
+
+from api.graphql.context import Info
+from projections import inbox as inbox_view
 
 WAKE_SECONDS = 60  # look at the token's expiry at least this often, changes or not
 
@@ -25,3 +32,23 @@ async def changes(queue: asyncio.Queue[set[str]],
         while not queue.empty():
             ids |= queue.get_nowait()
         yield ids
+
+
+async def dialog_changes(info: Info, feed: str,
+                         dialog_id: UUID) -> AsyncGenerator[set[str], None]:
+    """`changes` of one dialog's feed, while the dialog is in the subscriber's inbox (checked
+    first and at each change: an operator who loses it hears nothing more)."""
+    me = info.context.me
+    container = info.context.container
+
+    def visible() -> bool:
+        with container.views.reader.connect() as conn:
+            return inbox_view.inbox_entry(conn, me.operator_id, dialog_id) is not None
+
+    if not await to_thread.run_sync(visible):
+        return
+    async with container.feed.subscribe(feed, dialog_id) as queue:
+        async for ids in changes(queue, me.expires_at):
+            if not await to_thread.run_sync(visible):
+                return
+            yield ids
