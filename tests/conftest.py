@@ -65,6 +65,25 @@ def fresh_postgres_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+@contextlib.contextmanager
+def generated_history(backend: str, folder: Path, plan: Any
+                      ) -> Iterator[tuple[Container, Any, str]]:
+    """(container, ledger, database url): `plan`'s history generated through the handlers on a
+    fresh SQLite file in `folder` or a fresh PostgreSQL database, every projection caught up
+    and then stopped (the caller reads, verifies and rebuilds undisturbed)."""
+    from tests.history import generate
+
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{folder}/switchboard.db" if backend == "sqlite"
+               else stack.enter_context(fresh_postgres_database()))
+        settings = make_settings(url, run_routing_jobs=False, run_sync_job=False)
+        container = stack.enter_context(running_container(settings))
+        ledger = generate(container, plan)
+        wait_for(lambda: caught_up(container), timeout=300)
+        container.projector.stop()
+        yield container, ledger, url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every integration test runs on both backends, each in a database of its own."""

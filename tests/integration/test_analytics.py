@@ -5,7 +5,6 @@ period, an empty one, and refuses a reversed one."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 from collections import Counter, defaultdict
@@ -33,15 +32,11 @@ from tests.conftest import (
     ADMIN_PASSWORD,
     GraphQLClient,
     LiveServer,
-    caught_up,
     cli,
     cli_env,
-    fresh_postgres_database,
-    make_settings,
-    running_container,
-    wait_for,
+    generated_history,
 )
-from tests.history import OPERATOR_PASSWORD, Ledger, Plan, generate, quantile
+from tests.history import OPERATOR_PASSWORD, Ledger, Plan, quantile
 
 PLAN = Plan(days=5, dialogs_per_day=80)
 
@@ -56,16 +51,8 @@ class History:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def history(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('analytics')}/switchboard.db"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
-        settings = make_settings(url, run_routing_jobs=False, run_sync_job=False)
-        container = stack.enter_context(running_container(settings))
-        ledger = generate(container, PLAN)
-        wait_for(lambda: caught_up(container), timeout=300)
-        yield History(container, ledger, url)
+    with generated_history(request.param, tmp_path_factory.mktemp("analytics"), PLAN) as made:
+        yield History(*made)
 
 
 def rows(container: Container, table: sa.Table) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ everything that code named."""
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -35,13 +34,9 @@ from projections.notifications import (
 )
 from projections.presence import PresenceProjection, presence, presence_connections
 from tests.conftest import (
-    caught_up,
-    fresh_postgres_database,
-    make_settings,
-    running_container,
-    wait_for,
+    generated_history,
 )
-from tests.history import Plan, generate
+from tests.history import Plan
 
 PLAN = Plan(days=2, dialogs_per_day=40, seed=7)
 
@@ -192,17 +187,8 @@ class OneByOnePresence(PresenceProjection):
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def history(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('bulk_notify')}/switchboard.db"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
-        settings = make_settings(url, run_routing_jobs=False, run_sync_job=False)
-        container = stack.enter_context(running_container(settings))
-        generate(container, PLAN)
-        wait_for(lambda: caught_up(container), timeout=300)
-        container.projector.stop()
-        yield container
+    with generated_history(request.param, tmp_path_factory.mktemp("bulk_notify"), PLAN) as made:
+        yield made[0]
 
 
 def logged(container: Container, projection: Projection) -> list[Any]:

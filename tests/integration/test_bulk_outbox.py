@@ -4,7 +4,6 @@ of any size, and each batch's live-feed changes still name every message it touc
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -18,13 +17,9 @@ from infra.verify import Scratch
 from projections.base import Changes, Projection
 from projections.outbox import PREVIEW, OutboxProjection, outbox
 from tests.conftest import (
-    caught_up,
-    fresh_postgres_database,
-    make_settings,
-    running_container,
-    wait_for,
+    generated_history,
 )
-from tests.history import Plan, generate
+from tests.history import Plan
 
 PLAN = Plan(days=2, dialogs_per_day=40, seed=11)
 
@@ -101,17 +96,8 @@ def _reported(event: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def history(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('bulk_outbox')}/switchboard.db"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
-        settings = make_settings(url, run_routing_jobs=False, run_sync_job=False)
-        container = stack.enter_context(running_container(settings))
-        generate(container, PLAN)
-        wait_for(lambda: caught_up(container), timeout=300)
-        container.projector.stop()
-        yield container
+    with generated_history(request.param, tmp_path_factory.mktemp("bulk_outbox"), PLAN) as made:
+        yield made[0]
 
 
 def fold(container: Container, projection: OutboxProjection, batch_size: int,
