@@ -115,20 +115,10 @@ class CloudWhatsAppGateway:
         last = self._last_client_message(to)
         if last is None or self._clock.now() - last > REPLY_WINDOW:
             raise GatewayError(WINDOW_MESSAGE, code=OUTSIDE_WINDOW, retryable=False)
-        try:
-            response = self._http.post(
-                f"/{self.phone_number_id}/media",
-                data={"messaging_product": "whatsapp", "type": file.mime_type},
-                files={"file": (file.file_name or "file", file.content, file.mime_type)})
-        except httpx.HTTPError as error:
-            raise GatewayError(f"The Graph API is not reachable at {self.graph_url}: "
-                               f"{type(error).__name__}.", code="GATEWAY_UNREACHABLE") from None
-        try:
-            uploaded = response.json() if response.content else {}
-        except ValueError:
-            uploaded = {}
-        if response.status_code >= 400:
-            raise graph_error(response.status_code, uploaded)
+        uploaded = self._call(
+            "POST", f"/{self.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": file.mime_type},
+            files={"file": (file.file_name or "file", file.content, file.mime_type)})
         upload_id = uploaded.get("id") if isinstance(uploaded, dict) else None
         if not isinstance(upload_id, str) or not upload_id:
             raise GatewayError("The Graph API answered no media id.", code="GATEWAY_BAD_ANSWER")
@@ -181,9 +171,11 @@ class CloudWhatsAppGateway:
 
     # -- inside ----------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, json: Any = None,
-              params: dict[str, str] | None = None) -> Any:
+              params: dict[str, str] | None = None, data: dict[str, str] | None = None,
+              files: dict[str, Any] | None = None) -> Any:
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            response = self._http.request(method, path, json=json, params=params, data=data,
+                                          files=files)
         except httpx.HTTPError as error:
             raise GatewayError(f"The Graph API is not reachable at {self.graph_url}: "
                                f"{type(error).__name__}.", code="GATEWAY_UNREACHABLE") from None

@@ -107,21 +107,8 @@ class WahaWhatsAppGateway:
             self._call("POST", f"/api/sessions/{self.session}/start")
 
     def send_text(self, to: str, text: str, idempotency_key: str) -> str:
-        try:
-            answer = self._call("POST", "/api/sendText", json={
-                "session": self.session, "chatId": chat_id(to), "text": text})
-        except GatewayError as error:
-            if not error.retryable and error.code != "GATEWAY_UNAUTHORIZED" \
-                    and self.status().status != "WORKING":
-                raise GatewayError("WAHA's session is not connected.", code="NOT_CONNECTED"
-                                   ) from None
-            raise
-        raw = answer.get("id") if isinstance(answer, dict) else None
-        if isinstance(raw, dict):  # the WEBJS engine answers {fromMe, remote, id, _serialized}
-            raw = raw.get("_serialized") or raw.get("id")
-        if not isinstance(raw, str) or not raw:
-            raise GatewayError("WAHA answered no message id.", code="GATEWAY_BAD_ANSWER")
-        return raw
+        return self._send("/api/sendText", {
+            "session": self.session, "chatId": chat_id(to), "text": text})
 
     def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
                    idempotency_key: str) -> str:
@@ -133,6 +120,11 @@ class WahaWhatsAppGateway:
             "session": self.session, "chatId": chat_id(to), "caption": caption,
             "file": {"mimetype": file.mime_type, "filename": file.file_name or "file",
                      "data": base64.b64encode(file.content).decode()}}
+        return self._send(path, body)
+
+    def _send(self, path: str, body: dict[str, Any]) -> str:
+        """Sends; answers WAHA's message id. A refusal while the session is not working says
+        so (NOT_CONNECTED), whatever WAHA's own words."""
         try:
             answer = self._call("POST", path, json=body)
         except GatewayError as error:
@@ -142,7 +134,7 @@ class WahaWhatsAppGateway:
                                    ) from None
             raise
         raw = answer.get("id") if isinstance(answer, dict) else None
-        if isinstance(raw, dict):
+        if isinstance(raw, dict):  # the WEBJS engine answers {fromMe, remote, id, _serialized}
             raw = raw.get("_serialized") or raw.get("id")
         if not isinstance(raw, str) or not raw:
             raise GatewayError("WAHA answered no message id.", code="GATEWAY_BAD_ANSWER")
