@@ -18,13 +18,12 @@ import sqlalchemy as sa
 from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
-    DEFAULT_BUSINESS_TIMEZONE,
-    business_zone,
+    AnalyticsProjection,
     grouped_percentiles,
     local_day,
     seconds_between,
 )
-from projections.base import Changes, Projection, metadata
+from projections.base import Changes, metadata
 from projections.rows import RowSet, utc
 
 delivery = sa.Table(
@@ -77,18 +76,11 @@ DAY_DEFAULTS = {"queued": 0, "sent": 0, "delivered": 0, "read": 0, "attempt_fail
 QUANTILES = (0.5, 0.9, 0.99)
 
 
-class AnalyticsDeliveryProjection(Projection):
+class AnalyticsDeliveryProjection(AnalyticsProjection):
     name = "analytics_delivery"
-    background = True
     tables = (delivery, delivery_failures, delivery_outgoing, delivery_delays)
     events = (OutgoingMessage.Queued, OutgoingMessage.Sent, OutgoingMessage.AttemptFailed,
               OutgoingMessage.Failed, OutgoingMessage.StatusReported, OutgoingMessage.Retried)
-
-    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
-        self.zone = business_zone(business_timezone)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

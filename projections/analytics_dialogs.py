@@ -17,12 +17,11 @@ from domain.dialogs import Dialog
 from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
-    DEFAULT_BUSINESS_TIMEZONE,
-    business_zone,
+    AnalyticsProjection,
     local_day,
     seconds_between,
 )
-from projections.base import Changes, Projection, metadata
+from projections.base import Changes, metadata
 from projections.rows import RowSet, utc
 
 QUEUE = "queue"
@@ -69,18 +68,11 @@ DEFAULTS = {"fallback": False, "transfers": 0, "messages_in": 0, "messages_out":
 HOLDING = (Dialog.Assigned, Dialog.Claimed, Dialog.Transferred)
 
 
-class AnalyticsDialogsProjection(Projection):
+class AnalyticsDialogsProjection(AnalyticsProjection):
     name = "analytics_dialogs"
-    background = True
     tables = (dialog_facts,)
     events = (Dialog.Opened, Dialog.Routed, Dialog.MessageReceived, *HOLDING, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, OutgoingMessage.Queued, Client.MergedInto)
-
-    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
-        self.zone = business_zone(business_timezone)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

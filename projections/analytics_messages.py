@@ -19,11 +19,10 @@ from domain.media import Media
 from domain.outbox import OutgoingMessage
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
-    DEFAULT_BUSINESS_TIMEZONE,
-    business_zone,
+    AnalyticsProjection,
     local_day,
 )
-from projections.base import Changes, Projection, metadata
+from projections.base import Changes, metadata
 from projections.rows import RowSet, utc
 
 message_facts = sa.Table(
@@ -78,18 +77,11 @@ OUTGOING = (OutgoingMessage.Claimed, OutgoingMessage.Sent, OutgoingMessage.Attem
 DEFAULTS = {"attempts": 0, "retries": 0, "media_kind": "text"}
 
 
-class AnalyticsMessagesProjection(Projection):
+class AnalyticsMessagesProjection(AnalyticsProjection):
     name = "analytics_messages"
-    background = True
     tables = (message_facts, message_dialogs, message_media)
     events = (Dialog.Opened, Dialog.MessageReceived, Client.MergedInto, OutgoingMessage.Queued,
               *OUTGOING, Media.Recorded)
-
-    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
-        self.zone = business_zone(business_timezone)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

@@ -20,14 +20,13 @@ from domain.outbox import OutgoingMessage
 from domain.presence import Presence, Status
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
-    DEFAULT_BUSINESS_TIMEZONE,
-    business_zone,
+    AnalyticsProjection,
     grouped_percentiles,
     hour_start,
     hours_between,
     seconds_between,
 )
-from projections.base import Changes, Projection, metadata
+from projections.base import Changes, metadata
 from projections.rows import RowSet, utc
 
 operator_load = sa.Table(
@@ -82,18 +81,11 @@ CELL_DEFAULTS = {"dialogs_assigned": 0, "messages_sent": 0, "first_responses": 0
 PRESENCE = (Presence.Created, Presence.Connected, Presence.Disconnected, Presence.StatusChosen)
 
 
-class AnalyticsOperatorLoadProjection(Projection):
+class AnalyticsOperatorLoadProjection(AnalyticsProjection):
     name = "analytics_operator_load"
-    background = True
     tables = (operator_load, load_dialogs, load_presence, load_responses)
     events = (Dialog.MessageReceived, Dialog.Assigned, Dialog.Claimed, Dialog.Transferred,
               Dialog.Unassigned, Dialog.Resolved, OutgoingMessage.Queued, *PRESENCE)
-
-    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
-        self.zone = business_zone(business_timezone)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from domain.dialogs import Dialog
 from projections.analytics_rows import (
     ANALYTICS_SCHEMA,
-    DEFAULT_BUSINESS_TIMEZONE,
-    business_zone,
+    AnalyticsProjection,
     local_day,
 )
-from projections.base import Changes, Projection, metadata
+from projections.base import Changes, metadata
 from projections.rows import RowSet
 
 QUEUE = "queue"
@@ -59,17 +58,10 @@ routed_dialogs = sa.Table(
 CELL_DEFAULTS = {"matches": 0, "fallbacks": 0, "resolved": 0, "resolved_by_target": 0}
 
 
-class AnalyticsRoutingHitsProjection(Projection):
+class AnalyticsRoutingHitsProjection(AnalyticsProjection):
     name = "analytics_routing_hits"
-    background = True
     tables = (routing_hits, routed_dialogs)
     events = (Dialog.Routed, Dialog.MessageReceived, Dialog.Resolved, Dialog.Reopened)
-
-    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
-        self.zone = business_zone(business_timezone)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

@@ -15,11 +15,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from projections.base import BatchProjection
 from projections.rows import CHUNK, Key, chunks, key_filter, normalise, utc
 
 ANALYTICS_SCHEMA = "analytics"
 DEFAULT_BUSINESS_TIMEZONE = "Europe/Moscow"
 HOUR = timedelta(hours=1)
+
+class AnalyticsProjection(BatchProjection):
+    """An analysts' read model: folds its batches, counts days and hours in the business time
+    zone, and moves after the live read models (nobody waits on it)."""
+
+    background = True
+
+    def __init__(self, business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> None:
+        self.zone = business_zone(business_timezone)
+
 
 # -- time ------------------------------------------------------------------------------------
 @lru_cache(maxsize=32)

@@ -75,3 +75,16 @@ class Projection:
         the result must equal applying each event in turn."""
         for position, event in events:
             self.apply(conn, event, position, changes)
+
+
+class BatchProjection(Projection):
+    """A read model that folds each batch as a whole (`apply_batch`); one event is a batch of
+    one."""
+
+    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
+        self.apply_batch(conn, [(position, event)], changes)
+
+    def apply_batch(
+        self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
+    ) -> None:
+        raise NotImplementedError

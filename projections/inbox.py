@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.outbox import OutgoingMessage
-from projections.base import Changes, Projection, metadata
+from projections.base import BatchProjection, Changes, metadata
 from projections.operators import operators
 from projections.routing import access_members
 from projections.rows import CHUNK, RowSet
@@ -85,7 +85,7 @@ OUTGOING_EVENTS = (OutgoingMessage.Queued, OutgoingMessage.Claimed, OutgoingMess
                    OutgoingMessage.StatusReported, OutgoingMessage.Retried)
 
 
-class InboxProjection(Projection):
+class InboxProjection(BatchProjection):
     """Folds a batch in memory: the dialogs, recipients and messages it touches are read in one
     query each, changed event by event, and written back in one upsert each."""
 
@@ -94,9 +94,6 @@ class InboxProjection(Projection):
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, Client.MergedInto, *OUTGOING_EVENTS)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

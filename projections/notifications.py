@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
-from projections.base import Changes, Projection, metadata
+from projections.base import BatchProjection, Changes, metadata
 from projections.rows import CHUNK, Key, RowSet, among, upsert
 
 PREVIEW = 200
@@ -64,7 +64,7 @@ notify_recipients = sa.Table(
 )
 
 
-class NotificationsProjection(Projection):
+class NotificationsProjection(BatchProjection):
     name = "notifications"
     tables = (notifications, notify_dialogs, notify_recipients)
     events = (
@@ -72,9 +72,6 @@ class NotificationsProjection(Projection):
         Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned, Dialog.Resolved, Dialog.Reopened,
         Client.Renamed, NotificationCursor.Seen,
     )
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

@@ -16,7 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.outbox import OutgoingMessage
-from projections.base import Changes, Projection, metadata
+from projections.base import BatchProjection, Changes, metadata
 from projections.rows import RowSet, utc
 
 PREVIEW = 200
@@ -49,15 +49,12 @@ outbox = sa.Table(
 )
 
 
-class OutboxProjection(Projection):
+class OutboxProjection(BatchProjection):
     name = "outbox"
     tables = (outbox,)
     events = (OutgoingMessage.Queued, OutgoingMessage.Claimed, OutgoingMessage.Sent,
               OutgoingMessage.AttemptFailed, OutgoingMessage.Failed,
               OutgoingMessage.StatusReported, OutgoingMessage.Retried)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes

@@ -13,7 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.presence import Presence, Status
-from projections.base import Changes, Projection, metadata
+from projections.base import BatchProjection, Changes, metadata
 from projections.rows import CHUNK, RowSet, upsert, utc
 
 presence = sa.Table(
@@ -38,14 +38,11 @@ presence_connections = sa.Table(
 )
 
 
-class PresenceProjection(Projection):
+class PresenceProjection(BatchProjection):
     name = "presence"
     tables = (presence, presence_connections)
     events = (Presence.Created, Presence.Connected, Presence.Disconnected, Presence.StatusChosen,
               Presence.DialogTaken, Presence.DialogReleased)
-
-    def apply(self, conn: sa.Connection, event: Any, position: int, changes: Changes) -> None:
-        self.apply_batch(conn, [(position, event)], changes)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
