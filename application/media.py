@@ -257,7 +257,8 @@ def send_media(cmd: SendMedia, uow: UnitOfWork) -> outbox.Queued:
     media.attach(sha256=cmd.sha256, size=cmd.size, mime_type=cmd.mime_type, at=cmd.at,
                  actor=cmd.actor)
     uow.add(media)
-    return outbox.Queued(message_id=message.id, dialog_id=dialog.id, status=message.status)
+    return outbox.Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
+                  text=message.text, queued_at=message.queued_at)
 
 
 # -- what the outbox needs ---------------------------------------------------------------------

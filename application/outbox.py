@@ -145,6 +145,8 @@ class Queued:
     message_id: UUID
     dialog_id: UUID
     status: DeliveryStatus
+    text: str
+    queued_at: datetime
     duplicate: bool = False
     new_dialog: bool = False
 
@@ -195,7 +197,8 @@ def send_message(cmd: SendMessage, uow: UnitOfWork) -> Queued:
         channel=dialog.channel, text=text, operator_id=cmd.operator_id, key=key, at=cmd.at,
         actor=cmd.actor)
     uow.add(message)
-    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status)
+    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
+                  text=message.text, queued_at=message.queued_at)
 
 
 def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
@@ -224,6 +227,7 @@ def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
         text=text, operator_id=cmd.operator_id, key=key, at=cmd.at, actor=cmd.actor)
     uow.add(message)
     return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
+                  text=message.text, queued_at=message.queued_at,
                   new_dialog=new_dialog)
 
 
@@ -234,7 +238,8 @@ def retry_message(cmd: RetryMessage, uow: UnitOfWork) -> Queued:
         raise NotFound("No such message among your dialogs.", field="messageId")
     routing.ensure_access(uow, cmd.operator_id)
     message.retry(operator_id=cmd.operator_id, now=cmd.at, actor=cmd.actor)
-    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status)
+    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
+                  text=message.text, queued_at=message.queued_at)
 
 
 # -- handlers: the sync job --------------------------------------------------------------------
@@ -395,6 +400,7 @@ def _known(uow: UnitOfWork, key: str) -> Queued | None:
         raise InvalidValue("This idempotency key was used for something else.",
                            field="idempotencyKey")
     return Queued(message_id=mid, dialog_id=message.dialog_id, status=message.status,
+                  text=message.text, queued_at=message.queued_at,
                   duplicate=True)
 
 

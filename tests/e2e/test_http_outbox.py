@@ -41,7 +41,7 @@ START = """mutation($p: String, $t: String!) { startDialog(phone: $p, text: $t) 
   ... on StartDialogSuccess { dialogId newDialog outgoing { id status } }
   ... on UserError { code field } } }"""
 RETRY = """mutation($id: ID!) { retryMessage(messageId: $id) { __typename
-  ... on RetryMessageSuccess { outgoing { status } } ... on UserError { code } } }"""
+  ... on RetryMessageSuccess { outgoing { status text } } ... on UserError { code } } }"""
 DIALOG = """query($id: ID!) { dialog(id: $id) { entry { lastMessage { text direction } }
   messages { id seq direction text status failureCode failureReason attempts } } }"""
 SETTINGS = """{ syncSettings { enabled mode intervalSeconds cron isDefault waiting failed
@@ -100,8 +100,9 @@ def test_a_reply_reaches_the_phone_once_and_its_ticks_follow_the_phone(
     key = uuid.uuid4().hex
     first = send(admin, dialog_id, "It leaves today.", key)
     assert first["__typename"] == "SendMessageSuccess" and first["outgoing"]["status"] == "QUEUED"
-    again = send(admin, dialog_id, "It leaves today.", key)
+    again = send(admin, dialog_id, "It leaves today!!", key)  # a retried request, re-typed
     assert again["duplicate"] and again["outgoing"]["id"] == first["outgoing"]["id"]
+    assert again["outgoing"]["text"] == "It leaves today."  # what was queued, not the retry
     message_id = first["outgoing"]["id"]
     received = wait_for(lambda: phone_messages(live_server))  # sync runs every second here
     assert [m["text"] for m in received] == ["It leaves today."]
@@ -207,7 +208,8 @@ def test_a_reply_that_cannot_go_out_fails_with_its_reason_then_a_retry_sends_it(
     assert failed["failureCode"] == "NOT_CONNECTED" and failed["attempts"] == 2
     assert "gave up after 2 attempts" in failed["failureReason"]
     assert httpx.post(f"{live_server.url}/simulator/phone/restore", timeout=10).status_code == 200
-    assert admin(RETRY, {"id": message_id})["retryMessage"]["outgoing"]["status"] == "QUEUED"
+    retried = admin(RETRY, {"id": message_id})["retryMessage"]["outgoing"]
+    assert retried == {"status": "QUEUED", "text": "Are you there?"}
     assert admin(RETRY, {"id": str(uuid.uuid4())})["retryMessage"]["code"] == "NOT_FOUND"
     wait_for(lambda: reply_status(admin, dialog_id, message_id)["status"] == "SENT")
     assert [m["text"] for m in phone_messages(live_server)] == ["Are you there?"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -46,10 +45,12 @@ RunSyncNowResult = Annotated[RunSyncNowSuccess | UserError, strawberry.union("Ru
 RUN_NOW_WAIT_SECONDS = 10.0
 
 
-def _queued(queued: ob.Queued, text: str, at: datetime) -> OutgoingMessage:
+def _queued(queued: ob.Queued) -> OutgoingMessage:
+    """The message as stored (a repeated request answers the first one's text and time)."""
     return OutgoingMessage(id=strawberry.ID(str(queued.message_id)),
-                           dialog_id=strawberry.ID(str(queued.dialog_id)), text=text,
-                           status=DeliveryStatus(queued.status.value), queued_at=utc(at))
+                           dialog_id=strawberry.ID(str(queued.dialog_id)), text=queued.text,
+                           status=DeliveryStatus(queued.status.value),
+                           queued_at=utc(queued.queued_at))
 
 
 def _key(idempotency_key: str | None) -> str:
@@ -80,7 +81,7 @@ class OutboxMutation:
                 key=_key(idempotency_key), at=at, actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
-        return SendMessageSuccess(outgoing=_queued(queued, text, at), duplicate=queued.duplicate)
+        return SendMessageSuccess(outgoing=_queued(queued), duplicate=queued.duplicate)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Writes first to a client (by `phone`, or a known "
@@ -111,7 +112,7 @@ class OutboxMutation:
         except DomainError as error:
             return UserError.of(error)
         return StartDialogSuccess(dialog_id=strawberry.ID(str(queued.dialog_id)),
-                                  outgoing=_queued(queued, text, at),
+                                  outgoing=_queued(queued),
                                   new_dialog=queued.new_dialog)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
@@ -128,7 +129,7 @@ class OutboxMutation:
                 message_id=mid, operator_id=me.operator_id, at=at, actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
-        return RetryMessageSuccess(outgoing=_queued(queued, "", at))
+        return RetryMessageSuccess(outgoing=_queued(queued))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Switches synchronisation on or off and sets its schedule; "
