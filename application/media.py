@@ -18,10 +18,10 @@ from typing import Any
 from uuid import UUID
 
 from application import commands as c
-from application import outbox, routing
+from application import outbox
 from application.handlers import Received, receive_client_message
 from application.ports import UnitOfWork
-from domain.dialogs import Dialog, ExternalMessage
+from domain.dialogs import ExternalMessage
 from domain.errors import DomainError, InvalidValue, NotFound
 from domain.failures import NO_RETRY, RetryPolicy
 from domain.media import (
@@ -38,7 +38,7 @@ from domain.media import (
     media_id,
     summary,
 )
-from domain.outbox import OutgoingMessage, check_key, outgoing_id
+from domain.outbox import check_key
 
 MEDIA_ACTOR = "system:media"
 OUTGOING_KINDS = (MediaKind.IMAGE, MediaKind.DOCUMENT)
@@ -226,30 +226,22 @@ def record_download_failure(cmd: RecordDownloadFailure, uow: UnitOfWork) -> str:
 
 def send_media(cmd: SendMedia, uow: UnitOfWork) -> outbox.Queued:
     key = check_key(cmd.key)
-    known = outbox._known(uow, key)
+    known = outbox.queued_before(uow, key)
     if known is not None:
         return known
     kind = check_kind(cmd.kind)
     if kind not in OUTGOING_KINDS:
         raise FileTypeNotAllowed("Only images and documents can be sent.", field="file")
-    dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not dialog.may_read(cmd.operator_id):
-        raise NotFound("No such dialog among yours.", field="dialogId")
-    outbox._ready_channel(uow)
+    dialog = outbox.reply_target(uow, cmd.dialog_id, cmd.operator_id)
     files = _files(uow, dialog.id, cmd.actor)
     check_limits(size=cmd.size, kept=files.kept, max_file_bytes=cmd.limits.max_file_bytes,
                  max_dialog_bytes=cmd.limits.max_dialog_bytes)
-    # The access group, the dialog's holder and its state decide; sending takes the dialog.
-    routing.answer(uow, dialog, cmd.operator_id, at=cmd.at, actor=cmd.actor)
-    message_id = outgoing_id(key)
-    files.count(media_id=media_id(message_id), size=cmd.size,
+    message = outbox.queue_reply(uow, dialog, operator_id=cmd.operator_id,
+                                 text=summary(kind, cmd.caption, cmd.file_name), key=key,
+                                 at=cmd.at, actor=cmd.actor)
+    files.count(media_id=media_id(message.id), size=cmd.size,
                 max_file_bytes=cmd.limits.max_file_bytes,
                 max_dialog_bytes=cmd.limits.max_dialog_bytes, actor=cmd.actor)
-    message = OutgoingMessage.queue(
-        dialog_id=dialog.id, client_id=dialog.client_id, phone=dialog.phone,
-        channel=dialog.channel, text=summary(kind, cmd.caption, cmd.file_name),
-        operator_id=cmd.operator_id, key=key, at=cmd.at, actor=cmd.actor)
-    uow.add(message)
     media = Media.record(
         message_id=message.id, dialog_id=dialog.id, direction="out", channel=dialog.channel,
         kind=kind.value, mime_type=cmd.mime_type, size=cmd.size, file_name=cmd.file_name,
@@ -257,8 +249,7 @@ def send_media(cmd: SendMedia, uow: UnitOfWork) -> outbox.Queued:
     media.attach(sha256=cmd.sha256, size=cmd.size, mime_type=cmd.mime_type, at=cmd.at,
                  actor=cmd.actor)
     uow.add(media)
-    return outbox.Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
-                  text=message.text, queued_at=message.queued_at)
+    return outbox.Queued.of(message)
 
 
 # -- what the outbox needs ---------------------------------------------------------------------

@@ -150,6 +150,13 @@ class Queued:
     duplicate: bool = False
     new_dialog: bool = False
 
+    @classmethod
+    def of(cls, message: OutgoingMessage, *, duplicate: bool = False,
+           new_dialog: bool = False) -> Queued:
+        return cls(message_id=message.id, dialog_id=message.dialog_id, status=message.status,
+                   text=message.text, queued_at=message.queued_at, duplicate=duplicate,
+                   new_dialog=new_dialog)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -182,28 +189,18 @@ class ReportOutcome:
 # -- handlers: operators ---------------------------------------------------------------------
 def send_message(cmd: SendMessage, uow: UnitOfWork) -> Queued:
     key = check_key(cmd.key)
-    known = _known(uow, key)
+    known = queued_before(uow, key)
     if known is not None:
         return known
     text = check_text(cmd.text)
-    dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not dialog.may_read(cmd.operator_id):
-        raise NotFound("No such dialog among yours.", field="dialogId")
-    _ready_channel(uow)
-    # The access group, the dialog's holder and its state decide; replying takes the dialog.
-    routing.answer(uow, dialog, cmd.operator_id, at=cmd.at, actor=cmd.actor)
-    message = OutgoingMessage.queue(
-        dialog_id=dialog.id, client_id=dialog.client_id, phone=dialog.phone,
-        channel=dialog.channel, text=text, operator_id=cmd.operator_id, key=key, at=cmd.at,
-        actor=cmd.actor)
-    uow.add(message)
-    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
-                  text=message.text, queued_at=message.queued_at)
+    dialog = reply_target(uow, cmd.dialog_id, cmd.operator_id)
+    return Queued.of(queue_reply(uow, dialog, operator_id=cmd.operator_id, text=text, key=key,
+                                 at=cmd.at, actor=cmd.actor))
 
 
 def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
     key = check_key(cmd.key)
-    known = _known(uow, key)
+    known = queued_before(uow, key)
     if known is not None:
         return known
     text = check_text(cmd.text)
@@ -221,14 +218,9 @@ def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
         client.start_episode(dialog.id, actor=cmd.actor)
     elif not dialog.may_read(cmd.operator_id):
         raise AlreadyTaken("This client has an open dialog with other operators.")
-    routing.answer(uow, dialog, cmd.operator_id, at=cmd.at, actor=cmd.actor)
-    message = OutgoingMessage.queue(
-        dialog_id=dialog.id, client_id=client.id, phone=client.phone, channel=dialog.channel,
-        text=text, operator_id=cmd.operator_id, key=key, at=cmd.at, actor=cmd.actor)
-    uow.add(message)
-    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
-                  text=message.text, queued_at=message.queued_at,
-                  new_dialog=new_dialog)
+    return Queued.of(queue_reply(uow, dialog, operator_id=cmd.operator_id, text=text, key=key,
+                                 at=cmd.at, actor=cmd.actor, client=client),
+                     new_dialog=new_dialog)
 
 
 def retry_message(cmd: RetryMessage, uow: UnitOfWork) -> Queued:
@@ -238,8 +230,7 @@ def retry_message(cmd: RetryMessage, uow: UnitOfWork) -> Queued:
         raise NotFound("No such message among your dialogs.", field="messageId")
     routing.ensure_access(uow, cmd.operator_id)
     message.retry(operator_id=cmd.operator_id, now=cmd.at, actor=cmd.actor)
-    return Queued(message_id=message.id, dialog_id=dialog.id, status=message.status,
-                  text=message.text, queued_at=message.queued_at)
+    return Queued.of(message)
 
 
 # -- handlers: the sync job --------------------------------------------------------------------
@@ -390,8 +381,8 @@ def _outgoing_media(uow: UnitOfWork, message_id: UUID) -> Any:
     return outgoing_media(uow, message_id)
 
 
-def _known(uow: UnitOfWork, key: str) -> Queued | None:
-    """The message this key queued before (a double click, a repeated request), if any."""
+def queued_before(uow: UnitOfWork, key: str) -> Queued | None:
+    """The message this idempotency key queued already, if any (a repeated request)."""
     mid = outgoing_id(key)
     if not uow.is_recorded(mid):
         return None
@@ -399,9 +390,30 @@ def _known(uow: UnitOfWork, key: str) -> Queued | None:
     if message is None:
         raise InvalidValue("This idempotency key was used for something else.",
                            field="idempotencyKey")
-    return Queued(message_id=mid, dialog_id=message.dialog_id, status=message.status,
-                  text=message.text, queued_at=message.queued_at,
-                  duplicate=True)
+    return Queued.of(message, duplicate=True)
+
+
+def reply_target(uow: UnitOfWork, dialog_id: UUID, operator_id: UUID) -> Dialog:
+    """The dialog an operator replies in: one they may read, with WhatsApp ready to send."""
+    dialog = uow.get(Dialog, dialog_id)
+    if dialog is None or not dialog.may_read(operator_id):
+        raise NotFound("No such dialog among yours.", field="dialogId")
+    _ready_channel(uow)
+    return dialog
+
+
+def queue_reply(uow: UnitOfWork, dialog: Dialog, *, operator_id: UUID, text: str, key: str,
+                at: datetime, actor: str, client: Client | None = None) -> OutgoingMessage:
+    """Queues a message to the dialog's client (or to `client` as it is now, when writing
+    first). The access group, the dialog's holder and its state decide; replying takes the
+    dialog."""
+    routing.answer(uow, dialog, operator_id, at=at, actor=actor)
+    message = OutgoingMessage.queue(
+        dialog_id=dialog.id, client_id=client.id if client else dialog.client_id,
+        phone=client.phone if client else dialog.phone, channel=dialog.channel, text=text,
+        operator_id=operator_id, key=key, at=at, actor=actor)
+    uow.add(message)
+    return message
 
 
 def _ready_channel(uow: UnitOfWork) -> WhatsAppChannel:
