@@ -48,6 +48,22 @@ _FIELDS = (  # name, lowest, highest, names
     ("day of week", 0, 7, _DAYS),
 )
 _ITEM = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/([0-9]+))?$")
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@dataclass(frozen=True)
+class CronFields:
+    """A cron expression read the standard (Vixie cron) way: each field's values, None for
+    every value ("*"). Days of the week count from Sunday = 0 (7 is read as Sunday too). When
+    both the day of the month and the day of the week are restricted (neither starts with "*"),
+    a day matching either is a day to run (`either_day`); otherwise both must match."""
+
+    minute: tuple[int, ...] | None
+    hour: tuple[int, ...] | None
+    day: tuple[int, ...] | None
+    month: tuple[int, ...] | None
+    weekday: tuple[int, ...] | None
+    either_day: bool
 
 
 def _value(text: str, low: int, high: int, names: tuple[str, ...], field: str) -> int:
@@ -59,31 +75,66 @@ def _value(text: str, low: int, high: int, names: tuple[str, ...], field: str) -
     return int(text)
 
 
-def check_cron(expression: str) -> str:
-    """A standard five-field cron expression ("*/5 * * * *", "0 9-18 * * mon-fri"), normalised;
-    raises InvalidValue naming the field at fault."""
-    text = " ".join(expression.strip().lower().split())
-    parts = text.split(" ") if text else []
-    if len(parts) != 5 or len(text) > MAX_CRON:
-        raise InvalidValue("A cron expression has five fields: minute hour day-of-month month "
-                           "day-of-week, e.g. */5 * * * *.", field="cron")
-    for part, (field, low, high, names) in zip(parts, _FIELDS, strict=True):
-        for item in part.split(","):
-            found = _ITEM.match(item)
-            if found is None:
-                raise InvalidValue(f"The cron {field} {item!r} is not understood.", field="cron")
-            span, step = found.groups()
-            if step is not None and not 1 <= int(step) <= high:
-                raise InvalidValue(f"The cron {field} step {step!r} is out of range.",
-                                   field="cron")
-            if span == "*":
-                continue
-            first, _, last = span.partition("-")
-            start = _value(first, low, high, names, field)
-            if last and _value(last, low, high, names, field) < start:
+def _values(part: str, field: str, low: int, high: int,
+            names: tuple[str, ...]) -> tuple[int, ...] | None:
+    if part == "*":
+        return None
+    chosen: set[int] = set()
+    for item in part.split(","):
+        found = _ITEM.match(item)
+        if found is None:
+            raise InvalidValue(f"The cron {field} {item!r} is not understood.", field="cron")
+        span, step = found.groups()
+        if step is not None and not 1 <= int(step) <= high:
+            raise InvalidValue(f"The cron {field} step {step!r} is out of range.",
+                               field="cron")
+        if span == "*":
+            first, last = low, high
+        else:
+            start, _, end = span.partition("-")
+            first = _value(start, low, high, names, field)
+            # "5/15" runs from 5 to the end, as in cronie and APScheduler
+            last = (_value(end, low, high, names, field) if end
+                    else high if step is not None else first)
+            if last < first:
                 raise InvalidValue(f"The cron {field} range {span!r} runs backwards.",
                                    field="cron")
+        chosen.update(range(first, last + 1, int(step or 1)))
+    if names is _DAYS:
+        chosen = {day % 7 for day in chosen}  # 7 is Sunday, as 0
+    return tuple(sorted(chosen))
+
+
+def read_cron(expression: str) -> CronFields:
+    """A standard five-field cron expression ("*/5 * * * *", "0 9-18 * * mon-fri", "0 9 * * 1-5")
+    as the values of its fields; raises InvalidValue naming the field at fault, or when the
+    days it names never come (the 31st of February)."""
+    parts = _normalised(expression).split(" ")
+    minute, hour, day, month, weekday = (
+        _values(part, field, low, high, names)
+        for part, (field, low, high, names) in zip(parts, _FIELDS, strict=True))
+    either_day = not parts[2].startswith("*") and not parts[4].startswith("*")
+    if day is not None and not either_day and not any(
+            day[0] <= _MONTH_DAYS[m - 1] for m in (month or range(1, 13))):
+        raise InvalidValue("The cron day of month never comes in the months it names.",
+                           field="cron")
+    return CronFields(minute=minute, hour=hour, day=day, month=month, weekday=weekday,
+                      either_day=either_day)
+
+
+def _normalised(expression: str) -> str:
+    text = " ".join(expression.strip().lower().split())
+    if len(text.split(" ") if text else []) != 5 or len(text) > MAX_CRON:
+        raise InvalidValue("A cron expression has five fields: minute hour day-of-month month "
+                           "day-of-week, e.g. */5 * * * *.", field="cron")
     return text
+
+
+def check_cron(expression: str) -> str:
+    """A standard five-field cron expression, normalised (see `read_cron`); raises
+    InvalidValue naming the field at fault."""
+    read_cron(expression)
+    return _normalised(expression)
 
 
 def check_schedule(mode: str, interval_seconds: int, cron: str) -> tuple[ScheduleMode, int, str]:

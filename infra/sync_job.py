@@ -31,13 +31,16 @@ from zoneinfo import ZoneInfo
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from application import outbox as ob
 from application.ports import BlobStore, Clock, DeliveryReport, WhatsAppGateway
 from application.sync import Due, OutboxSender, Page, RunReport, SendPolicy
+from domain.errors import InvalidValue
 from domain.failures import RetryPolicy
+from domain.sync import read_cron
 from infra.eventstore import postgres_conninfo
 from infra.metrics import (
     DELIVERY_REPORTS,
@@ -197,21 +200,53 @@ def read_schedule(settings: Settings, views: ViewsDatabase) -> EffectiveSchedule
         run_requested_by=row.run_requested_by or "")
 
 
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbers: Sunday is 0
+
+
+def cron_trigger(expression: str, zone: ZoneInfo) -> BaseTrigger:
+    """A standard cron expression as APScheduler runs it, every field's values spelled out (its
+    `from_crontab` counts days of the week from Monday = 0, refuses 7, Sunday-first name ranges
+    and steps over names or past a range's end): days of the week by name; a day matching
+    either the day of the month or of the week when both are restricted (APScheduler asks for
+    both). Raises InvalidValue for what `check_cron` refuses."""
+    fields = read_cron(expression)
+
+    def spelled(values: tuple[int, ...] | None) -> str:
+        return "*" if values is None else ",".join(str(value) for value in values)
+
+    weekday = ("*" if fields.weekday is None
+               else ",".join(_DAY_NAMES[day] for day in fields.weekday))
+    common: dict[str, Any] = {"second": 0, "minute": spelled(fields.minute),
+                              "hour": spelled(fields.hour), "month": spelled(fields.month),
+                              "timezone": zone}
+    if fields.either_day:
+        return OrTrigger([CronTrigger(day=spelled(fields.day), **common),
+                          CronTrigger(day_of_week=weekday, **common)])
+    return CronTrigger(day=spelled(fields.day), day_of_week=weekday, **common)
+
+
 def trigger_of(state: ob.ScheduleState, timezone: str) -> BaseTrigger:
     if state.mode == ob.ScheduleMode.CRON:
-        return CronTrigger.from_crontab(state.cron, timezone=ZoneInfo(timezone))
+        return cron_trigger(state.cron, ZoneInfo(timezone))
     return IntervalTrigger(seconds=state.interval_seconds, timezone=ZoneInfo(timezone))
 
 
-def next_fire_after(state: ob.ScheduleState, timezone: str, moment: datetime) -> datetime | None:
-    """When a message due at `moment` should be sent at the latest by this schedule."""
+def send_deadline(state: ob.ScheduleState, timezone: str, due: datetime, *,
+                  since: datetime | None = None, grace: float = 0.0) -> datetime | None:
+    """When a message due at `due` should have left at the latest under this schedule, followed
+    since `since` (nothing runs on it before): one interval after both; or, for a cron
+    schedule, the first fire time from `grace` after both (a run just then may not see a
+    message queued a moment before it: the next fire sends it) — then `grace` for the run.
+    None when the schedule never fires."""
+    start = max(due, since) if since is not None else due
     if state.mode == ob.ScheduleMode.INTERVAL:
-        return moment + timedelta(seconds=state.interval_seconds)
+        return start + timedelta(seconds=state.interval_seconds + grace)
     try:
-        fire: datetime | None = trigger_of(state, timezone).get_next_fire_time(None, moment)
-    except ValueError:
+        fire: datetime | None = trigger_of(state, timezone).get_next_fire_time(
+            None, start + timedelta(seconds=grace))
+    except (ValueError, InvalidValue):
         return None
-    return fire
+    return fire + timedelta(seconds=grace) if fire is not None else None
 
 
 # -- health ----------------------------------------------------------------------------------
@@ -267,6 +302,7 @@ class _Status:
     running_tick: float | None = None
     last_error: str = ""
     warned: set[str] = field(default_factory=set)
+    refused: ob.ScheduleState | None = None  # a schedule the scheduler could not follow
     next_health_log: datetime | None = None
 
 
@@ -359,8 +395,10 @@ class SyncJob:
             return True
         try:
             trigger = trigger_of(state, self.settings.sync_timezone)
-        except ValueError as error:
-            log.warning("the sync schedule is not valid here: %s", error)
+        except (ValueError, InvalidValue) as error:  # only a schedule recorded before its check
+            if state != self._status.refused:
+                self._status.refused = state
+                log.warning("the sync schedule is not valid here: %s", error)
             return False
         if job is None:
             scheduler.add_job(self.scheduled_run, trigger, id=JOB_ID, name="sync messages",
@@ -486,9 +524,10 @@ class SyncJob:
                 f"{'message waits' if waiting == 1 else 'messages wait'}.",
                 stats.oldest_queued_at))
         elif state.enabled and stats.oldest_due_at is not None:
-            latest = next_fire_after(state, self.settings.sync_timezone, stats.oldest_due_at)
-            grace = timedelta(seconds=self.settings.sync_grace_seconds)
-            if latest is not None and now > latest + grace:
+            latest = send_deadline(state, self.settings.sync_timezone, stats.oldest_due_at,
+                                   since=schedule.changed_at,
+                                   grace=self.settings.sync_grace_seconds)
+            if latest is not None and now > latest:
                 warnings.append(HealthWarning(
                     "QUEUED_TOO_LONG",
                     f"The oldest waiting message has been due for "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from application import commands as c
 from application import routing as r
 from domain.ids import operator_id
 from domain.operators import Role
+from domain.sync import SYNC_SCHEDULE_ID
 from infra.bootstrap import Container
 from infra.settings import Settings
 from tests.conftest import (
@@ -196,6 +198,27 @@ def test_admins_set_the_schedule_send_now_and_read_the_health(
     assert cron["updateSyncSettings"]["settings"]["cron"] == "*/5 * * * *"
     assert operator(SETTINGS)["syncSettings"]["changedBy"] == "operator:admin"
     assert olga
+
+
+def test_a_cron_schedule_means_standard_cron_and_one_the_scheduler_cannot_follow_is_refused(
+        live_server: LiveServer, container: Container, admin: GraphQLClient) -> None:
+    for bad in ("0 9 * * 8", "0 0 31 2 *", "0 9 * * sat-sun"):
+        refused = admin(UPDATE, {"e": True, "m": "CRON", "i": 30, "c": bad})["updateSyncSettings"]
+        assert (refused["__typename"], refused["code"], refused["field"]) == (
+            "UserError", "INVALID_VALUE", "cron")
+    assert list(container.store.recorder.select_events(SYNC_SCHEDULE_ID)) == []
+    assert admin(SETTINGS)["syncSettings"]["isDefault"] is True
+    sundays = admin(UPDATE, {"e": True, "m": "CRON", "i": 30, "c": "0 9 * * 7"})
+    assert sundays["updateSyncSettings"]["settings"]["cron"] == "0 9 * * 7"
+    job = container.sync.scheduler.get_job("sync")  # type: ignore[union-attr]
+    assert job.next_run_time.strftime("%a %H:%M") == "Sun 09:00"
+    weekdays = admin(UPDATE, {"e": True, "m": "CRON", "i": 30, "c": "0 9 * * 1-5"})
+    assert weekdays["updateSyncSettings"]["__typename"] == "UpdateSyncSettingsSuccess"
+    job = container.sync.scheduler.get_job("sync")  # type: ignore[union-attr]
+    fires = [job.trigger.get_next_fire_time(None, datetime(2030, 1, 5, tzinfo=UTC))]  # a Saturday
+    for _ in range(5):
+        fires.append(job.trigger.get_next_fire_time(fires[-1], fires[-1]))
+    assert [f.strftime("%a") for f in fires] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Mon"]
 
 
 def test_a_reply_that_cannot_go_out_fails_with_its_reason_then_a_retry_sends_it(

@@ -389,11 +389,35 @@ def test_health_reports_sync_off_while_messages_wait_and_messages_older_than_all
                                                        interval_seconds=10, cron="",
                                                        actor="operator:admin"))
         wait_for(lambda: caught_up(container))
+        clock.current = max(clock.current, datetime.now(UTC))  # switched on (stored) by now
         assert container.sync.health().warnings == []
-        clock.advance(16)
+        clock.advance(14)  # the message waited while sync was off: it counts from now
+        assert container.sync.health().warnings == []
+        clock.advance(2)
         assert [w.code for w in container.sync.health().warnings] == ["QUEUED_TOO_LONG"]
         run_job(container)
         assert container.sync.health().ok
+
+
+def test_health_finds_a_message_late_only_after_the_cron_fire_time_that_should_have_sent_it(
+        database_url: str) -> None:
+    friday_evening = datetime(2030, 1, 4, 17, 0, tzinfo=UTC)
+    clock = FakeClock(friday_evening)
+    with installation(database_url, clock=clock, sync_grace_seconds=30) as container:
+        container.writer.execute_sync(ob.ConfigureSync(enabled=True, mode="cron",
+                                                       interval_seconds=60, cron="0 9 * * 1-5",
+                                                       actor="operator:admin"))
+        reply(container, client_writes(container))
+        wait_for(lambda: caught_up(container))
+
+        def late_on(day: int, hour: int, minute: int) -> bool:
+            clock.current = datetime(2030, 1, day, hour, minute, tzinfo=UTC)
+            return "QUEUED_TOO_LONG" in {w.code for w in container.sync.health().warnings}
+
+        assert not late_on(5, 12, 0)  # Saturday: weekdays 1-5 are Monday to Friday
+        assert not late_on(6, 12, 0)
+        assert not late_on(7, 9, 0)  # Monday's run is due now
+        assert late_on(7, 9, 1)
 
 
 # -- two replicas against one PostgreSQL -------------------------------------------------------
