@@ -88,10 +88,8 @@ class Settings(BaseSettings):
     def require_gateway_settings(self) -> Self:
         """A gateway that is chosen but not configured refuses to start, naming what is missing."""
         needed: tuple[str, ...] = ()
-        if self.gateway == Gateway.WAHA:
-            needed = ("waha_url", "waha_api_key")
-            if self.env == Environment.PRODUCTION:
-                needed += ("waha_hmac_key",)
+        if self.gateway == Gateway.WAHA:  # the key signs WAHA's webhooks: none is accepted unsigned
+            needed = ("waha_url", "waha_api_key", "waha_hmac_key")
         elif self.gateway == Gateway.CLOUD:
             needed = ("cloud_graph_url", "cloud_access_token", "cloud_phone_number_id",
                       "cloud_app_secret", "cloud_verify_token")

@@ -1,7 +1,7 @@
 """POST /webhooks/waha: WAHA delivers `message`, `message.ack` and `session.status` events.
 
-With `SWITCHBOARD_WAHA_HMAC_KEY` set (required in production) a request must carry
-`X-Webhook-Hmac` — hex HMAC-SHA512 of the raw body with that key — and be fresh: both
+Every request must carry `X-Webhook-Hmac` — hex HMAC-SHA512 of the raw body with
+`SWITCHBOARD_WAHA_HMAC_KEY` (required with this gateway) — and be fresh: both
 `X-Webhook-Timestamp` (ms) and the envelope's own (signed) `timestamp` within
 `SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS`. A repeated delivery changes nothing: messages by their id,
 other events by the envelope's id. A sender named `…@lid` is resolved to a phone number through
@@ -115,6 +115,9 @@ def verify(key: str, skew_seconds: int, body: bytes, headers: Any) -> None:
     signature = headers.get("x-webhook-hmac", "")
     if not signature:
         raise refuse(401, "The request is not signed (X-Webhook-Hmac).")
+    if not key:  # settings require it; an empty key would let anyone sign
+        raise refuse(401, "No webhook key is configured (SWITCHBOARD_WAHA_HMAC_KEY): "
+                          "nothing is accepted.")
     algorithm = headers.get("x-webhook-hmac-algorithm", "sha512").lower()
     if algorithm != "sha512":
         raise refuse(401, f"The signature algorithm {algorithm!r} is not sha512.")
@@ -134,8 +137,7 @@ async def waha_webhook(request: Request) -> Accepted:
         raise refuse(404, "WAHA is not the WhatsApp gateway here.")
     settings = container.settings
     body = await read_limited_body(request, settings.webhook_max_body_bytes)
-    if settings.waha_hmac_key:
-        verify(settings.waha_hmac_key, settings.webhook_max_skew_seconds, body, request.headers)
+    verify(settings.waha_hmac_key, settings.webhook_max_skew_seconds, body, request.headers)
     try:
         envelope = Envelope.model_validate(json.loads(body))
     except ValueError as error:  # ValidationError is a ValueError too
@@ -143,8 +145,7 @@ async def waha_webhook(request: Request) -> Accepted:
             "Malformed event: the body is not JSON."
         raise refuse(422, reason) from None
     stamp = envelope.timestamp if envelope.timestamp > 10**11 else envelope.timestamp * 1000
-    if settings.waha_hmac_key and abs(time.time() * 1000 - stamp) > \
-            settings.webhook_max_skew_seconds * 1000:
+    if abs(time.time() * 1000 - stamp) > settings.webhook_max_skew_seconds * 1000:
         raise refuse(401, "The event's timestamp is stale.")
     if envelope.session != waha.session:
         return Accepted(status="ignored")

@@ -21,7 +21,16 @@ from application.ports import GatewayError
 from domain.channel import ChannelStatus
 from infra.bootstrap import Container
 from projections.inbox import dialogs, messages
-from tests.conftest import LiveServer, caught_up, make_settings, running_container, wait_for
+from tests.conftest import (
+    LiveServer,
+    caught_up,
+    cli,
+    cli_env,
+    free_port,
+    make_settings,
+    running_container,
+    wait_for,
+)
 from tests.fakes.graph import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -280,3 +289,18 @@ def test_the_window_counts_from_the_clients_last_message(app: tuple[Container, L
     with pytest.raises(GatewayError) as refused:
         gateway.send_text("+79161234567", "Too late", "k")
     assert refused.value.code == "OUTSIDE_REPLY_WINDOW"
+
+
+def test_the_cloud_api_chosen_but_not_configured_refuses_to_start_naming_what_is_missing(
+    tmp_path: Any
+) -> None:
+    database = tmp_path / "sb.db"
+    env = cli_env(f"sqlite:///{database}", SWITCHBOARD_GATEWAY="cloud",
+                  SWITCHBOARD_CLOUD_ACCESS_TOKEN=TOKEN)
+    done = cli("serve", "--port", str(free_port()), env=env)
+    said = " ".join((done.stdout + done.stderr).split())  # the terminal may wrap it
+    assert done.returncode == 2, said
+    assert ("SWITCHBOARD_GATEWAY=cloud needs SWITCHBOARD_CLOUD_PHONE_NUMBER_ID, "
+            "SWITCHBOARD_CLOUD_APP_SECRET, SWITCHBOARD_CLOUD_VERIFY_TOKEN (not set)") in said
+    assert "SWITCHBOARD_CLOUD_ACCESS_TOKEN" not in said  # what is set is not named
+    assert not database.exists()  # refused before anything was created

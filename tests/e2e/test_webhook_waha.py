@@ -158,6 +158,21 @@ def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
     assert head(container) == before
 
 
+def test_with_no_key_at_hand_every_request_is_refused_signed_or_not(
+    app: tuple[Container, LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container, server = app
+    monkeypatch.setattr(container.settings, "waha_hmac_key", "")  # settings refuse this; still
+    body = json.dumps(message_event()).encode()
+    before = head(container)
+    for headers, reason in (({}, "not signed"),  # and anyone can sign with an empty key:
+                            (sign("", body), "No webhook key is configured")):
+        answer = post(server, body, headers)
+        assert answer.status_code == 401, answer.text
+        assert reason in answer.json()["detail"]
+    assert head(container) == before
+
+
 @pytest.mark.parametrize(("event", "reason"), [
     ({"id": "evt_1", "event": "message"}, "timestamp"),
     ([1, 2, 3], "Malformed"),
@@ -306,12 +321,14 @@ def test_the_simulator_and_cloud_routes_are_absent_when_waha_is_the_gateway(
 def test_a_gateway_chosen_but_not_configured_refuses_to_start_naming_what_is_missing(
     tmp_path: Any
 ) -> None:
-    with pytest.raises(ValueError, match="SWITCHBOARD_WAHA_URL, SWITCHBOARD_WAHA_API_KEY"):
+    with pytest.raises(ValueError, match="SWITCHBOARD_WAHA_URL, SWITCHBOARD_WAHA_API_KEY, "
+                                         "SWITCHBOARD_WAHA_HMAC_KEY"):
         make_settings(f"sqlite:///{tmp_path}/x.db", gateway="waha")
-    with pytest.raises(ValueError, match="SWITCHBOARD_WAHA_HMAC_KEY"):
-        make_settings(f"sqlite:///{tmp_path}/x.db", gateway="waha", env="production",
-                      secret_key="s" * 32, simulator_secret="t" * 32, waha_url="http://w",
-                      waha_api_key="k")
+    for env in ("development", "test", "production"):  # no webhook is accepted unsigned
+        with pytest.raises(ValueError, match=r"needs SWITCHBOARD_WAHA_HMAC_KEY \(not set\)"):
+            make_settings(f"sqlite:///{tmp_path}/x.db", gateway="waha", env=env,
+                          secret_key="s" * 32, simulator_secret="t" * 32, waha_url="http://w",
+                          waha_api_key="k")
 
 
 @settings(max_examples=60, deadline=None,
