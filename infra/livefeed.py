@@ -49,9 +49,12 @@ class LiveFeed:
             self._task = None
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, feed: str, key: object) -> AsyncIterator[asyncio.Queue[set[str]]]:
-        """A queue that receives, for each change of `feed` concerning `key`, the changed ids."""
-        queue: asyncio.Queue[set[str]] = asyncio.Queue()
+    async def subscribe(self, feed: str, key: object,
+                        queue: asyncio.Queue[set[str]] | None = None,
+                        ) -> AsyncIterator[asyncio.Queue[set[str]]]:
+        """A queue that receives, for each change of `feed` concerning `key`, the changed ids
+        (`queue`: one already subscribed to another feed, to hear both through it)."""
+        queue = queue if queue is not None else asyncio.Queue()
         subscribers = self._subscribers[(feed, str(key))]
         subscribers.add(queue)
         LIVE_SUBSCRIBERS.inc()

@@ -1,5 +1,6 @@
 """Colleague chats and media over real HTTP: a colleague hears about a question live over
-graphql-transport-ws; files are served only through fresh signed URLs to operators who may see
+graphql-transport-ws, and the unread count in their notifications; an operator removed from the
+access group hears nothing more of their chats; files are served only through fresh signed URLs to operators who may see
 the dialog; an oversize or unknown upload is refused and nothing is stored; WAHA's and the Cloud
 API's documented media payloads become media of every kind, downloaded from the fakes."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ import httpx
 import pytest
 import websockets
 
+from application.routing import RemoveAccessMember
 from infra.blobstore import LocalBlobStore
 from infra.bootstrap import Container
 from infra.media_urls import MediaUrlSigner
@@ -73,24 +76,56 @@ def media_of(gql: GraphQLClient, dialog_id: str, count: int,
 
 
 # -- colleague chats live ------------------------------------------------------------------------
-async def collect(server: LiveServer, token: str, received: list[dict[str, Any]],
-                  ready: asyncio.Event, stop: asyncio.Event) -> None:
-    url = server.url.replace("http://", "ws://") + "/graphql"
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"authorization": f"Bearer {token}"}}))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { colleagueChatsChanged { chatId unreadMessages chat { "
-                     "kind title unreadCount lastMessage { text } } } }"}}))
-        ready.set()
-        while not stop.is_set():
-            try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 0.1))
-            except TimeoutError:
-                continue
-            if message["type"] == "next":
-                received.append(message["payload"]["data"]["colleagueChatsChanged"])
+class Listener:
+    """One graphql-transport-ws subscription whose payloads a thread of its own collects while
+    the test goes on: `with Listener(server, token, query) as heard: … heard.received`."""
+
+    def __init__(self, server: LiveServer, token: str | None, query: str) -> None:
+        self.url = server.url.replace("http://", "ws://") + "/graphql"
+        self.token = token or ""
+        self.query = query
+        self.received: list[dict[str, Any]] = []
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._collect()),
+                                        daemon=True)
+
+    async def _collect(self) -> None:
+        async with websockets.connect(self.url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init",
+                                      "payload": {"authorization": f"Bearer {self.token}"}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                      "payload": {"query": self.query}}))
+            self._ready.set()
+            while not self._stop.is_set():
+                try:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 0.1))
+                except TimeoutError:
+                    continue
+                if message["type"] == "next":
+                    self.received.extend(message["payload"]["data"].values())
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        assert self._ready.wait(10), "the subscription did not start"
+        time.sleep(0.3)  # the server registers the subscription
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+CHATS_CHANGED = ("subscription { colleagueChatsChanged { chatId unreadMessages chat { kind "
+                 "title unreadCount lastMessage { text } } } }")
+NOTICES_CHANGED = ("subscription { notificationsChanged { unreadCount colleagueUnread "
+                   "notifications { id } } }")
+NOTICES = "{ notifications { unreadCount colleagueUnread } }"
+START_DIRECT = """mutation($c: ID!) { startDirectChat(colleagueId: $c) {
+  ... on ColleagueChatSuccess { chat { id } } } }"""
+POST = """mutation($g: ID!, $t: String!) { postColleagueMessage(chatId: $g, text: $t) {
+  __typename } }"""
 
 
 def test_a_colleague_asked_about_a_dialog_hears_it_live(live_server: LiveServer,
@@ -100,26 +135,11 @@ def test_a_colleague_asked_about_a_dialog_hears_it_live(live_server: LiveServer,
     bob = signed_in(live_server, "bob", "bob-pass-1")
     simulator_post(live_server.url, client_message("+79161230001", "Is my order late?"))
     dialog_id = dialog_of(admin, "+79161230001")
-    received: list[dict[str, Any]] = []
-
-    async def scenario() -> None:
-        ready, stop = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(collect(live_server, bob.token or "", received, ready, stop))
-        await ready.wait()
-        await asyncio.sleep(0.2)
-        asked = await asyncio.to_thread(admin, ASK, {"d": dialog_id, "c": [bob_id],
-                                                      "t": "Bob, is this the late order?"})
+    with Listener(live_server, bob.token, CHATS_CHANGED) as bob_hears:
+        asked = admin(ASK, {"d": dialog_id, "c": [bob_id], "t": "Bob, is this the late order?"})
         assert asked["askColleague"]["__typename"] == "PostColleagueMessageSuccess", asked
-        for _ in range(200):
-            if received:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-
-    asyncio.run(scenario())
-    assert received, "bob heard nothing"
-    change = received[-1]
+        wait_for(lambda: bob_hears.received, timeout=10)
+    change = bob_hears.received[-1]
     assert change["chat"]["kind"] == "DISCUSSION" and change["chat"]["title"] == "Ivan"
     assert change["chat"]["lastMessage"]["text"] == "Bob, is this the late order?"
     assert change["unreadMessages"] == 1
@@ -128,6 +148,57 @@ def test_a_colleague_asked_about_a_dialog_hears_it_live(live_server: LiveServer,
         ("Bob, is this the late order?", False, "Administrator")]
     assert container.whatsapp.simulator is not None
     assert container.whatsapp.simulator.sent_to("+79161230001") == []  # never to the client
+
+
+def test_a_colleagues_message_counts_in_the_other_members_notifications_live(
+    live_server: LiveServer, container: Container
+) -> None:
+    bob_id = add_operator(container, "bob", queue=False)
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    bob = signed_in(live_server, "bob", "bob-pass-1")
+    chat_id = admin(START_DIRECT, {"c": bob_id})["startDirectChat"]["chat"]["id"]
+    with Listener(live_server, bob.token, NOTICES_CHANGED) as bob_hears, \
+            Listener(live_server, admin.token, NOTICES_CHANGED) as admin_hears:
+        admin(POST, {"g": chat_id, "t": "Can you take the 9 o'clock?"})
+        wait_for(lambda: bob_hears.received)
+        assert bob_hears.received == [{"unreadCount": 0, "colleagueUnread": 1,
+                                       "notifications": []}]
+        assert bob(NOTICES)["notifications"] == {"unreadCount": 0, "colleagueUnread": 1}
+        bob("mutation($c: ID!) { markColleagueChatRead(chatId: $c) { __typename } }",
+            {"c": chat_id})
+        wait_for(lambda: len(bob_hears.received) == 2)
+        assert bob_hears.received[-1]["colleagueUnread"] == 0
+        wait_for(lambda: caught_up(container))
+        time.sleep(0.3)
+    assert bob(NOTICES)["notifications"] == {"unreadCount": 0, "colleagueUnread": 0}
+    assert len(bob_hears.received) == 2
+    # The author is not told of their own message.
+    assert admin_hears.received == []
+    assert admin(NOTICES)["notifications"] == {"unreadCount": 0, "colleagueUnread": 0}
+
+
+def test_an_operator_removed_from_the_access_group_hears_no_more_of_their_chats(
+    live_server: LiveServer, container: Container
+) -> None:
+    bob_id = add_operator(container, "bob", queue=False)
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    bob = signed_in(live_server, "bob", "bob-pass-1")
+    chat_id = admin(START_DIRECT, {"c": bob_id})["startDirectChat"]["chat"]["id"]
+    with Listener(live_server, bob.token, CHATS_CHANGED) as bob_hears, \
+            Listener(live_server, bob.token, NOTICES_CHANGED) as bob_notices:
+        admin(POST, {"g": chat_id, "t": "Still with us?"})
+        wait_for(lambda: bob_hears.received and bob_notices.received)
+        container.writer.execute_sync(RemoveAccessMember(
+            operator_id=UUID(bob_id), at=datetime.now(UTC), actor="test"))
+        wait_for(lambda: caught_up(container))
+        heard, noticed = len(bob_hears.received), len(bob_notices.received)
+        assert admin(POST, {"g": chat_id, "t": "Bob left: this is not for him"})[
+            "postColleagueMessage"]["__typename"] == "PostColleagueMessageSuccess"
+        wait_for(lambda: caught_up(container))
+        time.sleep(0.5)
+    assert len(bob_hears.received) == heard  # neither the chat's id nor that it moved
+    assert len(bob_notices.received) == noticed
+    assert all("Bob left" not in json.dumps(change) for change in bob_hears.received)
 
 
 def test_colleague_chats_refuse_an_operator_outside_the_access_group(

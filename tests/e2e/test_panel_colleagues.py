@@ -56,14 +56,23 @@ def test_a_colleague_asked_about_a_dialog_sees_the_question_live(
     expect(admin.locator(".dialog-scroll .msg")).to_have_count(1)
     screenshot(admin, "ask-colleague")
 
-    # Olga hears it live: the unread count in her navigation, then the question itself.
+    # Olga hears it live: the unread count in her navigation and in her notifications, which
+    # lead her to the question itself.
     expect(olga.locator("[data-colleague-unread]")).to_have_text("1")
-    olga.get_by_role("link", name="Colleagues").click()
+    olga.locator(".bell-button").click()
+    notice = olga.locator("[data-colleague-notice]")
+    expect(notice).to_have_text("1 unread colleague message")
+    notice.click()
+    expect(olga).to_have_url(f"{panel_server.url}/colleagues")
     chat = olga.locator("a[data-chat-id]", has_text="Anna")
     expect(chat).to_contain_text("did we ship")
     chat.click()
     expect(olga.locator("[data-open-chat]")).to_contain_text("Olga, did we ship Anna's parcel?")
     expect(olga.locator("[data-colleague-unread]")).to_have_count(0)
+    olga.locator(".bell-button").click()
+    expect(olga.locator("#notifications")).to_be_visible()
+    expect(olga.locator("[data-colleague-notice]")).to_have_count(0)
+    olga.keyboard.press("Escape")
     olga.get_by_label("Message to colleagues").fill("Yes, yesterday: tracking AB123.")
     olga.get_by_role("button", name="Send", exact=True).click()
     screenshot(olga, "colleague-chat")

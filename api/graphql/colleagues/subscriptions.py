@@ -12,20 +12,26 @@ from api.graphql.context import Info
 from api.graphql.live import changes
 from api.graphql.permissions import IsAuthenticated
 from projections import colleagues as view
+from projections import routing as routing_view
 
 
 @strawberry.type
 class ColleaguesSubscription:
     @strawberry.subscription(permission_classes=[IsAuthenticated],
                              description="Pushes each change to your colleague chats: new "
-                                         "messages, edits, members, read state.")
+                                         "messages, edits, members, read state (nothing "
+                                         "while you are outside the access group).")
     async def colleague_chats_changed(
             self, info: Info) -> AsyncGenerator[ColleagueChatChange, None]:
         me = info.context.me
         container = info.context.container
 
         def read(ids: set[str]) -> list[ColleagueChatChange]:
+            """The changes, asked of the access group each time: an operator who left it
+            is still a member of their chats in the read model, and hears nothing of them."""
             with container.views.reader.connect() as conn:
+                if not routing_view.in_group(conn, me.operator_id):
+                    return []
                 unread = view.unread_messages(conn, me.operator_id)
             return [ColleagueChatChange(chat_id=strawberry.ID(i),
                                         chat=entry(container, me.operator_id, UUID(i)),

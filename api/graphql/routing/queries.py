@@ -31,6 +31,7 @@ from api.graphql.routing.types import (
 from application import routing_preview as preview_service
 from application.errors import DomainError
 from application.routing_preview import Desk
+from projections import colleagues as colleagues_view
 from projections import notifications as notifications_view
 from projections import presence as presence_view
 from projections import routing as routing_view
@@ -227,11 +228,14 @@ async def read_notifications(info: Info, *, first: int, unread_only: bool) -> No
     def read() -> NotificationList:
         with engine.connect() as conn:
             if not routing_view.in_group(conn, me):
-                return NotificationList(items=[], unread_count=0, latest_seq=0)
+                return NotificationList(items=[], unread_count=0, latest_seq=0,
+                                        colleague_unread=0)
             page = notifications_view.notification_page(conn, me, first=first,
                                                         unread_only=unread_only)
+            colleague_unread = colleagues_view.unread_messages(conn, me)
         return NotificationList(items=[Notification.of(r) for r in page.rows],
-                                unread_count=page.unread, latest_seq=page.latest_seq)
+                                unread_count=page.unread, latest_seq=page.latest_seq,
+                                colleague_unread=colleague_unread)
 
     return await to_thread.run_sync(read)
 

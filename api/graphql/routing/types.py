@@ -202,17 +202,26 @@ class Notification:
                    seq=row.seq, at=row.updated_at, read=row.read)
 
 
+COLLEAGUE_UNREAD = ("Colleague messages you have not read, in all your colleague chats (the "
+                    "same number as colleagueChats.unreadMessages; not part of unreadCount, "
+                    "which counts the dialogs' notifications).")
+
+
 @strawberry.type
 class NotificationList:
     items: list[Notification]
     unread_count: int
     latest_seq: int
+    colleague_unread: int = strawberry.field(description=COLLEAGUE_UNREAD)
 
 
-@strawberry.type(description="Your notifications changed: new, folded or read.")
+@strawberry.type(description="Your notifications changed: new, folded or read; or the count "
+                             "of unread colleague messages changed (a colleague wrote to you, "
+                             "or you read a chat), when `notifications` may be empty.")
 class NotificationsChange:
     unread_count: int
     notifications: list[Notification]
+    colleague_unread: int = strawberry.field(description=COLLEAGUE_UNREAD)
 
 
 @strawberry.type

@@ -9,11 +9,11 @@ import { createStore } from "./store.mjs";
 
 const NOTIFICATION = "id kind dialogId clientName phone text detail count seq at read";
 const NOTIFICATIONS = `query Notifications { notifications(first: 30) {
-  unreadCount latestSeq items { ${NOTIFICATION} } } }`;
+  unreadCount colleagueUnread latestSeq items { ${NOTIFICATION} } } }`;
 const NOTIFICATIONS_CHANGED = `subscription { notificationsChanged {
-  unreadCount notifications { ${NOTIFICATION} } } }`;
+  unreadCount colleagueUnread notifications { ${NOTIFICATION} } } }`;
 const MARK_SEEN = `mutation Seen($upTo: Int) { markNotificationsRead(upTo: $upTo) { __typename
-  ... on NotificationList { unreadCount latestSeq items { ${NOTIFICATION} } }
+  ... on NotificationList { unreadCount colleagueUnread latestSeq items { ${NOTIFICATION} } }
   ... on UserError { code message } } }`;
 const PRESENCE = `query Presence { myPresence { status chosen inAccessGroup inQueue holding capacity } }`;
 const SET_PRESENCE = `mutation SetPresence($status: ChosenPresence!) { setPresence(status: $status) {
@@ -78,7 +78,10 @@ export async function colleagues() {
 }
 
 // -- notifications --------------------------------------------------------------------------------
-export const notices = createStore({ items: [], unread: 0, latestSeq: 0, loaded: false });
+// `unread`: the dialogs' unread notifications; `colleagueUnread`: unread colleague messages
+// (counted apart: reading the notifications does not read the chats).
+export const notices = createStore({ items: [], unread: 0, colleagueUnread: 0, latestSeq: 0,
+  loaded: false });
 
 function mergeNotices(items) {
   notices.set((s) => {
@@ -93,7 +96,8 @@ export async function loadNotices() {
   try {
     const { notifications } = await api(NOTIFICATIONS);
     notices.set({ items: notifications.items, unread: notifications.unreadCount,
-      latestSeq: notifications.latestSeq, loaded: true });
+      colleagueUnread: notifications.colleagueUnread, latestSeq: notifications.latestSeq,
+      loaded: true });
   } catch { /* the banner or sign-in tells why */ }
 }
 
@@ -104,7 +108,7 @@ export async function markNoticesRead() {
     const { markNotificationsRead: result } = await api(MARK_SEEN, { upTo });
     if (result.__typename === "NotificationList") {
       notices.set({ items: result.items, unread: result.unreadCount,
-        latestSeq: result.latestSeq });
+        colleagueUnread: result.colleagueUnread, latestSeq: result.latestSeq });
     }
   } catch { loadNotices(); }
 }
@@ -112,7 +116,7 @@ export async function markNoticesRead() {
 function tell(change) {
   const before = new Map(notices.get().items.map((n) => [n.id, n]));
   mergeNotices(change.notifications);
-  notices.set({ unread: change.unreadCount });
+  notices.set({ unread: change.unreadCount, colleagueUnread: change.colleagueUnread });
   for (const n of change.notifications) {
     const old = before.get(n.id);
     const fresh = !n.read && (!old || old.read || old.kind !== n.kind);
@@ -141,7 +145,7 @@ liveHooks.add((client) => {
 
 session.subscribe((state) => {
   if (state.status === "signedOut") {
-    notices.set({ items: [], unread: 0, latestSeq: 0, loaded: false });
+    notices.set({ items: [], unread: 0, colleagueUnread: 0, latestSeq: 0, loaded: false });
     presence.set({ status: null, chosen: "ONLINE" });
   }
 });

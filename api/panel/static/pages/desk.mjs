@@ -30,7 +30,8 @@ export function PresenceSwitch() {
 }
 
 export function NotificationsBell() {
-  const { items, unread } = useStore(notices);
+  const { items, unread, colleagueUnread } = useStore(notices);
+  const total = unread + colleagueUnread;
   const [open, setOpen] = useState(false);
   const panel = useRef(null);
   useEffect(() => {
@@ -44,14 +45,15 @@ export function NotificationsBell() {
     return () => { removeEventListener("keydown", close); removeEventListener("pointerdown", close); };
   }, [open]);
   const go = (n) => { setOpen(false); navigate(`/dialogs/${n.dialogId}`); };
+  const toColleagues = () => { setOpen(false); navigate("/colleagues"); };
   return html`
     <div class="bell" ref=${panel}>
       <button type="button" class="button button-quiet bell-button" aria-expanded=${open}
         aria-controls="notifications" onClick=${() => setOpen(!open)}
-        aria-label=${t("notice.button", { count: unread })}>
+        aria-label=${t("notice.button", { count: total })}>
         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor"
           d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/></svg>
-        ${unread > 0 && html`<span class="badge" data-notices=${unread}>${unread}</span>`}
+        ${total > 0 && html`<span class="badge" data-notices=${total}>${total}</span>`}
       </button>
       ${open && html`
         <div class="bell-panel card" id="notifications" role="dialog"
@@ -61,7 +63,13 @@ export function NotificationsBell() {
             <button type="button" class="button button-quiet" disabled=${unread === 0}
               onClick=${markNoticesRead}>${t("notice.markRead")}</button>
           </div>
-          ${items.length === 0 ? html`<p class="muted">${t("notice.none")}</p>` : html`
+          ${colleagueUnread > 0 && html`
+            <button type="button" class="notice notice-unread" data-colleague-notice
+              onClick=${toColleagues}>
+              <strong>${t("colleagues.unread", { count: colleagueUnread })}</strong>
+            </button>`}
+          ${items.length === 0 ? colleagueUnread === 0
+            && html`<p class="muted">${t("notice.none")}</p>` : html`
             <ul class="bell-list">
               ${items.map((n) => html`<li key=${n.id}>
                 <button type="button" class=${`notice${n.read ? "" : " notice-unread"}`}
