@@ -256,11 +256,12 @@ def phone_send(
     twice: Annotated[bool, typer.Option(help="Deliver the same message twice (the second "
                                              "changes nothing).")] = False,
 ) -> None:
-    """Writes to the company's number as a client, through the simulator webhook."""
+    """Writes to the company's number as a client from the simulated phone, as the phone page
+    does: while the company's phone is offline (`phone drop`) the message waits, and arrives on
+    `phone restore`."""
     from infra.simulator import SimulatorPhone
 
-    settings = _settings()
-    phone = SimulatorPhone(url or settings.base_url, settings.simulator_secret)
+    phone = SimulatorPhone(url or _settings().base_url)
     message_id = f"sim-{uuid.uuid4().hex}"
     for _ in range(2 if twice else 1):
         try:
@@ -268,7 +269,15 @@ def phone_send(
         except httpx.HTTPError as error:
             console.print(f"[red]The server at {phone.base_url} did not take it:[/red] {error}")
             raise typer.Exit(1) from None
-        console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
+        if answer["status"] == "waiting":
+            console.print(f"Waiting ({message_id}): the company's phone is offline; the message "
+                          "is delivered when its connection is back (`switchboard phone "
+                          "restore`).")
+        elif answer["status"] == "held":
+            console.print("Delivered (held): WhatsApp is out of service; the message is kept "
+                          "and reaches the operators when it is back in service.")
+        else:
+            console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The built-in WhatsApp simulator's client side: a pretend phone that writes to the company."""
+"""The built-in WhatsApp simulator's client side: a pretend phone that writes to the company,
+and the signed request the simulator webhook takes."""
 
 from __future__ import annotations
 
@@ -22,19 +23,22 @@ def signed_request(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[st
 
 
 class SimulatorPhone:
-    def __init__(self, base_url: str, secret: str) -> None:
+    """A client writing from the simulated phone, as the phone page does
+    (`POST /simulator/phone/send`): while the company's phone is offline the message waits on
+    the simulated servers and is delivered when the connection is back."""
+
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self._secret = secret
 
     def send(self, phone: str, text: str, *, name: str = "", message_id: str) -> Any:
-        body, headers = signed_request(self._secret, {
-            "id": message_id, "from": phone, "name": name, "text": text,
-            "timestamp": int(time.time()),
-        })
-        response = httpx.post(f"{self.base_url}/webhooks/simulator", content=body,
-                              headers=headers, timeout=10)
+        response = httpx.post(f"{self.base_url}/simulator/phone/send", json={
+            "id": message_id, "from": phone, "name": name, "text": text}, timeout=10)
         if response.status_code >= 400:
             detail = response.json().get("detail", response.text) if response.content else ""
+            if isinstance(detail, dict):  # the phone's refusals: {code, message}
+                detail = detail.get("message", detail)
+            elif isinstance(detail, list):  # a malformed request: FastAPI's validation errors
+                detail = "; ".join(str(d.get("msg", d)) for d in detail)
             raise httpx.HTTPStatusError(f"{response.status_code}: {detail}",
                                         request=response.request, response=response)
         return response.json()

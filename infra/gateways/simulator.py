@@ -272,7 +272,8 @@ class SimulatorWhatsAppGateway:
                                    "in the admin area, then scan the code from this page.",
                                    "NOT_LINKED")
             if s.dropped:
-                s.waiting.append(message)
+                if all(waiting.id != message.id for waiting in s.waiting):  # sent twice: once
+                    s.waiting.append(message)
                 return False
             return True
 

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from domain.channel import ChannelStatus
 from infra.bootstrap import Container
 from projections.channel import whatsapp_channel
+from projections.inbox import messages
 from tests.conftest import LiveServer, caught_up, cli, cli_env, cli_process, wait_for
+
+
+def inbox_texts(container: Container) -> list[str]:
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        return list(conn.execute(sa.select(messages.c.text)).scalars())
 
 
 def status_in_view(container: Container) -> str:
@@ -78,3 +85,33 @@ def test_phone_send_twice_delivers_the_same_message_once(live_server: LiveServer
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("Delivered")]
     assert [line.split()[1] for line in lines] == ["(accepted);", "(duplicate);"]
+
+
+def test_phone_send_while_the_phone_is_offline_waits_and_arrives_once_on_restore(
+    live_server: LiveServer, container: Container, database_url: str
+) -> None:
+    env = cli_env(database_url)
+    server = ("--url", live_server.url)
+    assert cli("phone", "drop", *server, env=env).returncode == 0
+    sent = cli("phone", "send", "--from", "+79161234599", "Are you there?", "--twice", *server,
+               env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    said = [line.split()[0] for line in sent.stdout.splitlines()
+            if line.startswith(("Waiting", "Delivered"))]
+    assert said == ["Waiting", "Waiting"], sent.stdout
+    assert "Are you there?" not in inbox_texts(container)
+    restored = cli("phone", "restore", *server, env=env)
+    assert restored.returncode == 0 and "1 waiting message(s) delivered" in restored.stdout
+    wait_for(lambda: "Are you there?" in inbox_texts(container))
+    assert inbox_texts(container).count("Are you there?") == 1
+
+
+def test_phone_send_while_whatsapp_is_not_linked_is_refused_with_the_reason(
+    live_server: LiveServer, container: Container, database_url: str
+) -> None:
+    container.whatsapp.service.unlink("operator:admin")
+    sent = cli("phone", "send", "--from", "+79161234598", "Hello?", "--url", live_server.url,
+               env=cli_env(database_url))
+    assert sent.returncode == 1
+    assert "not linked to Switchboard" in " ".join(sent.stdout.split())
+    assert "Hello?" not in inbox_texts(container)
