@@ -1,13 +1,16 @@
 """Files of messages over HTTP.
 
 - `GET /media/files/{token}`: a file, through a short-lived signed URL that GraphQL gives (the
-  `url` of a message's media). It is served only while the URL is fresh (410 once expired), only
-  to the operator it was issued to, and only while that operator may still see the dialog (403
-  otherwise); never from a guessable path.
+  `url` of a message's media). The token names the operator it was issued to; it is served only
+  while the URL is fresh (410 once expired) and while that operator may still see the dialog
+  (403 otherwise); never from a guessable path. It needs no sign-in (an `<img src>` sends no
+  bearer token): whoever holds the URL can fetch the file until it expires.
 - `POST /media/upload` (multipart: `file`, `dialogId`, `key`, `caption`; bearer token): an
   operator's image or document to a client. Its size and type are checked on the bytes (a real
   MIME sniffer, not the file name) before anything is stored; the message is queued through the
-  outbox like text. Refusals answer `{code, message}` with 413, 415, 404 or 422."""
+  outbox like text. Refusals answer `{code, message}` with 413, 415, 404 or 422; a file the
+  command refuses once stored (WhatsApp not ready, the dialog taken, …) is deleted again unless
+  another message refers to the same bytes."""
 
 from __future__ import annotations
 
@@ -135,14 +138,19 @@ async def upload(
         return refused(413, "DIALOG_FILES_FULL", "This dialog's files would go over the limit "
                        f"of {limits.max_dialog_bytes} bytes per dialog.")
     sha256 = await to_thread.run_sync(container.blobs.put, content)
+    keeping = container.media.keeping
     try:
         queued: Queued = await container.writer.execute(SendMedia(
             dialog_id=did, operator_id=principal.operator_id, key=key, kind=kind or "document",
             sha256=sha256, size=len(content), mime_type=mime or "application/octet-stream",
             file_name=file.filename or "", caption=caption, at=datetime.now(UTC),
             actor=principal.actor, limits=limits))
-    except DomainError as error:
+    except DomainError as error:  # refused once stored: the file is not kept
+        await to_thread.run_sync(keeping.discard, content, sha256)
         return _refusal(error)
+    # A repeated request keeps the first file only; a new message makes sure its file stayed.
+    await to_thread.run_sync(keeping.discard if queued.duplicate else keeping.kept,
+                             content, sha256)
     return JSONResponse({"messageId": str(queued.message_id),
                          "dialogId": str(queued.dialog_id), "status": queued.status.value,
                          "duplicate": queued.duplicate, "kind": kind, "mimeType": mime,

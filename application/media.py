@@ -216,7 +216,7 @@ def attach_downloaded_media(cmd: AttachDownloadedMedia, uow: UnitOfWork) -> str:
 
 def record_download_failure(cmd: RecordDownloadFailure, uow: UnitOfWork) -> str:
     media = _media(uow, cmd.media_id)
-    if cmd.code in (FileTooLarge.code, FileTypeNotAllowed.code):
+    if cmd.code in (FileTooLarge.code, FileTypeNotAllowed.code, DialogFilesFull.code):
         media.refuse(code=cmd.code, reason=cmd.reason, at=cmd.at, actor=cmd.actor)
         return str(media.state)
     media.download_failed(code=cmd.code, reason=cmd.reason, retryable=cmd.retryable,

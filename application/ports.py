@@ -103,6 +103,9 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def delete(self, sha256: str) -> None:
+        """Forgets the bytes kept under `sha256` (nothing when there are none)."""
+
 
 class GatewayError(Exception):
     """A gateway refused or could not be reached. `code` is stable (the panel translates it);

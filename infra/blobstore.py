@@ -76,6 +76,12 @@ class LocalBlobStore:
         except KeyError:
             return False
 
+    def delete(self, sha256: str) -> None:
+        try:
+            self._path(sha256).unlink(missing_ok=True)
+        except KeyError:
+            return
+
     def count(self) -> int:
         """How many blobs are kept (for tests and diagnostics)."""
         if not self.root.exists():
@@ -139,6 +145,15 @@ class S3BlobStore:
         if response.status_code >= 300:
             raise S3Error(f"The bucket refused HEAD ({response.status_code}).")
         return True
+
+    def delete(self, sha256: str) -> None:
+        try:
+            url = self._url(sha256)
+        except KeyError:
+            return
+        response = self._http.delete(url, headers=self._signer.headers("DELETE", url, b""))
+        if response.status_code >= 300 and response.status_code != 404:
+            raise S3Error(f"The bucket refused DELETE ({response.status_code}).")
 
 
 class SigV4:

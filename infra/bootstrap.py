@@ -22,7 +22,7 @@ from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
 from infra.gateways.wiring import WhatsApp, build_whatsapp
 from infra.livefeed import LiveFeed
-from infra.media_jobs import MediaJobs
+from infra.media_jobs import FileKeeping, MediaJobs, media_caught_up
 from infra.projector import Projector
 from infra.routing_jobs import RoutingJobs
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
@@ -129,17 +129,18 @@ def bootstrap(
     whatsapp = build_whatsapp(settings, writer, clock, views, gateway)
     whatsapp.delivery_reports = RecordedDeliveryReports(writer)  # reports become events
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
+    projector = Projector(settings, store, views, all_projections(settings.business_timezone))
+    keeping = FileKeeping(blobs, views, media_caught_up(projector))
     return Container(
-        settings=settings, store=store, views=views, writer=writer,
-        projector=Projector(settings, store, views,
-                            all_projections(settings.business_timezone)),
+        settings=settings, store=store, views=views, writer=writer, projector=projector,
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
         extras={"setup": build_setup_services(settings, writer, clock),
                 "routing": RoutingJobs(settings, writer, views, clock),
                 "whatsapp": whatsapp,
                 "sync": SyncJob(settings, writer, views, whatsapp.gateway, clock, blobs=blobs),
                 "blobs": blobs,
-                "media": MediaJobs(settings, writer, views, whatsapp.gateway, blobs, clock)},
+                "media": MediaJobs(settings, writer, views, whatsapp.gateway, blobs, clock,
+                                   keeping=keeping)},
     )
 
 

@@ -6,20 +6,30 @@ once when a webhook wakes it), fetches each file through the gateway (at most th
 refused as soon as it is over), stores it content-addressed in the blob store, and records
 `AttachDownloadedMedia`; a failure records `RecordDownloadFailure`, which schedules the next
 attempt with exponential backoff until the attempts run out. Two replicas may fetch the same
-file at once: the blob is the same and the second "attached" changes nothing."""
+file at once: the blob is the same and the second "attached" changes nothing.
+
+A file over the per-file limit, or over what its dialog may keep (asked of the read model), is
+refused before it is stored. The read model may be behind: a file that the limits refuse once
+stored (the command decides) is deleted again, unless another message refers to the same bytes
+(`FileKeeping`); an upload the command refuses is deleted the same way."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from application.errors import DomainError
 from application.media import AttachDownloadedMedia, MediaLimits, RecordDownloadFailure
 from application.ports import BlobStore, Clock, GatewayError, WhatsAppGateway
 from domain.failures import RetryPolicy
+from domain.media import check_limits
+from infra.projector import Projector
 from infra.settings import Settings
 from infra.sniff import incoming_mime
 from infra.views import ViewsDatabase
@@ -50,16 +60,72 @@ def policy_of(settings: Settings) -> RetryPolicy:
                           max_delay_seconds=settings.media_retry_max_seconds)
 
 
+class FileKeeping:
+    """Keeps in the blob store only the files that messages refer to. Files are named by their
+    bytes, so a file a command refused may be another message's too: it is deleted only when
+    the media read model, caught up with every event stored so far, shows no media with that
+    sha256 — and put back if a message attached the same bytes meanwhile (asked again once
+    deleted). Whoever attaches a file makes sure, after the command, that it is still there
+    (`kept`). When the read model cannot be caught up, nothing is deleted."""
+
+    def __init__(self, blobs: BlobStore, views: ViewsDatabase,
+                 media_caught_up: Callable[[], bool]) -> None:
+        self.blobs = blobs
+        self.views = views
+        self.media_caught_up = media_caught_up
+
+    def in_use(self, sha256: str) -> bool:
+        with self.views.reader.connect() as conn:
+            return media_view.file_in_use(conn, sha256)
+
+    def discard(self, content: bytes, sha256: str) -> bool:
+        """Deletes the file a refused command would have attached; answers whether it did."""
+        if not self.media_caught_up() or self.in_use(sha256):
+            return False
+        self.blobs.delete(sha256)
+        if not self.media_caught_up() or self.in_use(sha256):
+            self.blobs.put(content)  # attached to another message meanwhile: keep it
+            return False
+        return True
+
+    def kept(self, content: bytes, sha256: str) -> None:
+        """After a command attached the file: puts it back if a refusal of the same bytes
+        deleted it in between."""
+        if not self.blobs.exists(sha256):
+            self.blobs.put(content)
+
+
+def media_caught_up(projector: Projector, seconds: float = 5.0) -> Callable[[], bool]:
+    """Waits (at most `seconds`) until the media read model holds every event stored so far;
+    answers whether it does."""
+
+    def wait() -> bool:
+        runner = next((r for r in projector.runners if r.name == "media"), None)
+        if runner is None:
+            return False
+        head = runner.status().head
+        deadline = time.monotonic() + seconds
+        while runner.status().position < head:
+            if time.monotonic() > deadline:
+                return False
+            projector.wake()
+            time.sleep(0.01)
+        return True
+
+    return wait
+
+
 class MediaJobs:
     def __init__(self, settings: Settings, writer: Any, views: ViewsDatabase,
                  gateway: WhatsAppGateway, blobs: BlobStore, clock: Clock,
-                 concurrency: int = 3) -> None:
+                 concurrency: int = 3, keeping: FileKeeping | None = None) -> None:
         self.settings = settings
         self.writer = writer
         self.views = views
         self.gateway = gateway
         self.blobs = blobs
         self.clock = clock
+        self.keeping = keeping or FileKeeping(blobs, views, lambda: False)
         self.limits = limits_of(settings)
         self.policy = policy_of(settings)
         self._concurrency = concurrency
@@ -136,6 +202,9 @@ class MediaJobs:
         try:
             file = self.gateway.download_media(row.source, self.limits.max_file_bytes)
             mime = incoming_mime(file.content, file.mime_type or row.mime_type)
+            refusal = self._over_limits(row, len(file.content))
+            if refusal is not None:  # not stored at all
+                return self._failed(row, refusal.code, refusal.message, False)
             sha256 = self.blobs.put(file.content)
         except GatewayError as error:
             return self._failed(row, error.code, error.message, error.retryable)
@@ -147,7 +216,24 @@ class MediaJobs:
             media_id=row.media_id, sha256=sha256, size=len(file.content), mime_type=mime,
             at=self.clock.now(), limits=self.limits))
         self._remember(row.media_id, DONE)
+        if state == "stored":
+            self.keeping.kept(file.content, sha256)
+        else:  # refused once stored (the read model was behind), or given up meanwhile
+            self.keeping.discard(file.content, sha256)
         return state
+
+    def _over_limits(self, row: Any, size: int) -> DomainError | None:
+        """Why the file may not be kept, by the per-file limit and what its dialog keeps in
+        the read model (which may be behind, never ahead: the command checks again)."""
+        with self.views.reader.connect() as conn:
+            dialog_id = media_view.dialog_of(conn, row)
+            kept = media_view.dialog_bytes(conn, dialog_id) if dialog_id is not None else 0
+        try:
+            check_limits(size=size, kept=kept, max_file_bytes=self.limits.max_file_bytes,
+                         max_dialog_bytes=self.limits.max_dialog_bytes)
+        except DomainError as error:
+            return error
+        return None
 
     def _remember(self, media_id: UUID, attempts: int) -> None:
         with self._lock:

@@ -38,7 +38,7 @@ media = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), index=True),
-    sa.Column("sha256", sa.String(64)),
+    sa.Column("sha256", sa.String(64), index=True),
     sa.Column("note_code", sa.String(64)),
     sa.Column("note", sa.String(500)),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
@@ -106,8 +106,8 @@ class MediaProjection(Projection):
 def due_downloads(conn: sa.Connection, now: datetime, limit: int) -> list[sa.Row[Any]]:
     """Clients' files waiting for a download whose time has come, oldest first."""
     return list(conn.execute(
-        sa.select(media.c.media_id, media.c.kind, media.c.mime_type, media.c.source,
-                  media.c.file_name, media.c.attempts)
+        sa.select(media.c.media_id, media.c.message_id, media.c.dialog_id, media.c.kind,
+                  media.c.mime_type, media.c.source, media.c.file_name, media.c.attempts)
         .where(media.c.state == "pending", media.c.direction == "in",
                media.c.next_attempt_at <= now)
         .order_by(media.c.next_attempt_at).limit(limit)))
@@ -128,6 +128,12 @@ def dialog_bytes(conn: sa.Connection, dialog_id: UUID) -> int:
     """What a dialog keeps in stored files, in all."""
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(media.c.size), 0)).where(
         media.c.dialog_id == dialog_id, media.c.state == "stored")).scalar_one())
+
+
+def file_in_use(conn: sa.Connection, sha256: str) -> bool:
+    """Whether a message's media refers to the file (stored for it, or sent with it)."""
+    return conn.execute(sa.select(media.c.media_id).where(media.c.sha256 == sha256)
+                        .limit(1)).first() is not None
 
 
 def contact_phones(row: Any) -> list[str]:

@@ -1,8 +1,9 @@
 """Colleague chats and media over real HTTP: a colleague hears about a question live over
 graphql-transport-ws, and the unread count in their notifications; an operator removed from the
-access group hears nothing more of their chats; files are served only through fresh signed URLs to operators who may see
-the dialog; an oversize or unknown upload is refused and nothing is stored; WAHA's and the Cloud
-API's documented media payloads become media of every kind, downloaded from the fakes."""
+access group hears nothing more of their chats; files are served only through fresh signed URLs
+to operators who may see the dialog; an oversize or unknown upload, or one the command refuses,
+leaves nothing stored; WAHA's and the Cloud API's documented media payloads become media of
+every kind, downloaded from the fakes."""
 
 from __future__ import annotations
 
@@ -357,6 +358,24 @@ def test_an_uploaded_image_reaches_the_client_and_an_oversize_one_is_refused_uns
     assert message["text"] == "The plan" and message["media"]["kind"] == "image"
     [mine] = media_of(admin, dialog_id, 1)
     assert mine["state"] == "STORED" and mine["fileName"] == "plan.png"
+
+
+def test_an_upload_refused_once_stored_is_not_kept(
+    live_server: LiveServer, container: Container
+) -> None:
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    simulator_post(live_server.url, client_message("+79161230006", "Send me the invoice"))
+    dialog_id = dialog_of(admin, "+79161230006")
+    blobs = container.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    kept = blobs.count()
+    # WhatsApp out of service: the file passes every check on its bytes, the command refuses.
+    assert admin("mutation { updateMessengerSettings(inService: false, "
+                 "employeesMayWriteFirst: false) { __typename } }")
+    refused = upload(live_server, admin.token or "", dialog_id, PNG + uuid.uuid4().bytes,
+                     "invoice.png")
+    assert refused.status_code >= 400 and refused.json()["code"] == "CHANNEL_NOT_READY"
+    assert blobs.count() == kept
 
 
 # -- WAHA and the Cloud API: every kind from their documented payloads ----------------------------

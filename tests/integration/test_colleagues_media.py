@@ -332,6 +332,45 @@ def test_a_message_still_arrives_when_its_file_is_over_the_limits(
     assert len(rows) == 5  # every message arrived, with or without its file
 
 
+def documents(container: Container, contents: list[bytes], prefix: str) -> list[Any]:
+    """Each document sent in turn by the same client, its download waited for."""
+    simulator = container.whatsapp.simulator
+    assert simulator is not None
+    return [stored(container, client_media(container, IncomingMedia(
+        kind="document", source=simulator.upload(MediaFile(content=content,
+                                                           mime_type="application/pdf"))),
+        external_id=f"{prefix}-{i}").media_id) for i, content in enumerate(contents)]
+
+
+def test_a_file_over_the_dialogs_total_is_refused_before_it_is_stored(
+    container: Container
+) -> None:
+    blobs = container.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    rows = documents(container, [b"%PDF" + bytes([48 + i]) * 4000 for i in range(3)], "total")
+    assert [r.state for r in rows] == ["stored", "stored", "refused"]
+    assert rows[2].note_code == "DIALOG_FILES_FULL"
+    assert blobs.count() == 2  # the third was never written
+
+
+def test_a_file_refused_once_stored_is_deleted_unless_another_message_has_the_same_bytes(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read model is behind: every file passes the check before storing, and the
+    # dialog's own count refuses the third and the fourth once they are stored.
+    monkeypatch.setattr(media_view, "dialog_bytes", lambda conn, dialog_id: 0)
+    blobs = container.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    first, second, third = (b"%PDF" + bytes([65 + i]) * 4000 for i in range(3))
+    rows = documents(container, [first, second, third, first], "behind")
+    assert [r.state for r in rows] == ["stored", "stored", "refused", "refused"]
+    assert [r.note_code for r in rows[2:]] == ["DIALOG_FILES_FULL"] * 2
+    wait_for(lambda: blobs.count() == 2)  # the third deleted again
+    settled(container)
+    assert blobs.count() == 2
+    assert blobs.get(rows[0].sha256) == first  # the fourth's bytes are the first's: kept
+
+
 def test_an_operators_image_is_sent_through_the_outbox(container: Container) -> None:
     received = container.writer.execute_sync(c.ReceiveClientMessage(
         channel="simulator", external_id="x1", phone="+79161112233", name="Ivan",

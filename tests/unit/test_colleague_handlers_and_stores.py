@@ -1,6 +1,7 @@
 """Colleague-chat handlers with a unit of work in memory (the long-polling rule and the access
 group decide before anything is recorded), and the blob stores: content-addressed files in a
-folder, and S3 requests signed with AWS Signature Version 4 (AWS's own published example)."""
+folder, and S3 requests signed with AWS Signature Version 4 (AWS's own published example),
+chosen by the settings (which refuse S3 without its endpoint, bucket and keys)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from uuid import UUID
 import httpx
 import pytest
 from eventsourcing.domain import Aggregate
+from pydantic import ValidationError
 
 from application import colleagues as col
 from domain.access import AccessGroup, NotInAccessGroup
@@ -19,7 +21,8 @@ from domain.errors import NotAllowed
 from domain.ids import operator_id
 from domain.operators import Operator, Role
 from domain.setup import LONG_POLLING_REFUSAL, ConnectionMode, Installation
-from infra.blobstore import LocalBlobStore, S3BlobStore, SigV4
+from infra.blobstore import LocalBlobStore, S3BlobStore, SigV4, build_blob_store
+from infra.settings import Settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -98,6 +101,36 @@ def test_the_local_store_names_files_by_content_and_keeps_the_same_file_once(
         assert not store.exists(bad)
         with pytest.raises(KeyError):
             store.get(bad)
+        store.delete(bad)  # nothing outside the store's own names is touched
+    store.delete(first)
+    store.delete(first)  # a file already gone is no error
+    assert not store.exists(first) and store.count() == 0
+
+
+def settings_with(**values: Any) -> Settings:
+    return Settings(_env_file=None, env="test", database_url="sqlite:///var/test.db",  # type: ignore[call-arg]
+                    secret_key="test-secret", simulator_secret="test-sim", **values)
+
+
+S3_SETTINGS = {"media_store": "s3", "media_s3_endpoint": "http://minio.local:9000",
+               "media_s3_bucket": "files", "media_s3_access_key": "key",
+               "media_s3_secret_key": "secret"}
+
+
+def test_the_s3_store_is_built_from_its_settings_and_refused_without_them(
+    tmp_path: Path
+) -> None:
+    store = build_blob_store(settings_with(**S3_SETTINGS, media_s3_region="eu-west-1"))
+    assert isinstance(store, S3BlobStore)
+    assert (store.endpoint, store.bucket, store.region, store.prefix) == (
+        "http://minio.local:9000", "files", "eu-west-1", "media/")
+    store.close()
+    local = build_blob_store(settings_with(media_dir=str(tmp_path / "files")))
+    assert isinstance(local, LocalBlobStore) and local.root == tmp_path / "files"
+    for missing in ("media_s3_endpoint", "media_s3_bucket", "media_s3_access_key",
+                    "media_s3_secret_key"):
+        with pytest.raises(ValidationError, match=f"SWITCHBOARD_{missing.upper()}"):
+            settings_with(**{**S3_SETTINGS, missing: ""})
 
 
 def test_sigv4_signs_as_aws_documents_it() -> None:
@@ -122,6 +155,9 @@ def test_the_s3_store_puts_and_gets_objects_in_its_bucket() -> None:
         if request.method == "PUT":
             objects[path] = request.content
             return httpx.Response(200)
+        if request.method == "DELETE":
+            objects.pop(path, None)
+            return httpx.Response(204)
         if path not in objects:
             return httpx.Response(404)
         return httpx.Response(200, content=b"" if request.method == "HEAD" else objects[path])
@@ -134,3 +170,5 @@ def test_the_s3_store_puts_and_gets_objects_in_its_bucket() -> None:
     assert not store.exists("f" * 64)
     with pytest.raises(KeyError):
         store.get("f" * 64)
+    store.delete(name)
+    assert not store.exists(name) and objects == {}
