@@ -78,6 +78,10 @@ def test_an_admin_completes_the_wizard_and_an_auditor_sees_the_old_publication(
     expect(outbox).to_contain_text("Registration code")
     subject = outbox.locator(".outbox-mail strong").first.inner_text()
     code = re.search(r"\d{6}", subject).group(0)  # type: ignore[union-attr]
+    page.get_by_label("Registration code").fill("000000" if code != "000000" else "111111")
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.locator("[data-field=code]")).to_have_text(  # the panel's words for WRONG_CODE
+        "This is not the code that was mailed. Check it, or request a new code.")
     page.get_by_label("Registration code").fill(code)
     page.get_by_role("button", name="Confirm", exact=True).click()
 

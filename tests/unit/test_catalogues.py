@@ -3,22 +3,27 @@ needs, the same {placeholders}, and every key the JavaScript asks for by name.""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import json
+import pkgutil
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-STATIC = Path(__file__).resolve().parents[2] / "api" / "panel" / "static"
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "api" / "panel" / "static"
 LANGUAGES = ("en", "ru")
 # Intl.PluralRules(lang).resolvedOptions().pluralCategories for integers and fractions.
 PLURAL_FORMS = {"en": {"one", "other"}, "ru": {"one", "few", "many", "other"}}
-# Keys the code builds at run time (`error.${code}`, `role.${role}`, …): the API's codes and
-# enums, and the admin sections.
+# Keys the code builds at run time (`error.${code}`, `role.${role}`, …): the panel's own error
+# codes (the API's are collected from the code below), the API's enums, and the admin sections.
 BUILT_KEYS = [
-    *(f"error.{code}" for code in ("INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS", "NOT_FOUND",
-                                   "UNAUTHENTICATED", "FORBIDDEN", "NETWORK", "UNKNOWN")),
+    *(f"error.{code}" for code in ("NETWORK", "BAD_RESPONSE", "UNKNOWN")),
     *(f"role.{role}" for role in ("ADMIN", "OPERATOR", "AUDITOR")),
     *(f"lang.{lang}" for lang in LANGUAGES),
     *(f"admin.{s}{suffix}" for s in ("setup", "whatsapp", "queue", "sync", "audit", "analytics")
@@ -34,6 +39,57 @@ BUILT_KEYS = [
 # t("key", …), t(cond ? "a" : "b"), and the tables of keys the pages keep (label: "key").
 CALL = re.compile(r"""\bt\(((?:[^()]|\([^()]*\))*)\)|\blabel:\s*("[^"]+")""")
 LITERAL = re.compile(r"""["']([A-Za-z][\w-]*(?:\.[\w-]+)+)["']""")
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _literal(node: ast.expr, constants: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):  # a module's constant, e.g. code=OUTSIDE_WINDOW
+        return constants.get(node.id)
+    return None  # built at run time (e.g. the Graph API's own numbers): the message shows
+
+
+def error_codes_the_api_returns() -> set[str]:
+    """Every code a refusal can carry to the panel, from where the codes are made:
+    - the `code` of every exception class in domain/ and application/ (DomainError and its
+      subclasses, which resolvers answer with `UserError.of`, and the application's own, such
+      as the sign-in and registration-code refusals);
+    - `GatewayError(code=...)` raised by the gateways and services (the WhatsApp mutations
+      answer a gateway's refusal with its code), and GatewayError's default code;
+    - `UserError(code=...)` and `{"code": ...}` written in api/ (resolvers, permissions, the
+      upload route)."""
+    for package in ("domain", "application"):
+        for module in pkgutil.walk_packages([str(ROOT / package)], f"{package}."):
+            importlib.import_module(module.name)
+    codes = {vars(cls)["code"] for cls in _subclasses(Exception)
+             if cls.__module__.split(".")[0] in ("domain", "application")
+             and isinstance(vars(cls).get("code"), str)}
+    from application.ports import GatewayError
+
+    codes.add(inspect.signature(GatewayError).parameters["code"].default)
+    for path in (*(ROOT / "api").rglob("*.py"), *(ROOT / "application").rglob("*.py"),
+                 *(ROOT / "infra").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        constants = {target.id: node.value.value for node in tree.body
+                     if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                     and isinstance(node.value.value, str)
+                     for target in node.targets if isinstance(target, ast.Name)}
+        for node in ast.walk(tree):
+            found: list[ast.expr] = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("GatewayError", "UserError"):
+                found = [k.value for k in node.keywords if k.arg == "code"]
+            elif isinstance(node, ast.Dict) and path.is_relative_to(ROOT / "api"):
+                found = [v for k, v in zip(node.keys, node.values, strict=True)
+                         if isinstance(k, ast.Constant) and k.value == "code"]
+            codes.update(c for c in (_literal(v, constants) for v in found) if c)
+    return codes
 
 
 def catalogue(lang: str) -> dict[str, Any]:
@@ -101,3 +157,18 @@ def test_every_key_the_code_asks_for_exists() -> None:
     for lang in LANGUAGES:
         missing = sorted((used | set(BUILT_KEYS)) - set(catalogue(lang)))
         assert missing == [], f"{lang}.json lacks {missing}"
+
+
+def test_the_codes_are_collected_from_where_the_api_makes_them() -> None:
+    codes = error_codes_the_api_returns()
+    assert {"NOT_FOUND", "NOT_IN_ACCESS_GROUP", "NOT_CLAIMABLE", "WRONG_CODE", "MAIL_FAILED",
+            "INVALID_CREDENTIALS", "GATEWAY_ERROR", "GATEWAY_UNREACHABLE",
+            "OUTSIDE_REPLY_WINDOW", "UNAUTHENTICATED", "FORBIDDEN"} <= codes
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_error_code_the_api_can_return_is_translated(lang: str) -> None:
+    texts = catalogue(lang)
+    missing = sorted(code for code in error_codes_the_api_returns()
+                     if f"error.{code}" not in texts)
+    assert missing == [], f"{lang}.json lacks error.<CODE> for {missing}"

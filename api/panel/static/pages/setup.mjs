@@ -71,7 +71,7 @@ function useWizard() {
       setWizard(result);
       return result;
     } catch (error) {
-      setRefusal({ code: error.code, message: errorText(error.code, error.message), field: null });
+      setRefusal({ code: error.code || "NETWORK", message: error.message, field: null });
       return null;
     } finally {
       setBusy(false);
@@ -89,14 +89,14 @@ function Field({ id, label, refusal, hint, children }) {
       ${children}
       ${hint && html`<p class="muted small" id=${`setup-${id}-hint`}>${hint}</p>`}
       ${error && html`<p class="form-error" role="alert" id=${`setup-${id}-error`}
-        data-field=${id}>${refusal.message}</p>`}
+        data-field=${id}>${errorText(refusal.code, refusal.message)}</p>`}
     </div>`;
 }
 
 function Refusal({ refusal, fields }) {
   if (!refusal || (refusal.field && fields.includes(refusal.field))) return null;
   return html`<p class="form-error" role="alert" data-code=${refusal.code}>
-    ${refusal.message}</p>`;
+    ${errorText(refusal.code, refusal.message)}</p>`;
 }
 
 const invalid = (refusal, id) => (refusal?.field === id ? "true" : undefined);
@@ -381,7 +381,7 @@ function EmployeeRow({ e, run, busy, refusal, editing, setEditing }) {
       <td><button type="button" class="button button-quiet" disabled=${busy} onClick=${save}>
         ${t("setup.save")}</button>
         ${error && html`<p class="form-error" role="alert" data-field=${refusal.field}>
-          ${refusal.message}</p>`}</td>
+          ${errorText(refusal.code, refusal.message)}</p>`}</td>
     </tr>`;
 }
 
