@@ -52,6 +52,36 @@ def test_whatsapp_link_draws_each_code_in_the_terminal_until_the_phone_scans_it(
     assert "Linked as +15555550100" in output
 
 
+def pairing_code_in_view(container: Container) -> str | None:
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        return conn.execute(sa.select(whatsapp_channel.c.pairing_code)).scalar()
+
+
+def test_whatsapp_link_by_pairing_code_until_the_phone_enters_it_with_phone_pair(
+    live_server: LiveServer, container: Container, database_url: str
+) -> None:
+    env = cli_env(database_url)
+    container.whatsapp.service.unlink("operator:admin")
+    process = cli_process("whatsapp", "link", "--pairing-code", "+7 916 000-11-22",
+                          "--url", live_server.url, env=env)
+    try:
+        code = wait_for(lambda: pairing_code_in_view(container), timeout=30)
+        wrong = cli("phone", "pair", "WRNG-CODE", "--url", live_server.url, env=env)
+        assert wrong.returncode == 1 and "not the code shown" in wrong.stdout
+        paired = cli("phone", "pair", code.lower(), "--url", live_server.url, env=env)
+        assert paired.returncode == 0, paired.stdout + paired.stderr
+        assert "Paired: the company's WhatsApp is WORKING" in paired.stdout
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert f"Or enter the code {code} on +79160001122" in " ".join(output.split())
+    assert "QR code 1 of 6" in output  # the QR code stays the fallback
+    assert "Linked as +79160001122" in output
+    assert status_in_view(container) == ChannelStatus.WORKING.value
+
+
 def test_whatsapp_link_with_a_wrong_password_says_so(live_server: LiveServer,
                                                      database_url: str) -> None:
     done = cli("whatsapp", "link", "--url", live_server.url, "--password", "nope",
