@@ -17,6 +17,7 @@ from uuid import UUID
 
 from application import routing
 from application.ports import DeliveryReport, UnitOfWork
+from application.setup import ensure_chats_allowed
 from domain.channel import CHANNEL_ID, ChannelNotReady, WhatsAppChannel
 from domain.clients import Client, check_identity
 from domain.dialogs import AlreadyTaken, Dialog
@@ -228,6 +229,7 @@ def retry_message(cmd: RetryMessage, uow: UnitOfWork) -> Queued:
     dialog = uow.get(Dialog, message.dialog_id) if message is not None else None
     if message is None or dialog is None or not dialog.may_read(cmd.operator_id):
         raise NotFound("No such message among your dialogs.", field="messageId")
+    ensure_chats_allowed(uow)  # sent again is sent: not while the connection is long-polling
     routing.ensure_access(uow, cmd.operator_id)
     message.retry(operator_id=cmd.operator_id, now=cmd.at, actor=cmd.actor)
     return Queued.of(message)
@@ -417,8 +419,10 @@ def queue_reply(uow: UnitOfWork, dialog: Dialog, *, operator_id: UUID, text: str
 
 
 def _ready_channel(uow: UnitOfWork) -> WhatsAppChannel:
-    """WhatsApp must be linked (a connection being restored counts: the job retries) and in
-    service for a message to be queued."""
+    """For a message (a reply, a first message, a file) to be queued, messenger chats must be
+    allowed (the 1C-to-PBX connection is the web service, not long-polling), and WhatsApp
+    linked (a connection being restored counts: the job retries) and in service."""
+    ensure_chats_allowed(uow)
     channel = uow.get(WhatsAppChannel, CHANNEL_ID)
     if channel is None or not channel.linked:
         raise ChannelNotReady("WhatsApp is not linked: an admin links it in the admin area.")

@@ -13,11 +13,11 @@ from uuid import UUID
 from application.channel import release_held_messages
 from application.ports import UnitOfWork
 from domain.clients import Client
-from domain.errors import InvalidValue, NotAllowed, NotFound
+from domain.errors import InvalidValue, NotFound
 from domain.ids import client_id
 from domain.operators import Operator
 from domain.phonebook import Contact, contact_id
-from domain.setup import INSTALLATION_ID, LONG_POLLING_REFUSAL, ConnectionMode, Installation
+from domain.setup import INSTALLATION_ID, ChatsNeedWebService, ConnectionMode, Installation
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -188,11 +188,12 @@ def installation(uow: UnitOfWork, actor: str) -> Installation:
 
 
 def ensure_chats_allowed(uow: UnitOfWork) -> None:
-    """Messenger and colleague chats need the web-service connection between 1C and the PBX;
-    an installation never set up is in long-polling, as a production one starts."""
+    """Messenger chats (operators' messages and files to clients: `application.outbox`) and
+    colleague chats need the web-service connection between 1C and the PBX; an installation
+    never set up is in long-polling, as a production one starts."""
     found = uow.get(Installation, INSTALLATION_ID)
     if found is None:
-        raise NotAllowed(LONG_POLLING_REFUSAL)
+        raise ChatsNeedWebService
     found.ensure_chats_allowed()
 
 

@@ -91,6 +91,16 @@ LONG_POLLING_REFUSAL = (
 )
 
 
+class ChatsNeedWebService(NotAllowed):
+    """Messenger chats (operators' messages and files to clients) and colleague chats are
+    refused while the 1C-to-PBX connection is long-polling; the message says how to switch."""
+
+    code = "CHATS_NEED_WEB_SERVICE"
+
+    def __init__(self) -> None:
+        super().__init__(LONG_POLLING_REFUSAL)
+
+
 # -- pure rules ------------------------------------------------------------------------------
 def check_server_url(url: str, field: str) -> str:
     value = url.strip()
@@ -411,7 +421,7 @@ class Installation(Aggregate):
 
     def ensure_chats_allowed(self) -> None:
         if not self.chats_allowed:
-            raise NotAllowed(LONG_POLLING_REFUSAL)
+            raise ChatsNeedWebService
 
     # -- 1. mode ------------------------------------------------------------------------
     def choose_mode(self, mode: str, actor: str) -> None:

@@ -4,6 +4,7 @@ idempotency key (as WAHA and the Cloud API), or refuse as the Cloud API's 24-hou
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -17,9 +18,11 @@ class CountingGateway(SimulatorWhatsAppGateway):
 
     reply_window: timedelta | None = None
 
-    def __init__(self, *, idempotent: bool = True, number: str = "+15555550100") -> None:
+    def __init__(self, *, idempotent: bool = True, number: str = "+15555550100",
+                 latency: float = 0.0) -> None:
         super().__init__(number)
         self.idempotent_sends = idempotent
+        self.latency = latency  # seconds each send takes: lets racing senders overlap
         self.down: GatewayError | None = None
         self.calls: list[tuple[str, str, str]] = []
         self.sends: Counter[str] = Counter()
@@ -35,6 +38,8 @@ class CountingGateway(SimulatorWhatsAppGateway):
         self.down = None
 
     def send_text(self, to: str, text: str, idempotency_key: str) -> str:
+        if self.latency:
+            time.sleep(self.latency)
         with self._counting:
             self.calls.append((to, text, idempotency_key))
             if self.down is not None:
@@ -49,4 +54,18 @@ class CountingGateway(SimulatorWhatsAppGateway):
 
     @property
     def doubles(self) -> dict[str, int]:
+        """What went out twice: never, while sends are idempotent (a repeat under the same key
+        is merged, as by the simulator) — see `repeated_calls` for what was asked twice."""
         return {key: n for key, n in self.sends.items() if n > 1}
+
+    @property
+    def calls_per_key(self) -> Counter[str]:
+        """How many times the gateway was called with each key, merged repeats included."""
+        with self._counting:
+            return Counter(key for _to, _text, key in self.calls)
+
+    @property
+    def repeated_calls(self) -> dict[str, int]:
+        """The keys the gateway was called with more than once: a double send with a gateway
+        that takes no idempotency key (WAHA, the Cloud API)."""
+        return {key: n for key, n in self.calls_per_key.items() if n > 1}
