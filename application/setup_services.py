@@ -23,7 +23,12 @@ from application import setup as s
 from application.errors import DomainError, InvalidValue
 from application.phones import to_e164
 from application.ports import Clock, CommandBus, Mailer, PbxProbe, SecretBox
-from domain.setup import MAX_ADDRESSES, parse_autoconfig_code
+from domain.setup import (
+    MAX_ADDRESSES,
+    check_dialog_server,
+    check_email,
+    parse_autoconfig_code,
+)
 
 log = logging.getLogger(__name__)
 PROGRESS_ACTOR = "system:pbx-check"
@@ -87,20 +92,24 @@ class RegistrationService:
         return hmac.new(self._key, code.strip().encode(), hashlib.sha256).hexdigest()
 
     async def request_code(self, email: str, server: str, actor: str) -> None:
+        """Mails a new code, and only then records it: a mail that fails records nothing (the
+        wizard never shows a code sent that nobody got, and an earlier code or registration
+        stays as it was). The address and the server are checked first, so nothing is mailed
+        that the wizard would refuse."""
+        address, dialog_server = check_email(email), check_dialog_server(server)
         code = f"{secrets.randbelow(10**6):06d}"
-        expires_at = self._clock.now() + self._ttl
-        await self._bus.execute(s.SendRegistrationCode(
-            email=email, server=server, code_hash=self.hash(code), expires_at=expires_at,
-            actor=actor))
         minutes = max(1, int(self._ttl.total_seconds() // 60))
         body = (f"Your registration code for the interaction system: {code}\n\n"
                 f"Enter it in the setup wizard within {minutes} minutes.\n"
                 f"Код регистрации в системе взаимодействия: {code}\n")
         try:
-            await self._mailer.send(email.strip(), f"Registration code {code}", body)
+            await self._mailer.send(address, f"Registration code {code}", body)
         except Exception as error:
             log.warning("mailing the registration code failed", exc_info=True)
             raise MailFailed(str(error) or type(error).__name__) from error
+        await self._bus.execute(s.SendRegistrationCode(
+            email=address, server=dialog_server, code_hash=self.hash(code),
+            expires_at=self._clock.now() + self._ttl, actor=actor))
 
     async def confirm(self, code: str, actor: str) -> None:
         result: s.Confirmation = await self._bus.execute(s.ConfirmRegistration(

@@ -97,16 +97,28 @@ def closed_address() -> str:
 
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives; with `refuse`
+    (an SMTP reply such as "550 5.1.1 Mailbox unavailable") it refuses every recipient, until
+    `refuse` is set to None."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: str | None = None) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.handlers import Message
 
         sink = self
+        self.refuse = refuse
         self.messages: list[Any] = []
+        self.refused: list[str] = []
 
         class Keep(Message):  # type: ignore[misc]
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                                  options: list[str]) -> str:
+                if sink.refuse:
+                    sink.refused.append(address)
+                    return sink.refuse
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             def handle_message(self, message: Any) -> None:
                 sink.messages.append(message)
 
