@@ -8,12 +8,16 @@ events of the log per second:
   * raw read:       `select_notifications` over the whole log in batches, rows only;
   * read + decode:  the same, each row decoded into its domain event (what the projector does);
   * together:       projections reset, then moved together (`run_together`: the log read and
-                    decoded once per batch for all) until caught up — how `switchboard
-                    projections run` catches up from zero: the five analytics projections,
-                    then all of them;
+                    decoded once per batch for all, in catch-up batches) until caught up — how
+                    `switchboard projections run` catches up from zero: the five analytics
+                    projections, then all of them;
+  * rebuilt:        `switchboard projections rebuild` of all of them: built aside together,
+                    shared out among `--processes` processes, then switched live;
   * aside, each:    `rebuild_aside` of each projection alone (`switchboard projections rebuild`),
                     with the time of each;
-and the ratio together / raw read (the aim: at least 1/6). Needs PostgreSQL on 127.0.0.1:5432.
+and each one's ratio to the raw read (the aim: at least 1/6). The raw read is timed in batches of
+`--batch-size` and of the catch-up size, and the faster of the two is the one compared with.
+Needs PostgreSQL on 127.0.0.1:5432.
 
     .venv/bin/python bench/rebuild.py [--events 200000] [--keep]
     .venv/bin/python bench/rebuild.py --database sb_bench_xxx   # again, on a kept history
@@ -41,7 +45,7 @@ from infra.migrations import migrate  # noqa: E402
 from infra.projector import ProjectionRunner, run_together  # noqa: E402
 from infra.security import Argon2PasswordHasher  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.verify import rebuild_aside  # noqa: E402
+from infra.verify import rebuild_aside, rebuild_in_processes  # noqa: E402
 from tests.history import Plan, generate  # noqa: E402
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
@@ -69,12 +73,12 @@ def database(name: str | None, keep: bool) -> Iterator[tuple[str, bool]]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def settings_for(dbname: str, batch_size: int) -> Settings:
+def settings_for(dbname: str, batch_size: int, catchup: int) -> Settings:
     return Settings(env="test", database_url=f"postgresql://postgres@127.0.0.1:5432/{dbname}",
                     secret_key="bench", simulator_secret="bench",
                     admin_password="bench-admin-1", run_routing_jobs=False,
-                    run_sync_job=False, projection_batch_size=batch_size,
-                    log_level="WARNING")
+                    run_sync_job=False, run_media_jobs=False, projection_batch_size=batch_size,
+                    projection_catchup_batch_size=catchup, log_level="WARNING")
 
 
 def rate(events: int, seconds: float) -> str:
@@ -85,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200_000, help="at least this many")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--catchup-batch-size", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=2,
+                        help="processes of the rebuild of all projections")
     parser.add_argument("--database", help="reuse a kept history instead of generating one")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--skip-aside", action="store_true",
@@ -96,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with database(args.database, args.keep) as (dbname, new):
-        settings = settings_for(dbname, args.batch_size)
+        settings = settings_for(dbname, args.batch_size, args.catchup_batch_size)
         migrate(settings)
         container = bootstrap(settings, hasher=Argon2PasswordHasher(fast=True))
         container.start(projections=False)
@@ -112,31 +119,32 @@ def main() -> None:
                       f"dialogs in {time.perf_counter() - started:.0f} s")
             store = container.store
             head = store.recorder.max_notification_id() or 0
-            print(f"history: {head:,} events in the log; batches of {args.batch_size}\n")
+            print(f"history: {head:,} events in the log; batches of {args.batch_size}, "
+                  f"catching up in batches of {args.catchup_batch_size}\n")
             if head < args.events:
                 print(f"warning: fewer than {args.events:,} events")
 
-            def read(decode: bool) -> float:
+            def read(decode: bool, batch: int) -> float:
                 started = time.perf_counter()
                 position = 0
                 while position < head:
                     rows = store.recorder.select_notifications(
-                        start=position, limit=args.batch_size, stop=head,
-                        inclusive_of_start=False)
+                        start=position, limit=batch, stop=head, inclusive_of_start=False)
                     if decode:
                         for row in rows:
                             store.mapper.to_domain_event(row)
                     position = rows[-1].id
                 return time.perf_counter() - started
 
-            raw = min(read(False) for _ in range(3))
-            print(f"raw read         {rate(head, raw)}")
-            decoded = read(True)
+            raws = {batch: min(read(False, batch) for _ in range(3))
+                    for batch in (args.batch_size, args.catchup_batch_size)}
+            for batch, spent in raws.items():
+                print(f"raw read ({batch:>5}) {rate(head, spent)}")
+            raw = min(raws.values())
+            decoded = read(True, args.catchup_batch_size)
             print(f"read + decode    {rate(head, decoded)}")
 
-            runners = [ProjectionRunner(store, container.views, r.projection,
-                                        batch_size=args.batch_size, postgres=True)
-                       for r in container.projector.runners]
+            runners = container.projector.runners
 
             def together(group: list[ProjectionRunner], label: str) -> None:
                 for runner in group:
@@ -151,6 +159,11 @@ def main() -> None:
             together(analytics, f"analytics ({len(analytics)})")
             if not args.no_all:
                 together(runners, f"all ({len(runners)})")
+                started = time.perf_counter()
+                rebuild_in_processes(settings, runners, args.processes)
+                spent = time.perf_counter() - started
+                print(f"rebuilt, {args.processes} proc. {rate(head, spent)}   "
+                      f"= 1/{spent / raw:.1f} of the raw read")
 
             if not args.skip_aside:
                 print("\naside, each projection alone:")

@@ -147,19 +147,24 @@ def projections_run() -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(name: Annotated[str | None, typer.Argument()] = None) -> None:
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument()] = None,
+    processes: Annotated[int, typer.Option(
+        min=1, help="Processes sharing the projections out (all of them only).")] = 2,
+) -> None:
     """Rebuilds a projection (or all) from the whole event log: built aside, then switched in
-    one short transaction, so the API keeps serving the old rows until the new ones are ready."""
-    from infra.verify import rebuild_aside
+    one short transaction, so the API keeps serving the old rows until the new ones are ready.
+    All of them are built together from one reading of the log, shared out among processes."""
+    from infra.verify import rebuild_in_processes
 
     container, runners = _runners(name)
     try:
         with _progress() as progress:
-            for runner in runners:
-                task = progress.add_task(runner.name, total=runner.status().head)
-                rebuild_aside(container.store, container.views, runner,
-                              _advance(progress, task))
-                progress.update(task, completed=runner.status().head)
+            head = runners[0].status().head
+            task = progress.add_task(name or f"{len(runners)} projections", total=head)
+            rebuild_in_processes(container.settings, runners, processes,
+                                 _advance(progress, task))
+            progress.update(task, completed=head)
     finally:
         container.stop()
     console.print("Rebuilt.")
@@ -197,8 +202,8 @@ def projections_verify(name: Annotated[str | None, typer.Argument()] = None) -> 
         raise typer.Exit(1)
 
 
-def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
-    def advance(moved: int, head: int) -> None:
+def _advance(progress: Progress, task: TaskID) -> Callable[[float, int], None]:
+    def advance(moved: float, head: int) -> None:
         progress.update(task, advance=moved, total=head)
 
     return advance

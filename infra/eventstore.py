@@ -7,6 +7,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
@@ -14,6 +15,7 @@ from psycopg.sql import SQL, Identifier
 from domain.dialogs import Dialog
 from domain.setup import Installation
 from infra.settings import Settings
+from infra.transcoding import FastJSONTranscoder, FastMapper
 
 APP_NAME = "Switchboard"
 EVENTS_SCHEMA = "events"
@@ -43,6 +45,14 @@ class EventStore(Application[UUID]):
                     Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)),
                 (position, limit))
             return [(row["notification_id"], row["originator_id"]) for row in cursor.fetchall()]
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=FastMapper)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what bootstrap passes: never whatever happens to be in os.environ.

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, ge=1)
     readiness_max_lag: int = Field(default=1000, ge=0)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)
+    # While a projection is far behind (catching up from zero, a rebuild, a verify): fewer,
+    # larger transactions; nobody waits on a single event then.
+    projection_catchup_batch_size: int = Field(default=5000, ge=1, le=100000)
     projection_poll_seconds: float = Field(default=0.03, gt=0)
     writer_max_batch: int = Field(default=500, ge=1)
     # Python's collector: "gen0,gen1,gen2" thresholds for long-running processes (serve,

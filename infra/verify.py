@@ -5,27 +5,31 @@ file on SQLite) and compares it row for row with the live tables at the same pos
 builds aside the same way, then switches: one short transaction holds the projection's tracking row
 (so its live runner waits), catches the scratch copy up to the head, replaces the live rows and
 moves the position. Readers are never blocked: they see the old rows until that commit, then the
-new ones.
+new ones. Several projections rebuild together from one reading of the log (`rebuild_together`),
+and all of them in several processes at once (`rebuild_in_processes`), each with its share.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from infra.eventstore import EventStore
-from infra.projector import WINDOW, ProjectionRunner
+from infra.projector import WINDOW, ProjectionRunner, share
+from infra.settings import Settings
 from infra.views import ANALYTICS_SCHEMA, SQLITE_SCHEMA_MAP, ViewsDatabase, _sqlite_engine
 from projections.base import READ_SCHEMA, Changes, Projection, projection_tracking
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[float, int], None]
 
 
 @dataclass
@@ -96,16 +100,26 @@ class Scratch:
 def build(store: EventStore, scratch: Scratch, projection: Projection, start: int, stop: int,
           batch_size: int, progress: Progress | None = None) -> int:
     """Applies the events after `start` up to `stop` to the scratch tables; returns the position."""
-    topics = projection.topics()
+    return build_together(store, [(scratch, projection)], start, stop, batch_size, progress)
+
+
+def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projection]], start: int,
+                   stop: int, batch_size: int, progress: Progress | None = None) -> int:
+    """`build` for several projections at once: the log is read and decoded once per batch for
+    all of them, and each gets its own events in a transaction of its own scratch space."""
+    topics = sorted({topic for _, projection in targets for topic in projection.topics()})
+    takers = [tuple(projection.events) for _, projection in targets]
     position = start
     while position < stop:
         window = min(stop, position + batch_size * WINDOW)  # as the projector reads the log
-        with scratch.begin() as conn:
-            notifications = store.recorder.select_notifications(
-                start=position, limit=batch_size, stop=window, topics=topics,
-                inclusive_of_start=False)
-            events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
-            projection.apply_batch(conn, events, Changes())
+        notifications = store.recorder.select_notifications(
+            start=position, limit=batch_size, stop=window, topics=topics,
+            inclusive_of_start=False)
+        events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+        for (scratch, projection), own in zip(targets, share(events, takers), strict=True):
+            if own:
+                with scratch.begin() as conn:
+                    projection.apply_batch(conn, own, Changes())
         moved_to = notifications[-1].id if len(notifications) == batch_size else window
         if progress:
             progress(moved_to - position, stop)
@@ -128,11 +142,11 @@ def verify(store: EventStore, views: ViewsDatabase, runner: ProjectionRunner,
     projection = runner.projection
     with Scratch(views, projection) as scratch:
         position = build(store, scratch, projection, 0, runner.status().position,
-                         runner.batch_size, progress)
+                         runner.catchup_batch_size, progress)
         with views.writer.begin() as live:  # holds the tracking row: the live runner waits
             live_position = runner.lock_position(live)
             position = build(store, scratch, projection, position, live_position,
-                             runner.batch_size, progress)
+                             runner.catchup_batch_size, progress)
             differences: list[TableDifference] = []
             counts: dict[str, int] = {}
             with scratch.begin() as rebuilt:
@@ -152,32 +166,134 @@ def verify(store: EventStore, views: ViewsDatabase, runner: ProjectionRunner,
 def rebuild_aside(store: EventStore, views: ViewsDatabase, runner: ProjectionRunner,
                   progress: Progress | None = None) -> int:
     """Builds the projection aside and switches the live tables to it; returns the position."""
-    projection = runner.projection
-    with Scratch(views, projection) as scratch:
+    return rebuild_together(store, views, [runner], progress)[runner.name]
+
+
+def rebuild_together(store: EventStore, views: ViewsDatabase,
+                     runners: Sequence[ProjectionRunner],
+                     progress: Progress | None = None) -> dict[str, int]:
+    """Builds several projections aside from one reading of the log, then switches each live;
+    returns each one's position."""
+    batch_size = max(runner.catchup_batch_size for runner in runners)
+    with contextlib.ExitStack() as stack:
+        targets = [(stack.enter_context(Scratch(views, runner.projection)), runner.projection)
+                   for runner in runners]
         head = store.recorder.max_notification_id() or 0
-        position = build(store, scratch, projection, 0, head, runner.batch_size, progress)
-        with views.writer.begin() as live:
-            runner.lock_position(live)
-            head = store.recorder.max_notification_id() or 0
-            position = build(store, scratch, projection, position, head, runner.batch_size,
-                             progress)
-            target = _live(live, views)
-            for table in reversed(projection.tables):
-                target.execute(table.delete())
-            for table in projection.tables:
-                columns = [column.name for column in table.c]
-                if views.is_sqlite:
-                    with scratch.begin() as rebuilt:
-                        rows = [dict(row._mapping) for row in rebuilt.execute(sa.select(table))]
-                    if rows:
-                        target.execute(table.insert(), rows)
-                else:
-                    names = ", ".join(f'"{c}"' for c in columns)
-                    target.execute(sa.text(
-                        f'INSERT INTO "{table.schema or READ_SCHEMA}"."{table.name}" ({names}) '
-                        f'SELECT {names} FROM "{scratch.name}"."{table.name}"'))
-            target.execute(
-                projection_tracking.update()
-                .where(projection_tracking.c.name == projection.name)
-                .values(position=position))
+        position = build_together(store, targets, 0, head, batch_size, progress)
+        return {runner.name: _switch(store, views, scratch, runner, position)
+                for (scratch, _), runner in zip(targets, runners, strict=True)}
+
+
+def _switch(store: EventStore, views: ViewsDatabase, scratch: Scratch, runner: ProjectionRunner,
+            position: int) -> int:
+    """In one transaction that holds the projection's tracking row (its live runner waits):
+    the scratch copy caught up to the head, the live rows replaced by it, the position moved."""
+    projection = runner.projection
+    with views.writer.begin() as live:
+        runner.lock_position(live)
+        head = store.recorder.max_notification_id() or 0
+        position = build(store, scratch, projection, position, head, runner.catchup_batch_size)
+        target = _live(live, views)
+        for table in reversed(projection.tables):
+            target.execute(table.delete())
+        for table in projection.tables:
+            columns = [column.name for column in table.c]
+            if views.is_sqlite:
+                with scratch.begin() as rebuilt:
+                    rows = [dict(row._mapping) for row in rebuilt.execute(sa.select(table))]
+                if rows:
+                    target.execute(table.insert(), rows)
+            else:
+                names = ", ".join(f'"{c}"' for c in columns)
+                target.execute(sa.text(
+                    f'INSERT INTO "{table.schema or READ_SCHEMA}"."{table.name}" ({names}) '
+                    f'SELECT {names} FROM "{scratch.name}"."{table.name}"'))
+        target.execute(
+            projection_tracking.update()
+            .where(projection_tracking.c.name == projection.name)
+            .values(position=position))
     return position
+
+
+# -- rebuilding in several processes ----------------------------------------------------------
+def rebuild_in_processes(settings: Settings, runners: Sequence[ProjectionRunner],
+                         processes: int, progress: Progress | None = None) -> dict[str, int]:
+    """`rebuild_together` with the projections shared out among `processes` processes (each
+    reads the log once for its share), balanced by how many events of the log each reads."""
+    groups = balanced(runners, processes, _events_per_topic(runners[0].store))
+    if len(groups) == 1:
+        return rebuild_together(runners[0].store, runners[0].views, runners, progress)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sockets
+    reports: Any = context.Queue()
+    workers = [context.Process(target=_rebuild_group, name=f"rebuild-{i}",
+                               args=(settings, [r.name for r in group], reports))
+               for i, group in enumerate(groups)]
+    for worker in workers:
+        worker.start()
+    positions: dict[str, int] = {}
+    failures: list[str] = []
+    done = 0
+    while done < len(workers):
+        kind, *rest = reports.get()
+        if kind == "progress":
+            if progress:  # each group reads the whole log: its share of the bar
+                moved, head = rest
+                progress(moved / len(groups), head)
+        elif kind == "done":
+            positions.update(rest[0])
+            done += 1
+        else:
+            failures.append(rest[0])
+            done += 1
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise RuntimeError("rebuilding failed: " + "; ".join(failures))
+    return positions
+
+
+def balanced(runners: Sequence[ProjectionRunner], parts: int,
+             weights: dict[str, int]) -> list[list[ProjectionRunner]]:
+    """The runners in at most `parts` groups of about equal weight (the events of the log each
+    reads), the heaviest placed first, each into the lightest group so far."""
+    def weight(runner: ProjectionRunner) -> int:
+        return sum(weights.get(topic, 0) for topic in runner.topics) + 1
+
+    groups: list[list[ProjectionRunner]] = [[] for _ in range(max(1, min(parts, len(runners))))]
+    loads = [0] * len(groups)
+    for runner in sorted(runners, key=weight, reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(runner)
+        loads[lightest] += weight(runner)
+    return [group for group in groups if group]
+
+
+def _events_per_topic(store: EventStore) -> dict[str, int]:
+    recorder: Any = store.recorder
+    table = recorder.events_table_name
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT topic, count(*) FROM {table} GROUP BY topic")
+            return {row[0]: int(row[1]) for row in cursor.fetchall()}
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+        cursor.execute(f'SELECT topic, count(*) AS n FROM "{recorder.datastore.schema}".'
+                       f'"{table}" GROUP BY topic')
+        return {row["topic"]: int(row["n"]) for row in cursor.fetchall()}
+
+
+def _rebuild_group(settings: Settings, names: list[str], reports: Any) -> None:
+    """A process's share: its projections rebuilt together; progress and the outcome reported."""
+    from infra.bootstrap import bootstrap
+
+    try:
+        container = bootstrap(settings)
+        try:
+            runners = [r for r in container.projector.runners if r.name in names]
+            positions = rebuild_together(
+                container.store, container.views, runners,
+                lambda moved, head: reports.put(("progress", moved, head)))
+        finally:
+            container.stop()
+        reports.put(("done", positions))
+    except Exception as error:  # reported to the parent, which fails the command
+        reports.put(("failed", f"{', '.join(names)}: {error!r}"))

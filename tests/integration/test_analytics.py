@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
+from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from domain.dialogs import Dialog
 from infra.bootstrap import Container
@@ -86,6 +87,19 @@ def test_the_history_is_realistic(history: History) -> None:
     statuses = Counter(m.status for m in ledger.messages.values())
     assert statuses["failed"] > 3 and statuses["read"] > 100
     assert sum(m.retries for m in ledger.messages.values()) > 3
+
+
+def test_every_stored_event_reads_back_as_the_librarys_own_mapper_reads_it(
+        history: History) -> None:
+    store = history.container.store
+    library: Mapper[UUID] = Mapper(transcoder=JSONTranscoder())
+    store.register_transcodings(library.transcoder)  # type: ignore[arg-type]
+    stored = store.recorder.select_notifications(start=0, limit=10**7, inclusive_of_start=False)
+    assert len(stored) > 10_000
+    for row in stored:
+        ours, theirs = store.mapper.to_domain_event(row), library.to_domain_event(row)
+        assert type(ours) is type(theirs)
+        assert vars(ours) == vars(theirs), row.topic
 
 
 # -- verify: every read model of the product -----------------------------------------------------

@@ -3,10 +3,13 @@ while it keeps serving."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import sqlalchemy as sa
 
 from infra.bootstrap import Container
-from infra.verify import rebuild_aside, verify
+from infra.verify import balanced, rebuild_aside, rebuild_in_processes, verify
 from projections.inbox import dialogs, messages
 from tests.conftest import caught_up, wait_for
 from tests.integration.test_projections import ingest, snapshot
@@ -51,3 +54,33 @@ def test_rebuilding_aside_restores_the_rows_and_moves_the_position(container: Co
     assert snapshot(container, runner.projection) == expected
     with container.views.reader.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 60
+
+
+def test_every_projection_rebuilds_in_two_processes_to_the_same_rows(
+        container: Container) -> None:
+    ingest(container, 80, clients=6)
+    wait_for(lambda: caught_up(container))
+    container.projector.stop()
+    runners = container.projector.runners
+    expected = {r.name: snapshot(container, r.projection) for r in runners}
+    with container.views.writer.begin() as conn:
+        conn.execute(messages.delete().where(messages.c.seq > 2))
+        conn.execute(dialogs.update().values(client_name="Tampered"))
+    positions = rebuild_in_processes(container.settings, runners, 2)
+    head = container.store.recorder.max_notification_id()
+    assert positions == {r.name: head for r in runners}
+    assert {r.name: snapshot(container, r.projection) for r in runners} == expected
+    assert all(r.status().position == head for r in runners)
+
+
+def test_the_projections_are_shared_out_by_the_events_each_reads() -> None:
+    def runner(name: str, *topics: str) -> Any:
+        return SimpleNamespace(name=name, topics=list(topics))
+
+    heavy, middle = runner("heavy", "a", "b"), runner("middle", "c")
+    light = [runner(f"light{i}", "d") for i in range(3)]
+    weights = {"a": 600, "b": 400, "c": 500, "d": 100}
+    groups = balanced([*light, middle, heavy], 2, weights)
+    assert [[r.name for r in group] for group in groups] == [
+        ["heavy"], ["middle", "light0", "light1", "light2"]]
+    assert balanced([heavy], 4, weights) == [[heavy]]
