@@ -49,6 +49,19 @@ def test_readiness_fails_while_a_projection_lags_beyond_the_bound(database_url: 
         assert any("lags" in problem for problem in not_ready.json()["problems"])
 
 
+def test_readiness_fails_with_the_reason_while_the_sync_scheduler_is_not_running(
+        live_server: LiveServer, container: Container) -> None:
+    wait_for(lambda: container.sync.applied is not None)
+    assert httpx.get(f"{live_server.url}/readyz").status_code == 200
+    container.sync.scheduler.shutdown()  # type: ignore[union-attr]
+    not_ready = httpx.get(f"{live_server.url}/readyz")
+    assert not_ready.status_code == 503
+    body = not_ready.json()
+    assert body["status"] == "not ready"
+    assert body["problems"] == ["the sync job's scheduler is not running"]
+    assert [w["code"] for w in body["outbox"]["warnings"]] == ["SCHEDULER_NOT_RUNNING"]
+
+
 def test_metrics_count_messages_events_lag_and_latency(live_server: LiveServer) -> None:
     simulator_post(live_server.url, client_message())
     text = httpx.get(f"{live_server.url}/metrics").text

@@ -364,6 +364,21 @@ def test_a_schedule_change_applies_in_every_running_replica_without_a_restart(
         assert health.scheduler_running and not health.schedule.state.enabled
 
 
+@pytest.mark.parametrize(("env", "enabled", "interval"),
+                         [("production", False, 60), ("development", True, 1)])
+def test_sync_is_off_in_production_until_an_admin_sets_it_and_on_every_second_in_development(
+        database_url: str, env: str, enabled: bool, interval: int) -> None:
+    live = {"run_sync_job": True, "clock": SystemClock(), "env": env,
+            "secret_key": "a-real-secret-1", "simulator_secret": "a-real-secret-2"}
+    with installation(database_url, **live) as container:
+        wait_for(lambda: container.sync.applied is not None)
+        schedule = container.sync.schedule()
+        assert schedule.is_default
+        assert (schedule.state.enabled, schedule.state.interval_seconds) == (enabled, interval)
+        job = container.sync.scheduler.get_job("sync")  # type: ignore[union-attr]
+        assert (job is not None) == enabled
+
+
 def test_health_reports_sync_off_while_messages_wait_and_messages_older_than_allowed(
         database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock(datetime.now(UTC))
