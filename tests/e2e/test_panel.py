@@ -374,3 +374,39 @@ def test_the_inbox_shows_fifty_dialogs_first_and_more_on_scrolling(
     expect(rows).to_have_count(120)
     expect(rows.last).to_contain_text("Client 000")
     expect(page.get_by_role("button", name="Show more dialogs")).to_have_count(0)
+
+
+def test_the_inbox_dialog_and_reply_box_fit_side_by_side_on_a_1280_by_720_laptop(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    for i in range(12):  # a dialog longer than the screen
+        panel_server.send("+79161112233", f"Question {i}: " + "where is my parcel now? " * 6,
+                          name="Ivan Petrov")
+    for i in range(15):  # and more dialogs than the list shows at once
+        panel_server.send(f"+7916200{i:04d}", f"Hello {i}", name=f"Client {i:02d}")
+    page = sign_in(new_page(width=1280, height=720), panel_server, ADMIN)
+    row(page, "Ivan Petrov").click()
+    reply_box = page.locator("#reply")
+    expect(reply_box).to_be_visible()
+    expect(page.locator("article .msg")).to_have_count(12)
+    expect(page.locator("article .msg").last).to_be_in_viewport()
+    screenshot(page, "inbox-1280x720")
+
+    boxes = {name: page.locator(selector).bounding_box() for name, selector in (
+        ("list", "section.inbox"), ("dialog", "article.dialog"), ("reply", "#reply"),
+        ("messages", ".dialog-scroll"), ("last message", "article .msg >> nth=-1"))}
+    for name, box in boxes.items():  # each whole on the screen: nothing to scroll the page for
+        assert box is not None and box["width"] > 0 and box["height"] > 0, name
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280.5, (name, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720.5, (name, box)
+    inbox, dialog, reply_at = boxes["list"], boxes["dialog"], boxes["reply"]
+    assert inbox and dialog and reply_at and boxes["messages"] and boxes["last message"]
+    assert inbox["x"] + inbox["width"] <= dialog["x"] + 0.5  # side by side
+    assert reply_at["x"] >= inbox["x"] + inbox["width"]  # the reply box is in the dialog's half
+    assert reply_at["width"] >= 300  # room to write
+    last = boxes["last message"]
+    assert last["y"] + last["height"] <= reply_at["y"] + 0.5  # not under the reply box
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280  # no sideways scroll
+    expect(row(page, "Ivan Petrov")).to_be_in_viewport()  # the open dialog's row, in the list
+    reply_box.fill("It is on its way.")  # and it takes what is typed
+    expect(reply_box).to_have_value("It is on its way.")

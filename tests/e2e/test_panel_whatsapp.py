@@ -139,6 +139,31 @@ def test_linking_by_pairing_code_from_the_admin_screen_and_the_phone_page(
     expect(admin.locator(".wa-status")).to_contain_text("Linked as +79160001122")
 
 
+def test_refresh_code_starts_a_new_series_of_qr_codes(
+    panel_server: PanelServer, new_page: NewPage,
+) -> None:
+    admin = sign_in(new_page(), panel_server, ADMIN)
+    open_whatsapp(admin)
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.get_by_role("button", name="Unlink").click()
+    admin.get_by_role("button", name="Link WhatsApp").click()
+    qr = admin.locator(".qr-image svg")
+    expect(qr).to_be_visible()
+    first = qr.inner_html()
+    countdown = admin.locator(".qr-countdown")
+    expect(countdown).to_have_text(re.compile(r"Expires in (4\d|5[0-6]) seconds"),
+                                   timeout=20_000)  # the first code has been shown a while
+
+    admin.locator(".qr-card").get_by_role("button", name="Refresh code").click()
+    expect(admin.locator("[data-history]")).to_contain_text(
+        "The code was refreshed: a new series starts.")
+    expect(countdown).to_have_text(re.compile(r"Expires in (5[7-9]|60) seconds"))
+    expect(admin.get_by_text("Code 1 of 6; after the last one")).to_be_visible()
+    expect(admin.locator(".qr-image")).to_have_attribute("data-qr", "1")
+    assert qr.inner_html() != first  # a new code, not the old one shown again
+    expect(admin.locator(".wa-status .status-pill")).to_have_text("Waiting for a scan")
+
+
 def test_the_whatsapp_screen_reads_in_russian(
     panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
 ) -> None:
