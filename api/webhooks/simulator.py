@@ -14,6 +14,10 @@ client's phone):
 - `GET /simulator/phone` — the company's WhatsApp as the phone sees it;
 - `POST /simulator/phone/send` `{from, name, text, id?}` — write as a client (the same `id` again
   is a repeated delivery);
+- `POST /simulator/phone/send-media` (multipart `file`, `from`, `name`, `caption`, `sticker`) —
+  a photo, document, voice note or video as a client (`sticker=true`: an image as a sticker);
+- `POST /simulator/phone/share` `{from, name, caption?, location? | contact?}` — a location
+  (`{latitude, longitude, name?, address?}`) or a shared contact (`{name, phones}`);
 - `POST /simulator/phone/scan` `{value?}` — scan the QR code shown in the admin area;
 - `POST /simulator/phone/pair` `{code}` — enter a pairing code instead;
 - `POST /simulator/phone/drop`, `/restore` — the company's phone loses its connection / gets it
@@ -159,6 +163,16 @@ class Scan(BaseModel):
 
 class Pairing(BaseModel):
     code: Annotated[str, Field(min_length=4, max_length=16)]
+
+
+class Share(BaseModel):
+    """A location or a contact the client shares (exactly one of them)."""
+
+    from_: Annotated[str, Field(alias="from", min_length=3, max_length=64)]
+    name: Annotated[str, Field(max_length=120)] = ""
+    caption: Annotated[str, Field(max_length=4096)] = ""
+    location: SimulatorLocation | None = None
+    contact: SimulatorContact | None = None
 
 
 class Ack(BaseModel):
@@ -311,9 +325,11 @@ async def phone_send_media(
     sender: Annotated[str, Form(alias="from", min_length=3, max_length=64)],
     name: Annotated[str, Form(max_length=120)] = "",
     caption: Annotated[str, Form(max_length=4096)] = "",
+    sticker: Annotated[bool, Form()] = False,
 ) -> Accepted:
-    """The phone page sends a photo, a document, a voice note or a video as a client: the file
-    goes to the simulated servers, and the webhook names it, as WhatsApp does."""
+    """The phone page sends a photo, a document, a voice note or a video as a client (an image
+    as a sticker with `sticker`): the file goes to the simulated servers, and the webhook names
+    it, as WhatsApp does."""
     container, simulator = _phone(request)
     try:
         phone = to_e164(sender)
@@ -326,17 +342,47 @@ async def phone_send_media(
     mime = sniff(content) or (file.content_type or "application/octet-stream")
     kind = ("image" if mime.startswith("image/") else "voice" if mime.startswith("audio/")
             else "video" if mime.startswith("video/") else "document")
+    if sticker and kind != "image":
+        raise HTTPException(422, "A sticker is an image (WebP or PNG).")
+    _connected(simulator)
+    file_id = simulator.upload(MediaFile(content=content, mime_type=mime,
+                                         file_name=file.filename or ""))
+    return await _deliver_media(container, phone, name, caption, {"media": {
+        "kind": "sticker" if sticker else kind, "id": file_id, "mimetype": mime,
+        "filename": file.filename or "", "size": len(content)}})
+
+
+@router.post("/simulator/phone/share", response_model=Accepted, tags=["simulator"])
+async def phone_share(share: Share, request: Request) -> Accepted:
+    """The phone page shares a location or a contact as a client, through the webhook."""
+    container, simulator = _phone(request)
+    try:
+        phone = to_e164(share.from_)
+    except DomainError as error:
+        raise HTTPException(422, error.message) from None
+    if (share.location is None) == (share.contact is None):
+        raise HTTPException(422, "Share a location or a contact (one of them).")
+    if share.contact is not None and not (share.contact.name.strip() or share.contact.phones):
+        raise HTTPException(422, "A contact has a name or a phone number.")
+    _connected(simulator)
+    shared = {"location": share.location.model_dump()} if share.location is not None else \
+        {"contact": share.contact.model_dump() if share.contact is not None else {}}
+    return await _deliver_media(container, phone, share.name, share.caption, shared)
+
+
+def _connected(simulator: SimulatorWhatsAppGateway) -> None:
     if simulator.snapshot()["dropped"] or simulator.snapshot()["linked_as"] is None:
         raise _refused(PhoneRefused("The company's WhatsApp is not connected now.",
                                     "NOT_CONNECTED"))
-    file_id = simulator.upload(MediaFile(content=content, mime_type=mime,
-                                         file_name=file.filename or ""))
+
+
+async def _deliver_media(container: Container, phone: str, name: str, caption: str,
+                         media: dict[str, Any]) -> Accepted:
+    """A client's media message through the webhook's own path, signed by the server."""
     message_id = f"sim-{uuid.uuid4().hex}"
     body, headers = signed_request(container.settings.simulator_secret, {
         "id": message_id, "from": phone, "name": name, "text": caption,
-        "timestamp": int(time.time()),
-        "media": {"kind": kind, "id": file_id, "mimetype": mime,
-                  "filename": file.filename or "", "size": len(content)}})
+        "timestamp": int(time.time()), **media})
     answer = await ingest(container, body, headers["x-switchboard-timestamp"],
                           headers["x-switchboard-signature"])
     answer.message_id = message_id

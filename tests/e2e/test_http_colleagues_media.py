@@ -2,8 +2,8 @@
 graphql-transport-ws, and the unread count in their notifications; an operator removed from the
 access group hears nothing more of their chats; files are served only through fresh signed URLs
 to operators who may see the dialog; an oversize or unknown upload, or one the command refuses,
-leaves nothing stored; WAHA's and the Cloud API's documented media payloads become media of
-every kind, downloaded from the fakes."""
+leaves nothing stored; the simulator's signed webhook payloads and WAHA's and the Cloud API's
+documented ones become media of every kind, downloaded from the fakes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import httpx
 import pytest
 import websockets
 
+from application.ports import MediaFile
 from application.routing import RemoveAccessMember
 from infra.blobstore import LocalBlobStore
 from infra.bootstrap import Container
@@ -378,7 +379,86 @@ def test_an_upload_refused_once_stored_is_not_kept(
     assert blobs.count() == kept
 
 
-# -- WAHA and the Cloud API: every kind from their documented payloads ----------------------------
+# -- the simulator, WAHA and the Cloud API: every kind from their documented payloads ------------
+SIMULATOR_FILES = {"image": (PNG, "image/jpeg", ""), "document": (PDF, "application/pdf",
+                                                                  "invoice.pdf"),
+                   "voice": (OGG, "audio/ogg; codecs=opus", ""), "video": (MP4, "video/mp4", ""),
+                   "sticker": (WEBP, "image/webp", "")}
+MESSAGES = """query($id: ID!) { dialog(id: $id) { messages { text media { kind } } } }"""
+
+
+def test_every_media_kind_through_the_signed_simulator_webhook(
+    live_server: LiveServer, container: Container
+) -> None:
+    simulator = container.whatsapp.simulator
+    assert simulator is not None
+    phone = "+79161230007"
+    payloads = []
+    for kind, (content, mime, name) in SIMULATOR_FILES.items():
+        file_id = simulator.upload(MediaFile(content=content, mime_type=mime, file_name=name))
+        payloads.append({**client_message(phone, "the parcel" if kind == "image" else ""),
+                         "media": {"kind": kind, "id": file_id, "mimetype": mime,
+                                   "filename": name, "size": len(content),
+                                   **({"duration": 4} if kind == "voice" else {})}})
+    payloads.append({**client_message(phone, ""), "location": {
+        "latitude": 55.7558, "longitude": 37.6173, "name": "Red Square", "address": "Moscow"}})
+    payloads.append({**client_message(phone, ""), "contact": {
+        "name": "Olga Petrova", "phones": ["+79160000001", "+79160000002"]}})
+    for payload in payloads:
+        answer = simulator_post(live_server.url, payload)  # signed as the CLI signs
+        assert answer.status_code == 200 and answer.json()["status"] == "accepted", answer.text
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    dialog_id = dialog_of(admin, phone)
+    found = {m["kind"]: m for m in media_of(admin, dialog_id, 7)}
+    texts = {m["media"]["kind"]: m["text"]
+             for m in admin(MESSAGES, {"id": dialog_id})["dialog"]["messages"]}
+    assert set(found) == {"IMAGE", "DOCUMENT", "VOICE", "VIDEO", "STICKER", "LOCATION",
+                          "CONTACT"}
+    assert all(found[k]["state"] == "STORED" and found[k]["url"]
+               for k in ("IMAGE", "DOCUMENT", "VOICE", "VIDEO", "STICKER"))
+    assert (found["IMAGE"]["caption"], texts["IMAGE"]) == ("the parcel", "the parcel")
+    assert found["IMAGE"]["mimeType"] == "image/png"  # what the bytes are, not the label
+    assert (found["DOCUMENT"]["fileName"], found["DOCUMENT"]["mimeType"],
+            found["DOCUMENT"]["size"]) == ("invoice.pdf", "application/pdf", len(PDF))
+    assert texts["DOCUMENT"] == "[document: invoice.pdf]"
+    assert (found["VOICE"]["mimeType"], found["VOICE"]["durationSeconds"]) == ("audio/ogg", 4)
+    assert (found["VIDEO"]["mimeType"], found["STICKER"]["mimeType"]) == ("video/mp4",
+                                                                          "image/webp")
+    location = found["LOCATION"]
+    assert (location["latitude"], location["longitude"], location["place"], location["state"]) \
+        == (55.7558, 37.6173, "Red Square, Moscow", "NONE")
+    assert "openstreetmap.org" in location["mapUrl"]
+    assert texts["LOCATION"] == "[location: Red Square, Moscow]"
+    assert (found["CONTACT"]["contactName"], found["CONTACT"]["contactPhones"]) == (
+        "Olga Petrova", ["+79160000001", "+79160000002"])
+    assert texts["CONTACT"] == "[contact: Olga Petrova]"
+
+
+def test_the_phone_shares_one_location_or_contact_and_a_sticker_is_an_image(
+    live_server: LiveServer, container: Container
+) -> None:
+    share = f"{live_server.url}/simulator/phone/share"
+    both = httpx.post(share, json={"from": "+79161230008", "contact": {"name": "Olga"},
+                                   "location": {"latitude": 55.7, "longitude": 37.6}})
+    neither = httpx.post(share, json={"from": "+79161230008", "caption": "here"})
+    nobody = httpx.post(share, json={"from": "+79161230008", "contact": {"phones": []}})
+    off_map = httpx.post(share, json={"from": "+79161230008",
+                                      "location": {"latitude": 95, "longitude": 37.6}})
+    document = httpx.post(f"{live_server.url}/simulator/phone/send-media",
+                          data={"from": "+79161230008", "sticker": "true"},
+                          files={"file": ("a.pdf", PDF, "application/pdf")}, timeout=15)
+    assert [r.status_code for r in (both, neither, nobody, off_map, document)] == [422] * 5
+    assert "one of them" in both.json()["detail"] and "sticker is an image" in \
+        document.json()["detail"]
+    shared = httpx.post(share, json={"from": "+79161230008", "name": "Ivan", "caption": "here",
+                                     "location": {"latitude": 55.7, "longitude": 37.6}})
+    assert shared.status_code == 200 and shared.json()["status"] == "accepted"
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    dialog_id = dialog_of(admin, "+79161230008")
+    assert [(m["text"], m["media"]["kind"]) for m in admin(MESSAGES, {"id": dialog_id})[
+        "dialog"]["messages"]] == [("here", "LOCATION")]  # the refused ones recorded nothing
+
+
 @pytest.fixture
 def fake_waha() -> Iterator[FakeWaha]:
     server = FakeWaha().start()

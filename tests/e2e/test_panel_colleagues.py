@@ -1,9 +1,11 @@
 """The panel in Debian's chromium: an operator asks a colleague about a dialog and the colleague
-sees it live; a photo a client sends from the phone page shows inline, opens in a viewer; a
-location arrives as coordinates with a map link."""
+sees it live (in the chats and the notifications); a photo a client sends from the phone page
+shows inline, opens in a viewer; a location shared from the phone page arrives as coordinates
+with a map link, a contact with its numbers, a sticker inline."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from typing import Any
@@ -112,6 +114,45 @@ def test_a_photo_sent_from_the_phone_page_shows_inline_and_opens_in_a_viewer(
     screenshot(admin, "photo-viewer")
     viewer.get_by_role("button", name="Close").click()
     expect(viewer).to_have_count(0)
+
+
+def test_a_location_a_contact_and_a_sticker_shared_from_the_phone_page(
+    panel_server: PanelServer, new_page: Any, screenshot: Any, tmp_path: Any
+) -> None:
+    admin = sign_in(new_page(), panel_server, ADMIN)
+    phone = new_page()
+    phone.goto(panel_server.url + "/phone")
+    phone.get_by_label("Your phone number").fill("+79161234504")
+    phone.get_by_label("Your name").fill("Galina")
+    phone.get_by_label("Latitude").fill("55.7558")
+    phone.get_by_label("Longitude").fill("37.6173")
+    phone.get_by_label("Place (optional)").fill("Red Square")
+    phone.get_by_role("button", name="Send the location").click()
+    expect(phone.locator("li[data-sent]")).to_contain_text("Location: Red Square")
+    phone.get_by_label("Contact's name").fill("Olga Petrova")
+    phone.get_by_label("Phone numbers, comma-separated").fill("+79160000001, +79160000002")
+    phone.get_by_role("button", name="Send the contact").click()
+    expect(phone.locator("li[data-sent]").nth(1)).to_contain_text("Contact: Olga Petrova")
+    sticker = tmp_path / "thumbs-up.png"
+    sticker.write_bytes(png(24, 24))
+    phone.locator("[data-phone-sticker]").set_input_files(str(sticker))
+    expect(phone.locator("li[data-sent]").nth(2)).to_contain_text("Sticker: thumbs-up.png")
+    screenshot(phone, "phone-share")
+
+    open_dialog(admin, "Galina")
+    location = admin.locator(".dialog-scroll [data-media='LOCATION']")
+    expect(location).to_contain_text("Red Square")
+    expect(location.locator(".media-coords")).to_have_text("55.75580, 37.61730")
+    link = location.get_by_role("link", name="Show on the map")
+    expect(link).to_have_attribute("href", re.compile(
+        r"^https://www\.openstreetmap\.org/.*55\.7558.*37\.6173"))
+    expect(link).to_have_attribute("target", "_blank")
+    contact = admin.locator(".dialog-scroll [data-media='CONTACT']")
+    expect(contact).to_contain_text("Olga Petrova")
+    expect(contact.get_by_role("link", name="+79160000002")).to_have_attribute(
+        "href", "tel:+79160000002")
+    expect(admin.locator(".dialog-scroll img.media-sticker")).to_be_visible(timeout=15_000)
+    screenshot(admin, "location-contact-sticker")
 
 
 def test_an_operator_sends_a_document_to_the_client(

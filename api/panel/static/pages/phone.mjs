@@ -1,5 +1,6 @@
-// The simulator's phone: act as a client writing to the company's number. Open to anyone, no
-// sign-in; the server signs each message for the simulator webhook.
+// The simulator's phone: act as a client writing to the company's number — text, files, a
+// location, a contact or a sticker. Open to anyone, no sign-in; the server signs each message for
+// the simulator webhook.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatTime, t } from "../lib/i18n.mjs";
@@ -17,12 +18,14 @@ async function send(from, name, text, id = undefined) {
   return phoneCall("/send", { from, name, text, id });
 }
 
-/** A photo, a document, a voice note or a video from the client's phone. */
-async function sendFile(from, name, file, caption) {
+/** A photo, a document, a voice note or a video from the client's phone (`sticker`: an image
+ * sent as a sticker). */
+async function sendFile(from, name, file, caption, sticker = false) {
   const form = new FormData();
   form.append("from", from);
   form.append("name", name);
   form.append("caption", caption);
+  if (sticker) form.append("sticker", "true");
   form.append("file", file);
   try {
     const response = await fetch("/simulator/phone/send-media", { method: "POST", body: form });
@@ -33,6 +36,94 @@ async function sendFile(from, name, file, caption) {
   } catch (error) {
     return { error: error.message };
   }
+}
+
+/** A location or a contact from the client's phone. */
+const share = (body) => phoneCall("/share", body);
+
+/** What a phone shares besides text and files: a location, a contact, a sticker. `deliver(call,
+ * label)` sends and adds it to the conversation; answers whether it was taken. */
+function ShareCard({ from, name, busy, deliver }) {
+  const [latitude, setLatitude] = useState("");
+  const [longitude, setLongitude] = useState("");
+  const [place, setPlace] = useState("");
+  const [contact, setContact] = useState("");
+  const [numbers, setNumbers] = useState("");
+
+  const sendLocation = async (event) => {
+    event.preventDefault();
+    const location = { latitude: Number(latitude), longitude: Number(longitude),
+      name: place.trim() };
+    const where = location.name || `${location.latitude}, ${location.longitude}`;
+    if (await deliver(() => share({ from, name, location }),
+      t("phone.shared.location", { where }))) setPlace("");
+  };
+  const sendContact = async (event) => {
+    event.preventDefault();
+    const phones = numbers.split(",").map((p) => p.trim()).filter(Boolean);
+    const who = contact.trim() || phones.join(", ");
+    if (await deliver(() => share({ from, name, contact: { name: contact.trim(), phones } }),
+      t("phone.shared.contact", { name: who }))) { setContact(""); setNumbers(""); }
+  };
+  const sendSticker = async (event) => {
+    const file = event.currentTarget.files?.[0];
+    event.currentTarget.value = "";
+    if (file) await deliver(() => sendFile(from, name, file, "", true),
+      t("phone.shared.sticker", { name: file.name }));
+  };
+
+  return html`
+    <section class="card phone-share" aria-labelledby="share-title">
+      <h2 id="share-title">${t("phone.share.title")}</h2>
+      <form onSubmit=${sendLocation} data-share="location">
+        <fieldset>
+          <legend>${t("phone.share.location")}</legend>
+          <div class="phone-share-row">
+            <div class="field">
+              <label for="share-latitude">${t("phone.share.latitude")}</label>
+              <input id="share-latitude" type="number" step="any" min="-90" max="90" required
+                placeholder="55.7558" value=${latitude}
+                onInput=${(e) => setLatitude(e.currentTarget.value)}/>
+            </div>
+            <div class="field">
+              <label for="share-longitude">${t("phone.share.longitude")}</label>
+              <input id="share-longitude" type="number" step="any" min="-180" max="180" required
+                placeholder="37.6173" value=${longitude}
+                onInput=${(e) => setLongitude(e.currentTarget.value)}/>
+            </div>
+          </div>
+          <div class="field">
+            <label for="share-place">${t("phone.share.place")}</label>
+            <input id="share-place" maxlength="200" value=${place}
+              onInput=${(e) => setPlace(e.currentTarget.value)}/>
+          </div>
+          <button type="submit" class="button" disabled=${busy}>
+            ${t("phone.share.sendLocation")}</button>
+        </fieldset>
+      </form>
+      <form onSubmit=${sendContact} data-share="contact">
+        <fieldset>
+          <legend>${t("phone.share.contact")}</legend>
+          <div class="field">
+            <label for="share-contact">${t("phone.share.contactName")}</label>
+            <input id="share-contact" maxlength="200" value=${contact}
+              onInput=${(e) => setContact(e.currentTarget.value)}/>
+          </div>
+          <div class="field">
+            <label for="share-numbers">${t("phone.share.contactPhones")}</label>
+            <input id="share-numbers" type="tel" required value=${numbers}
+              onInput=${(e) => setNumbers(e.currentTarget.value)}/>
+          </div>
+          <button type="submit" class="button" disabled=${busy}>
+            ${t("phone.share.sendContact")}</button>
+        </fieldset>
+      </form>
+      <label class="button phone-share-sticker">
+        ${t("phone.share.sticker")}
+        <input type="file" class="visually-hidden" data-phone-sticker accept="image/webp,image/png"
+          onChange=${sendSticker} disabled=${busy}/>
+      </label>
+    </section>`;
 }
 
 export function PhonePage() {
@@ -90,23 +181,29 @@ export function PhonePage() {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
   };
 
-  const attach = async (event) => {
-    const file = event.currentTarget.files?.[0];
-    event.currentTarget.value = "";
-    if (!file || busy) return;
+  /** Sends what is not plain text (a file, a location, a contact) and shows it as `label`. */
+  const deliver = async (call, label) => {
+    if (busy) return false;
     setBusy(true);
     setFailure("");
-    const caption = text.trim();
-    const result = await sendFile(phone.trim(), name.trim(), file, caption);
+    const result = await call();
     setBusy(false);
     if (result.error) {
       setFailure(t("phone.failed", { reason: result.error }));
-      return;
+      return false;
     }
-    setSent((list) => [...list, { id: result.message_id, from: phone.trim(),
-      text: `${file.name}${caption ? ` — ${caption}` : ""}`, file: true,
-      at: new Date().toISOString(), status: result.status, name: name.trim() }]);
-    setText("");
+    setSent((list) => [...list, { id: result.message_id, from: phone.trim(), text: label,
+      file: true, at: new Date().toISOString(), status: result.status, name: name.trim() }]);
+    return true;
+  };
+
+  const attach = async (event) => {
+    const file = event.currentTarget.files?.[0];
+    event.currentTarget.value = "";
+    if (!file) return;
+    const caption = text.trim();
+    if (await deliver(() => sendFile(phone.trim(), name.trim(), file, caption),
+      `${file.name}${caption ? ` — ${caption}` : ""}`)) setText("");
   };
 
   return html`
@@ -137,6 +234,7 @@ export function PhonePage() {
                 onInput=${(e) => setName(e.currentTarget.value)}/>
             </div>
           </div>
+          <${ShareCard} from=${phone.trim()} name=${name.trim()} busy=${busy} deliver=${deliver}/>
           <${Replies} ...${replies}/>
         </section>
         <section class="phone" aria-labelledby="thread-title">
