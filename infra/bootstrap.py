@@ -126,8 +126,8 @@ def bootstrap(
                                settings.login_window_seconds),
         clock=clock, ttl_seconds=settings.token_ttl_seconds,
     )
-    whatsapp = build_whatsapp(settings, writer, clock, views, gateway)
-    whatsapp.delivery_reports = RecordedDeliveryReports(writer)  # reports become events
+    whatsapp = build_whatsapp(settings, writer, clock, views,
+                              RecordedDeliveryReports(writer), gateway)  # reports become events
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     projector = Projector(settings, store, views, all_projections(settings.business_timezone))
     keeping = FileKeeping(blobs, views, media_caught_up(projector))

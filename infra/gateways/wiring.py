@@ -9,36 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from application.channel import LinkAtFirstStart
-from application.ports import Clock, DeliveryReport, LinkedAccount, WhatsAppGateway
+from application.ports import Clock, DeliveryReports, LinkedAccount, WhatsAppGateway
 from application.whatsapp import WhatsAppService
 from infra.gateways.cloud import CloudWhatsAppGateway
 from infra.gateways.simulator import DEVICE, SimulatorWhatsAppGateway
 from infra.gateways.waha import WahaWhatsAppGateway
-from infra.metrics import DELIVERY_REPORTS
 from infra.settings import Gateway, Settings
 from infra.views import ViewsDatabase
 from infra.writer import GroupCommitWriter
 from projections.channel import last_client_message_at
 
 log = logging.getLogger(__name__)
-__all__ = ["LoggedDeliveryReports", "WhatsApp", "build_whatsapp"]
-
-
-class LoggedDeliveryReports:
-    """Until outgoing messages are recorded, delivery reports are counted and logged."""
-
-    def __init__(self) -> None:
-        self.received: list[DeliveryReport] = []
-
-    async def report(self, reports: list[DeliveryReport]) -> None:
-        for report in reports:
-            DELIVERY_REPORTS.labels(report.channel, report.status).inc()
-            log.info("delivery report", extra={"channel": report.channel,
-                                               "external_id": report.external_id,
-                                               "status": report.status,
-                                               "error_code": report.error_code})
-        self.received.extend(reports)
-        del self.received[:-1000]
+__all__ = ["WhatsApp", "build_whatsapp"]
 
 
 @dataclass
@@ -47,7 +29,7 @@ class WhatsApp:
 
     gateway: WhatsAppGateway
     service: WhatsAppService
-    delivery_reports: Any
+    delivery_reports: DeliveryReports  # where the webhooks hand the gateway's delivery reports
     tick_seconds: float = 1.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -116,9 +98,10 @@ def build_gateway(settings: Settings, clock: Clock, views: ViewsDatabase) -> Wha
 
 
 def build_whatsapp(settings: Settings, writer: GroupCommitWriter, clock: Clock,
-                   views: ViewsDatabase, gateway: WhatsAppGateway | None = None) -> WhatsApp:
+                   views: ViewsDatabase, delivery_reports: DeliveryReports,
+                   gateway: WhatsAppGateway | None = None) -> WhatsApp:
     gateway = gateway or build_gateway(settings, clock, views)
     service = WhatsAppService(bus=writer, gateway=gateway, clock=clock)
     if isinstance(gateway, SimulatorWhatsAppGateway):
         gateway.listen(service.gateway_reported)
-    return WhatsApp(gateway=gateway, service=service, delivery_reports=LoggedDeliveryReports())
+    return WhatsApp(gateway=gateway, service=service, delivery_reports=delivery_reports)
