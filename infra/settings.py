@@ -89,7 +89,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def require_gateway_settings(self) -> Self:
-        """A gateway that is chosen but not configured refuses to start, naming what is missing."""
+        """A gateway that is chosen but not configured refuses to start, naming what is missing;
+        the simulator, whose phone needs no sign-in, is refused in production."""
+        if self.gateway == Gateway.SIMULATOR and self.env == Environment.PRODUCTION:
+            raise ValueError(
+                "SWITCHBOARD_GATEWAY=simulator (the default) is for trying Switchboard out: its "
+                "phone (/simulator/phone…) lets anyone link, drop and write without signing in. "
+                "In production set SWITCHBOARD_GATEWAY to waha or cloud.")
         needed: tuple[str, ...] = ()
         if self.gateway == Gateway.WAHA:  # the key signs WAHA's webhooks: none is accepted unsigned
             needed = ("waha_url", "waha_api_key", "waha_hmac_key")

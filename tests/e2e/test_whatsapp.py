@@ -17,7 +17,18 @@ import websockets
 from application import commands as c
 from domain.operators import Role
 from infra.bootstrap import Container
-from tests.conftest import ADMIN_PASSWORD, LOGIN, GraphQLClient, LiveServer, caught_up, wait_for
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    LOGIN,
+    GraphQLClient,
+    LiveServer,
+    caught_up,
+    cli,
+    cli_env,
+    free_port,
+    make_settings,
+    wait_for,
+)
 
 CHANNEL = """query { whatsappChannel(history: 50) {
   gateway linksDevices status reason phone device reconnecting reconnectAttempt inService
@@ -273,3 +284,18 @@ def test_the_audit_keeps_the_messenger_settings_and_the_link_as_they_stood_at_an
                    "Employees may write first": "yes"}
     assert "WhatsApp out of service; employees may write first" in entries
     assert any(e.startswith("WhatsApp unlinked: Unlinked by an admin") for e in entries)
+
+
+def test_the_simulator_is_refused_in_production_before_anything_starts(tmp_path: Any) -> None:
+    database = tmp_path / "sb.db"
+    production = {"SWITCHBOARD_ENV": "production", "SWITCHBOARD_SECRET_KEY": "a-real-secret-1",
+                  "SWITCHBOARD_SIMULATOR_SECRET": "a-real-secret-2"}
+    done = cli("serve", "--port", str(free_port()),
+               env=cli_env(f"sqlite:///{database}", **production))  # the default gateway
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "SWITCHBOARD_GATEWAY=simulator (the default) is for trying Switchboard out" in said
+    assert "In production set SWITCHBOARD_GATEWAY to waha or cloud." in said
+    assert not database.exists()
+    for env in ("development", "test"):  # where it is meant to be
+        assert make_settings(f"sqlite:///{database}", env=env).gateway == "simulator"

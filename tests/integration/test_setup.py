@@ -277,7 +277,10 @@ async def test_a_production_installation_keeps_client_messages_until_chats_are_a
     from projections.inbox import messages
 
     settings = make_settings(database_url, env="production", secret_key="a-real-secret-1",
-                             simulator_secret="a-real-secret-2")
+                             simulator_secret="a-real-secret-2", gateway="cloud",
+                             cloud_graph_url="http://127.0.0.1:9", cloud_access_token="t",
+                             cloud_phone_number_id="1", cloud_app_secret="s",
+                             cloud_verify_token="v")  # production refuses the simulator
     with running_container(settings) as container:
         message = c.ReceiveClientMessage(channel="simulator", external_id="m1",
                                          phone="+79161234567", name="Ivan", text="Hello",
