@@ -39,7 +39,7 @@ READY = """() => new Promise((resolve) => {
   const check = () => document.querySelectorAll('a.row').length >= Math.min(50, %d);
   if (check()) return done();
   new MutationObserver((_, observer) => { if (check()) { observer.disconnect(); done(); } })
-    .observe(document.body, { childList: true, subtree: true });
+    .observe(document, { childList: true, subtree: true });  // the body may not be parsed yet
 })"""
 
 
