@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -254,23 +255,52 @@ def admin_create(
 
 @phone_app.command("send")
 def phone_send(
-    text: Annotated[str, typer.Argument(help="What the client writes.")],
     from_: Annotated[str, typer.Option("--from", help="The client's number, e.g. +79161234567.")],
+    text: Annotated[str, typer.Argument(help="What the client writes (the caption of a "
+                                             "location, contact or sticker).")] = "",
     name: Annotated[str, typer.Option(help="The client's name as WhatsApp shows it.")] = "",
     url: Annotated[str | None, typer.Option(help="The server (default: the settings').")] = None,
     twice: Annotated[bool, typer.Option(help="Deliver the same message twice (the second "
                                              "changes nothing).")] = False,
+    location: Annotated[str | None, typer.Option(
+        help="Share a location instead: LATITUDE,LONGITUDE, e.g. 55.7558,37.6173.")] = None,
+    place: Annotated[str, typer.Option(help="The location's name.")] = "",
+    contact: Annotated[str | None, typer.Option(help="Share a contact instead: its name.")] = None,
+    contact_phone: Annotated[list[str] | None, typer.Option(
+        help="A number of the shared contact (repeat for more).")] = None,
+    sticker: Annotated[Path | None, typer.Option(
+        help="Send a sticker instead: a WebP or PNG image.", exists=True, dir_okay=False)] = None,
 ) -> None:
     """Writes to the company's number as a client from the simulated phone, as the phone page
     does: while the company's phone is offline (`phone drop`) the message waits, and arrives on
-    `phone restore`."""
+    `phone restore`. Or shares a location, a contact or a sticker (refused while offline)."""
     from infra.simulator import SimulatorPhone
 
+    shares = [what for what, given in (("--location", location is not None),
+                                       ("--contact", contact is not None or contact_phone),
+                                       ("--sticker", sticker is not None)) if given]
+    if len(shares) > 1 or (shares and twice):
+        console.print(f"[red]One thing at a time:[/red] {', '.join(shares + ['--twice'] * twice)}.")
+        raise typer.Exit(2)
+    if not shares and not text.strip():
+        console.print("[red]Write a TEXT, or share a --location, --contact or --sticker.[/red]")
+        raise typer.Exit(2)
     phone = SimulatorPhone(url or _settings().base_url)
     message_id = f"sim-{uuid.uuid4().hex}"
     for _ in range(2 if twice else 1):
         try:
-            answer = phone.send(from_, text, name=name, message_id=message_id)
+            if location is not None:
+                latitude, longitude = _coordinates(location)
+                answer = phone.share(from_, name=name, caption=text, location={
+                    "latitude": latitude, "longitude": longitude, "name": place})
+            elif shares == ["--contact"]:
+                answer = phone.share(from_, name=name, caption=text, contact={
+                    "name": contact or "", "phones": contact_phone or []})
+            elif sticker is not None:
+                answer = phone.send_sticker(from_, sticker.read_bytes(), sticker.name,
+                                            name=name, caption=text)
+            else:
+                answer = phone.send(from_, text, name=name, message_id=message_id)
         except httpx.HTTPError as error:
             console.print(f"[red]The server at {phone.base_url} did not take it:[/red] {error}")
             raise typer.Exit(1) from None
@@ -283,6 +313,16 @@ def phone_send(
                           "and reaches the operators when it is back in service.")
         else:
             console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
+
+
+def _coordinates(value: str) -> tuple[float, float]:
+    try:
+        latitude, longitude = (float(part) for part in value.split(","))
+    except ValueError:
+        console.print(f"[red]Not a location:[/red] {value!r}; write LATITUDE,LONGITUDE, e.g. "
+                      "55.7558,37.6173.")
+        raise typer.Exit(2) from None
+    return latitude, longitude
 
 
 @app.command()

@@ -25,20 +25,41 @@ def signed_request(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[st
 class SimulatorPhone:
     """A client writing from the simulated phone, as the phone page does
     (`POST /simulator/phone/send`): while the company's phone is offline the message waits on
-    the simulated servers and is delivered when the connection is back."""
+    the simulated servers and is delivered when the connection is back. A location, a contact
+    or a sticker is refused while it is offline."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
 
     def send(self, phone: str, text: str, *, name: str = "", message_id: str) -> Any:
-        response = httpx.post(f"{self.base_url}/simulator/phone/send", json={
-            "id": message_id, "from": phone, "name": name, "text": text}, timeout=10)
-        if response.status_code >= 400:
-            detail = response.json().get("detail", response.text) if response.content else ""
-            if isinstance(detail, dict):  # the phone's refusals: {code, message}
-                detail = detail.get("message", detail)
-            elif isinstance(detail, list):  # a malformed request: FastAPI's validation errors
-                detail = "; ".join(str(d.get("msg", d)) for d in detail)
-            raise httpx.HTTPStatusError(f"{response.status_code}: {detail}",
-                                        request=response.request, response=response)
-        return response.json()
+        return _answer(httpx.post(f"{self.base_url}/simulator/phone/send", json={
+            "id": message_id, "from": phone, "name": name, "text": text}, timeout=10))
+
+    def share(self, phone: str, *, name: str = "", caption: str = "",
+              location: dict[str, Any] | None = None,
+              contact: dict[str, Any] | None = None) -> Any:
+        """A location (`{latitude, longitude, name}`) or a contact (`{name, phones}`)."""
+        body: dict[str, Any] = {"from": phone, "name": name, "caption": caption}
+        body.update({"location": location} if location is not None else {"contact": contact})
+        return _answer(httpx.post(f"{self.base_url}/simulator/phone/share", json=body,
+                                  timeout=10))
+
+    def send_sticker(self, phone: str, content: bytes, file_name: str, *, name: str = "",
+                     caption: str = "") -> Any:
+        return _answer(httpx.post(
+            f"{self.base_url}/simulator/phone/send-media",
+            data={"from": phone, "name": name, "caption": caption, "sticker": "true"},
+            files={"file": (file_name, content, "application/octet-stream")}, timeout=30))
+
+
+def _answer(response: httpx.Response) -> Any:
+    """The phone's answer, or HTTPStatusError with its reason."""
+    if response.status_code >= 400:
+        detail = response.json().get("detail", response.text) if response.content else ""
+        if isinstance(detail, dict):  # the phone's refusals: {code, message}
+            detail = detail.get("message", detail)
+        elif isinstance(detail, list):  # a malformed request: FastAPI's validation errors
+            detail = "; ".join(str(d.get("msg", d)) for d in detail)
+        raise httpx.HTTPStatusError(f"{response.status_code}: {detail}",
+                                    request=response.request, response=response)
+    return response.json()

@@ -1,7 +1,10 @@
 """The command line against a live server: `switchboard whatsapp status|link` as an admin, and the
-simulated phone's `switchboard phone scan|send|inbox|ack|drop|restore`."""
+simulated phone's `switchboard phone scan|send|inbox|ack|drop|restore` (send sharing a location, a
+contact or a sticker too)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -9,6 +12,7 @@ from domain.channel import ChannelStatus
 from infra.bootstrap import Container
 from projections.channel import whatsapp_channel
 from projections.inbox import messages
+from projections.media import media
 from tests.conftest import LiveServer, caught_up, cli, cli_env, cli_process, wait_for
 
 
@@ -145,3 +149,39 @@ def test_phone_send_while_whatsapp_is_not_linked_is_refused_with_the_reason(
     assert sent.returncode == 1
     assert "not linked to Switchboard" in " ".join(sent.stdout.split())
     assert "Hello?" not in inbox_texts(container)
+
+
+def test_phone_send_shares_a_location_a_contact_or_a_sticker(
+    live_server: LiveServer, container: Container, database_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(database_url)
+    who = ("--from", "+79161234597", "--name", "Galina", "--url", live_server.url)
+    sticker = tmp_path / "thumbs-up.png"
+    sticker.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 200)
+    for extra in (("--location", "55.7558,37.6173", "--place", "Red Square"),
+                  ("--contact", "Olga Petrova", "--contact-phone", "+79160000001",
+                   "--contact-phone", "+79160000002"),
+                  ("--sticker", str(sticker))):
+        sent = cli("phone", "send", *who, *extra, env=env)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert "Delivered (accepted)" in sent.stdout
+    both = cli("phone", "send", *who, "--location", "1,2", "--sticker", str(sticker), env=env)
+    nothing = cli("phone", "send", *who, env=env)
+    off = cli("phone", "send", *who, "--location", "north", env=env)
+    assert (both.returncode, nothing.returncode, off.returncode) == (2, 2, 2)
+    assert "One thing at a time" in both.stdout and "Not a location" in off.stdout
+
+    def shared() -> list[tuple[str, str, str]]:
+        wait_for(lambda: caught_up(container))
+        with container.views.reader.connect() as conn:
+            return [(r.kind, r.state, r.place or r.contact_name) for r in conn.execute(
+                sa.select(media.c.kind, media.c.state, media.c.place, media.c.contact_name)
+                .order_by(media.c.recorded_at))]
+
+    container.media.wake()
+    wait_for(lambda: [k for k, state, _ in shared() if state == "stored"] == ["sticker"])
+    assert shared() == [("location", "none", "Red Square"), ("contact", "none", "Olga Petrova"),
+                        ("sticker", "stored", "")]
+    assert sorted(inbox_texts(container)) == ["[contact: Olga Petrova]",
+                                              "[location: Red Square]",
+                                              "[sticker: thumbs-up.png]"]
