@@ -100,6 +100,15 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+# Production refuses the simulator gateway and placeholder secrets: for a production
+# installation, real-looking secrets and a Cloud API configured to reach nowhere (tests that
+# inject a gateway of their own set SWITCHBOARD_GATEWAY=cloud in the environment instead).
+PRODUCTION = {"env": "production", "secret_key": "a-real-secret-1",
+              "simulator_secret": "a-real-secret-2", "cloud_graph_url": "http://127.0.0.1:9",
+              "cloud_access_token": "token", "cloud_phone_number_id": "1",
+              "cloud_app_secret": "app-secret", "cloud_verify_token": "verify"}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test", "database_url": database_url, "secret_key": "test-secret",

@@ -30,7 +30,7 @@ from infra.migrations import migrate
 from infra.security import Argon2PasswordHasher
 from projections import outbox as outbox_view
 from projections.inbox import messages
-from tests.conftest import caught_up, make_settings, wait_for
+from tests.conftest import PRODUCTION, caught_up, make_settings, wait_for
 from tests.fakes.gateway import CountingGateway
 from tests.unit.routing_desk import FakeClock
 
@@ -367,9 +367,13 @@ def test_a_schedule_change_applies_in_every_running_replica_without_a_restart(
 @pytest.mark.parametrize(("env", "enabled", "interval"),
                          [("production", False, 60), ("development", True, 1)])
 def test_sync_is_off_in_production_until_an_admin_sets_it_and_on_every_second_in_development(
-        database_url: str, env: str, enabled: bool, interval: int) -> None:
-    live = {"run_sync_job": True, "clock": SystemClock(), "env": env,
-            "secret_key": "a-real-secret-1", "simulator_secret": "a-real-secret-2"}
+        database_url: str, env: str, enabled: bool, interval: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    live: dict[str, Any] = {"run_sync_job": True, "clock": SystemClock(), "env": env,
+                            "secret_key": "a-real-secret-1", "simulator_secret": "a-real-secret-2"}
+    if env == "production":  # which refuses the simulator: the test's gateway stands in
+        monkeypatch.setenv("SWITCHBOARD_GATEWAY", "cloud")
+        live.update(PRODUCTION)
     with installation(database_url, **live) as container:
         wait_for(lambda: container.sync.applied is not None)
         schedule = container.sync.schedule()

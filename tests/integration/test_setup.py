@@ -27,7 +27,7 @@ from infra.settings import Settings
 from projections import audit
 from projections.audit import AuditProjection
 from projections.setup import phonebook_entries, wizard_view
-from tests.conftest import caught_up, make_settings, running_container, wait_for
+from tests.conftest import PRODUCTION, caught_up, make_settings, running_container, wait_for
 from tests.setup_helpers import autoconfig_code, closed_address, fake_pbxs
 
 ADMIN = "operator:admin"
@@ -276,11 +276,7 @@ async def test_a_production_installation_keeps_client_messages_until_chats_are_a
     from application.channel import UpdateMessengerSettings
     from projections.inbox import messages
 
-    settings = make_settings(database_url, env="production", secret_key="a-real-secret-1",
-                             simulator_secret="a-real-secret-2", gateway="cloud",
-                             cloud_graph_url="http://127.0.0.1:9", cloud_access_token="t",
-                             cloud_phone_number_id="1", cloud_app_secret="s",
-                             cloud_verify_token="v")  # production refuses the simulator
+    settings = make_settings(database_url, **PRODUCTION, gateway="cloud")
     with running_container(settings) as container:
         message = c.ReceiveClientMessage(channel="simulator", external_id="m1",
                                          phone="+79161234567", name="Ivan", text="Hello",
