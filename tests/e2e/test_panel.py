@@ -135,7 +135,7 @@ def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inbo
     assert olga.evaluate("window.__chimes") == 1
 
     phone.get_by_label("Message").fill("And one more thing")
-    phone.get_by_role("button", name="Send").click()
+    phone.get_by_role("button", name="Send", exact=True).click()
     expect(sent).to_have_count(2)
     for page in (admin, olga):
         expect(row(page, "Ivan Petrov").locator(".badge")).to_have_text("2")
