@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -232,19 +233,26 @@ def rebuild_in_processes(settings: Settings, runners: Sequence[ProjectionRunner]
         worker.start()
     positions: dict[str, int] = {}
     failures: list[str] = []
-    done = 0
-    while done < len(workers):
-        kind, *rest = reports.get()
+    finished: set[str] = set()
+    while len(finished) < len(workers):
+        try:
+            name, kind, *rest = reports.get(timeout=1.0)
+        except queue.Empty:  # a worker that died without a word (killed, out of memory)
+            for worker in workers:
+                if worker.name not in finished and worker.exitcode is not None:
+                    finished.add(worker.name)
+                    failures.append(f"{worker.name} exited with code {worker.exitcode}")
+            continue
         if kind == "progress":
             if progress:  # each group reads the whole log: its share of the bar
                 moved, head = rest
                 progress(moved / len(groups), head)
-        elif kind == "done":
+            continue
+        finished.add(name)
+        if kind == "done":
             positions.update(rest[0])
-            done += 1
         else:
             failures.append(rest[0])
-            done += 1
     for worker in workers:
         worker.join()
     if failures:
@@ -285,15 +293,16 @@ def _rebuild_group(settings: Settings, names: list[str], reports: Any) -> None:
     """A process's share: its projections rebuilt together; progress and the outcome reported."""
     from infra.bootstrap import bootstrap
 
+    me = multiprocessing.current_process().name
     try:
         container = bootstrap(settings)
         try:
             runners = [r for r in container.projector.runners if r.name in names]
             positions = rebuild_together(
                 container.store, container.views, runners,
-                lambda moved, head: reports.put(("progress", moved, head)))
+                lambda moved, head: reports.put((me, "progress", moved, head)))
         finally:
             container.stop()
-        reports.put(("done", positions))
+        reports.put((me, "done", positions))
     except Exception as error:  # reported to the parent, which fails the command
-        reports.put(("failed", f"{', '.join(names)}: {error!r}"))
+        reports.put((me, "failed", f"{', '.join(names)}: {error!r}"))

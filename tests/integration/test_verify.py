@@ -3,9 +3,11 @@ while it keeps serving."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from infra.bootstrap import Container
@@ -84,3 +86,15 @@ def test_the_projections_are_shared_out_by_the_events_each_reads() -> None:
     assert [[r.name for r in group] for group in groups] == [
         ["heavy"], ["middle", "light0", "light1", "light2"]]
     assert balanced([heavy], 4, weights) == [[heavy]]
+
+
+def test_a_rebuild_whose_process_fails_says_so_instead_of_waiting(
+        container: Container, tmp_path: Path) -> None:
+    unreachable = container.settings.model_copy(update={
+        "database_url": f"sqlite:///{tmp_path}/missing/dir/that/is/a/file.db"
+        if container.settings.is_sqlite else
+        "postgresql://postgres@127.0.0.1:5432/sb_no_such_database"})
+    if unreachable.is_sqlite:
+        (tmp_path / "missing").write_text("not a folder")
+    with pytest.raises(RuntimeError, match="rebuilding failed"):
+        rebuild_in_processes(unreachable, container.projector.runners, 2)
