@@ -83,9 +83,14 @@ class Scratch:
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         with self.engine.begin() as conn:
-            if not self.views.is_sqlite:
-                conn.execute(sa.text(f'SET LOCAL search_path TO "{self.name}"'))
-            yield conn
+            yield self.within(conn) if not self.views.is_sqlite else conn
+
+    def within(self, conn: sa.Connection) -> sa.Connection:
+        """A PostgreSQL connection of the views database, pointed at this scratch schema for
+        the rest of its transaction (until another scratch points it elsewhere)."""
+        conn.execute(sa.text(f'SET LOCAL search_path TO "{self.name}"'))
+        return conn.execution_options(
+            schema_translate_map={READ_SCHEMA: self.name, ANALYTICS_SCHEMA: self.name})
 
     def __exit__(self, *exc: object) -> None:
         if self.views.is_sqlite:
@@ -108,6 +113,7 @@ def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projectio
                    stop: int, batch_size: int, progress: Progress | None = None) -> int:
     """`build` for several projections at once: the log is read and decoded once per batch for
     all of them, and each gets its own events in a transaction of its own scratch space."""
+    views = targets[0][0].views
     topics = sorted({topic for _, projection in targets for topic in projection.topics()})
     takers = [tuple(projection.events) for _, projection in targets]
     position = start
@@ -117,10 +123,16 @@ def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projectio
             start=position, limit=batch_size, stop=window, topics=topics,
             inclusive_of_start=False)
         events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
-        for (scratch, projection), own in zip(targets, share(events, takers), strict=True):
-            if own:
+        work = [(scratch, projection, own) for (scratch, projection), own
+                in zip(targets, share(events, takers), strict=True) if own]
+        if views.is_sqlite:  # a scratch file each
+            for scratch, projection, own in work:
                 with scratch.begin() as conn:
                     projection.apply_batch(conn, own, Changes())
+        else:  # one transaction (one commit) for all the scratch schemas
+            with views.writer.begin() as conn:
+                for scratch, projection, own in work:
+                    projection.apply_batch(scratch.within(conn), own, Changes())
         moved_to = notifications[-1].id if len(notifications) == batch_size else window
         if progress:
             progress(moved_to - position, stop)
