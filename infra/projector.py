@@ -220,10 +220,12 @@ class ProjectionRunner:
 WINDOW = 10  # batches' worth of the log one batch reads from at most
 
 
-def run_together(runners: Sequence[ProjectionRunner]) -> int:
+def run_together(runners: Sequence[ProjectionRunner], *, catch_up: bool = True) -> int:
     """Applies the next batch to the runners at the lowest position among them, in one
     transaction, reading and decoding the log once for all; returns how far they moved (0: all
-    caught up). Runners ahead wait until the others reach them, then move together."""
+    caught up). Runners ahead wait until the others reach them, then move together. Far
+    behind, the batch is a catch-up batch, unless `catch_up` is false (someone waits behind
+    this batch)."""
     first = runners[0]
     store = first.store
     with first.views.writer.begin() as conn:
@@ -237,7 +239,7 @@ def run_together(runners: Sequence[ProjectionRunner]) -> int:
             return 0
         topics = sorted({topic for runner in group for topic in runner.topics})
         limit = first.batch_size
-        if head - start > first.catchup_batch_size:
+        if catch_up and head - start > first.catchup_batch_size:
             limit = first.catchup_batch_size
         # A window of the log at a time: over the whole rest of a long log, a topic filter may
         # be planned as a scan and sort of all of it for every batch.
@@ -376,14 +378,17 @@ class Projector:
         tables. When that fails, each alone, so that one failing projection holds back only
         itself."""
         moved = 0
-        groups = [group for group in (
-            [r for r in held if not r.projection.background],
-            [r for r in held if r.projection.background]) if group]
+        live = [r for r in held if not r.projection.background]
+        background = [r for r in held if r.projection.background]
         try:
             for _ in range(20):
                 if self._stop.is_set():
                     break
-                step = sum(run_together(group) for group in groups)
+                step = run_together(live) if live else 0
+                # The background ones take catch-up batches only while the live ones are far
+                # behind too: else a message would wait for the inbox behind a long batch.
+                far_behind = not live or step > live[0].batch_size
+                step += run_together(background, catch_up=far_behind) if background else 0
                 if step == 0:
                     break
                 moved += step

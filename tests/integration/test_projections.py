@@ -156,6 +156,39 @@ def test_a_message_reaches_the_inbox_without_waiting_for_the_analysts_tables(
             projector.stop()
 
 
+class CountingBatches(AnalyticsMessagesProjection):
+    """Notes the size of every batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def apply_batch(self, conn: Any, events: Any, changes: Any) -> None:
+        self.sizes.append(len(events))
+        super().apply_batch(conn, events, changes)
+
+
+def test_far_behind_projections_catch_up_in_large_batches_unless_a_live_one_waits_behind(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url, projection_batch_size=4,
+                             projection_catchup_batch_size=40)
+    with running_container(settings, projections=False) as container:
+        ingest(container, 60)  # each message at least two events the analytics read
+        counted = CountingBatches()
+        projector = Projector(settings, container.store, container.views,
+                              [InboxProjection(), counted])
+        projector._catch_up(projector.runners)  # both far behind: nobody waits on either
+        assert counted.sizes[0] == 40
+
+        live, background = projector.runners
+        live.run_until_caught_up()
+        background.reset()
+        counted.sizes.clear()
+        projector._catch_up(projector.runners)  # the inbox is live: a message would wait
+        assert counted.sizes and max(counted.sizes) <= 4
+
+
 def test_lag_is_the_distance_to_the_head_of_the_log(database_url: str) -> None:
     with running_container(make_settings(database_url), projections=False) as container:
         runner = container.projector.runners[-1]
