@@ -118,7 +118,7 @@ function ShareCard({ from, name, busy, deliver }) {
             ${t("phone.share.sendContact")}</button>
         </fieldset>
       </form>
-      <label class="button phone-share-sticker">
+      <label class="button button-quiet phone-share-sticker">
         ${t("phone.share.sticker")}
         <input type="file" class="visually-hidden" data-phone-sticker accept="image/webp,image/png"
           onChange=${sendSticker} disabled=${busy}/>
