@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 from uuid import UUID
 
@@ -94,9 +95,20 @@ def postgres_conninfo(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Held while a process creates the store's schema, tables and function: the library creates
+# them each time it opens the store (CREATE TABLE IF NOT EXISTS, CREATE OR REPLACE FUNCTION), and
+# PostgreSQL refuses two processes doing so at once (a duplicate key in its catalogue, or "tuple
+# concurrently updated") — replicas, projection workers and rebuild processes start together.
+CREATION_LOCK = zlib.crc32(b"switchboard-event-store-creation")
+
+
 def open_event_store(settings: Settings) -> EventStore:
-    if settings.is_postgres:
-        # The library does not create its schema.
-        with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{EVENTS_SCHEMA}"')
-    return EventStore(env=event_store_env(settings))
+    if not settings.is_postgres:
+        return EventStore(env=event_store_env(settings))
+    with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (CREATION_LOCK,))
+        try:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{EVENTS_SCHEMA}"')  # not the library's
+            return EventStore(env=event_store_env(settings))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (CREATION_LOCK,))

@@ -3,7 +3,7 @@ together, and a refused command does not take its neighbours down with it."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
 from infra.bootstrap import Container
+from infra.eventstore import open_event_store
 from projections.inbox import dialog_recipients, dialogs, messages
 from tests.conftest import caught_up, make_settings, running_container, wait_for
 
@@ -139,3 +140,17 @@ def test_a_queue_member_added_by_another_process_receives_the_next_message(
                 sa.select(dialog_recipients.c.operator_id)
                 .where(dialog_recipients.c.dialog_id == received.dialog_id)).scalars())
         assert olga in recipients
+
+
+def test_processes_opening_the_event_store_at_the_same_moment_all_start(
+        database_url: str) -> None:
+    """Replicas, projection workers and rebuild processes start together: the library creates
+    its tables and replaces its function each time, which PostgreSQL refuses when two do it at
+    once ("tuple concurrently updated")."""
+    settings = make_settings(database_url)
+    for _ in range(3):
+        with ThreadPoolExecutor(6) as pool:
+            stores = list(pool.map(lambda _: open_event_store(settings), range(6)))
+        for store in stores:
+            assert store.recorder.max_notification_id() in (None, 0)
+            store.close()
