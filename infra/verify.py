@@ -152,27 +152,46 @@ def _live(conn: sa.Connection, views: ViewsDatabase) -> sa.Connection:
 
 def verify(store: EventStore, views: ViewsDatabase, runner: ProjectionRunner,
            progress: Progress | None = None, sample: int = 5) -> Verification:
+    return verify_together(store, views, [runner], progress, sample)[0]
+
+
+def verify_together(store: EventStore, views: ViewsDatabase,
+                    runners: Sequence[ProjectionRunner], progress: Progress | None = None,
+                    sample: int = 5) -> list[Verification]:
+    """`verify` for several projections from one reading of the log: built aside together up
+    to the live position of the one furthest behind, then each compared at its own."""
+    batch_size = max(runner.catchup_batch_size for runner in runners)
+    with contextlib.ExitStack() as stack:
+        targets = [(stack.enter_context(Scratch(views, runner.projection)), runner.projection)
+                   for runner in runners]
+        lowest = min(runner.status().position for runner in runners)
+        position = build_together(store, targets, 0, lowest, batch_size, progress)
+        return [_compare(store, views, scratch, runner, position, sample)
+                for (scratch, _), runner in zip(targets, runners, strict=True)]
+
+
+def _compare(store: EventStore, views: ViewsDatabase, scratch: Scratch,
+             runner: ProjectionRunner, position: int, sample: int) -> Verification:
+    """The scratch copy caught up to the live position, compared row for row with the live
+    tables while their tracking row is held (the live runner waits)."""
     projection = runner.projection
-    with Scratch(views, projection) as scratch:
-        position = build(store, scratch, projection, 0, runner.status().position,
-                         runner.catchup_batch_size, progress)
-        with views.writer.begin() as live:  # holds the tracking row: the live runner waits
-            live_position = runner.lock_position(live)
-            position = build(store, scratch, projection, position, live_position,
-                             runner.catchup_batch_size, progress)
-            differences: list[TableDifference] = []
-            counts: dict[str, int] = {}
-            with scratch.begin() as rebuilt:
-                for table in projection.tables:
-                    live_rows = _rows(_live(live, views), table)
-                    rebuilt_rows = _rows(rebuilt, table)
-                    counts[table.name] = sum(live_rows.values())
-                    if live_rows != rebuilt_rows:
-                        differences.append(TableDifference(
-                            table.name,
-                            only_live=list((live_rows - rebuilt_rows).elements())[:sample],
-                            only_rebuilt=list((rebuilt_rows - live_rows).elements())[:sample],
-                        ))
+    with views.writer.begin() as live:
+        live_position = runner.lock_position(live)
+        position = build(store, scratch, projection, position, live_position,
+                         runner.catchup_batch_size)
+        differences: list[TableDifference] = []
+        counts: dict[str, int] = {}
+        with scratch.begin() as rebuilt:
+            for table in projection.tables:
+                live_rows = _rows(_live(live, views), table)
+                rebuilt_rows = _rows(rebuilt, table)
+                counts[table.name] = sum(live_rows.values())
+                if live_rows != rebuilt_rows:
+                    differences.append(TableDifference(
+                        table.name,
+                        only_live=list((live_rows - rebuilt_rows).elements())[:sample],
+                        only_rebuilt=list((rebuilt_rows - live_rows).elements())[:sample],
+                    ))
     return Verification(projection.name, position, counts, differences)
 
 

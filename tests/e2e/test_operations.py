@@ -101,6 +101,12 @@ def test_projections_status_and_rebuild_from_the_command_line(
     verified = cli("projections", "verify", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "inbox: identical" in verified.stdout
+    everything = cli("projections", "rebuild", "--processes", "2", env=env)  # while it serves
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+    again = cli("projections", "verify", env=env)
+    assert again.returncode == 0 and again.stdout.count(": identical") == len(
+        container.projector.runners), again.stdout
+    assert len(admin("{ inbox(first: 50) { edges { cursor } } }")["inbox"]["edges"]) == 5
     unknown = cli("projections", "status", "nonsense", env=env)
     assert unknown.returncode == 2 and "No projection named" in unknown.stdout
 

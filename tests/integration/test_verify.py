@@ -11,7 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from infra.bootstrap import Container
-from infra.verify import balanced, rebuild_aside, rebuild_in_processes, verify
+from infra.verify import (
+    balanced,
+    rebuild_aside,
+    rebuild_in_processes,
+    verify,
+    verify_together,
+)
 from projections.inbox import dialogs, messages
 from tests.conftest import caught_up, wait_for
 from tests.integration.test_projections import ingest, snapshot
@@ -41,6 +47,21 @@ def test_verify_reports_a_row_that_history_does_not_explain(container: Container
     difference = next(d for d in result.differences if d.table == "dialogs")
     assert any("Tampered" in row for row in difference.only_live)
     assert all("Tampered" not in row for row in difference.only_rebuilt)
+
+
+def test_all_projections_verify_together_and_only_the_tampered_one_differs(
+        container: Container) -> None:
+    ingest(container, 40, clients=5)
+    wait_for(lambda: caught_up(container))
+    container.projector.stop()
+    with container.views.writer.begin() as conn:
+        conn.execute(dialogs.update().values(client_name="Tampered"))
+    runners = container.projector.runners
+    results = verify_together(container.store, container.views, runners)
+    assert [r.projection for r in results] == [r.name for r in runners]
+    assert [r.projection for r in results if not r.ok] == ["inbox"]
+    assert all(r.position == runner.status().position
+               for r, runner in zip(results, runners, strict=True))
 
 
 def test_rebuilding_aside_restores_the_rows_and_moves_the_position(container: Container) -> None:
