@@ -252,9 +252,9 @@ def rebuild_in_processes(settings: Settings, runners: Sequence[ProjectionRunner]
                          processes: int, progress: Progress | None = None) -> dict[str, int]:
     """`rebuild_together` with the projections shared out among `processes` processes (each
     reads the log once for its share), balanced by how many events of the log each reads."""
-    groups = balanced(runners, processes, _events_per_topic(runners[0].store))
-    if len(groups) == 1:
+    if processes <= 1 or len(runners) == 1:  # no share to work out
         return rebuild_together(runners[0].store, runners[0].views, runners, progress)
+    groups = balanced(runners, processes, _events_per_topic(runners[0].store))
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sockets
     reports: Any = context.Queue()
     workers = [context.Process(target=_rebuild_group, name=f"rebuild-{i}",

@@ -115,14 +115,20 @@ def test_the_messenger_switches_keep_messages_while_out_of_service_and_deliver_t
     expect(admin.locator("a.row", has_text="Kept for later")).to_be_visible()
 
 
-def test_linking_by_pairing_code_from_the_admin_screen_and_the_phone_page(
-    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
-) -> None:
-    admin = sign_in(new_page(), panel_server, ADMIN)
+def linking_again(admin: Any) -> Any:
+    """The admin's WhatsApp screen, the number unlinked (the confirmation accepted) and linking
+    started anew."""
     open_whatsapp(admin)
     admin.once("dialog", lambda dialog: dialog.accept())
     admin.get_by_role("button", name="Unlink").click()
     admin.get_by_role("button", name="Link WhatsApp").click()
+    return admin
+
+
+def test_linking_by_pairing_code_from_the_admin_screen_and_the_phone_page(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    admin = linking_again(sign_in(new_page(), panel_server, ADMIN))
     admin.get_by_label("The phone's number").fill("+7 916 000-11-22")
     admin.get_by_role("button", name="Get a pairing code").click()
     code = admin.locator("[data-pairing-code]")
@@ -142,11 +148,7 @@ def test_linking_by_pairing_code_from_the_admin_screen_and_the_phone_page(
 def test_refresh_code_starts_a_new_series_of_qr_codes(
     panel_server: PanelServer, new_page: NewPage,
 ) -> None:
-    admin = sign_in(new_page(), panel_server, ADMIN)
-    open_whatsapp(admin)
-    admin.once("dialog", lambda dialog: dialog.accept())
-    admin.get_by_role("button", name="Unlink").click()
-    admin.get_by_role("button", name="Link WhatsApp").click()
+    admin = linking_again(sign_in(new_page(), panel_server, ADMIN))
     qr = admin.locator(".qr-image svg")
     expect(qr).to_be_visible()
     first = qr.inner_html()
