@@ -118,6 +118,7 @@ def main() -> None:
                 print(f"generated {len(ledger.messages):,} messages in {len(ledger.dialogs):,} "
                       f"dialogs in {time.perf_counter() - started:.0f} s")
             store = container.store
+            store.analyse()  # as autovacuum would have by now (it may be off on a test server)
             head = store.recorder.max_notification_id() or 0
             print(f"history: {head:,} events in the log; batches of {args.batch_size}, "
                   f"catching up in batches of {args.catchup_batch_size}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from domain.dialogs import Dialog
@@ -46,6 +48,49 @@ class EventStore(Application[UUID]):
                     Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)),
                 (position, limit))
             return [(row["notification_id"], row["originator_id"]) for row in cursor.fetchall()]
+
+    def read_events(self, start: int, stop: int, limit: int,
+                    topics: Sequence[str]) -> list[tuple[int, Any]]:
+        """(notification id, domain event) of up to `limit` events of these topics after
+        `start` up to `stop`, oldest first: the log as projections read it. On PostgreSQL the
+        rows come as plain tuples of the columns needed, straight into the mapper (no
+        dictionary and stored-event object per row: a fifth of the reading)."""
+        recorder: Any = self.recorder
+        mapper: Any = self.mapper
+        if isinstance(recorder, SQLiteApplicationRecorder) or not isinstance(mapper, FastMapper):
+            return [(n.id, mapper.to_domain_event(n)) for n in recorder.select_notifications(
+                start=start, limit=limit, stop=stop, topics=list(topics),
+                inclusive_of_start=False)]
+        with recorder.datastore.get_connection() as conn, conn.cursor(
+                row_factory=tuple_row) as cursor:
+            cursor.execute(SQL(
+                "SELECT notification_id, topic, state, originator_id, originator_version "
+                "FROM {}.{} WHERE notification_id > %s AND notification_id <= %s "
+                "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s").format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)),
+                (start, stop, list(topics), limit), prepare=True)
+            event = mapper.event
+            return [(row[0], event(row[1], row[2], row[3], row[4]))
+                    for row in cursor.fetchall()]
+
+    def analyse(self) -> None:
+        """Refreshes PostgreSQL's statistics of the log when they are missing or stale (a
+        tenth of it written since): without them, reading a stretch of the log by topic is
+        planned as a sort of the whole stretch for every batch. Autovacuum does this in time
+        where it runs; a rebuild reading the whole log asks first."""
+        recorder: Any = self.recorder
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            return
+        with recorder.datastore.get_connection() as conn, conn.cursor(
+                row_factory=tuple_row) as cursor:
+            cursor.execute(
+                "SELECT n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables "
+                "WHERE schemaname = %s AND relname = %s",
+                (recorder.datastore.schema, recorder.events_table_name))
+            row = cursor.fetchone()
+            if row is None or row[1] > max(row[0], 1) // 10:
+                cursor.execute(SQL("ANALYZE {}.{}").format(
+                    Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)))
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()

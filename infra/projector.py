@@ -244,16 +244,13 @@ def run_together(runners: Sequence[ProjectionRunner], *, catch_up: bool = True) 
         # A window of the log at a time: over the whole rest of a long log, a topic filter may
         # be planned as a scan and sort of all of it for every batch.
         stop = min(head, start + limit * WINDOW)
-        notifications = store.recorder.select_notifications(
-            start=start, limit=limit, stop=stop, topics=topics, inclusive_of_start=False,
-        )
-        events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+        events = store.read_events(start, stop, limit, topics)
         wanted = share(events, [runner.event_types for runner in group])
         changes = Changes()
         for runner, own in zip(group, wanted, strict=True):
             runner.projection.apply_batch(conn, own, changes)
-        full = len(notifications) == limit
-        new_position = notifications[-1].id if full else stop
+        full = len(events) == limit
+        new_position = events[-1][0] if full else stop
         conn.execute(
             projection_tracking.update()
             .where(projection_tracking.c.name.in_([runner.name for runner in group]))

@@ -62,6 +62,10 @@ class FastJSONTranscoder(JSONTranscoder):
             return [self._walk(item) if type(item) in _CONTAINERS else item for item in value]
         return value
 
+    def intern(self, value: UUID) -> UUID:
+        """The shared object for this id (an event's originator id, read as a column)."""
+        return self._uuids.setdefault(value.hex, value)
+
     def _tagged(self, name: str, data: Any) -> Any:
         if name == "uuid_hex":
             found = self._uuids.get(data)
@@ -96,23 +100,34 @@ class FastMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         if self.cipher or self.compressor:
             return super().to_domain_event(stored_event)
-        topic = stored_event.topic
+        return self.event(stored_event.topic, stored_event.state, stored_event.originator_id,
+                          stored_event.originator_version)
+
+    def event(self, topic: str, data: bytes, originator_id: Any, originator_version: int) -> Any:
+        """The domain event stored with this topic, state and originator (read straight off a
+        row of the log: no stored-event object in between)."""
+        if self.cipher or self.compressor:
+            return super().to_domain_event(StoredEvent(
+                originator_id=originator_id, originator_version=originator_version,
+                topic=topic, state=data))
         known = self._classes.get(topic)
         if known is None:
             cls = resolve_topic(topic)
             known = self._classes[topic] = (cls, getattr(cls, "class_version", 1))
         cls, class_version = known
         try:
-            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+            state: dict[str, Any] = self.transcoder.decode(data)
         except Exception as e:
             raise MapperDeserialisationError(
                 f"Failed to deserialise state of stored event with topic '{topic}', "
-                f"originator_id '{stored_event.originator_id}' and originator_version "
-                f"{stored_event.originator_version}: {e}") from e
-        originator_id = stored_event.originator_id
+                f"originator_id '{originator_id}' and originator_version "
+                f"{originator_version}: {e}") from e
         convert = find_id_convertor(cls, cast(Hashable, type(originator_id)))
-        state["originator_id"] = convert(originator_id)
-        state["originator_version"] = stored_event.originator_version
+        originator_id = convert(originator_id)
+        if type(originator_id) is UUID and isinstance(self.transcoder, FastJSONTranscoder):
+            originator_id = self.transcoder.intern(originator_id)
+        state["originator_id"] = originator_id
+        state["originator_version"] = originator_version
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)

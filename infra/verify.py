@@ -28,7 +28,8 @@ from infra.eventstore import EventStore
 from infra.projector import WINDOW, ProjectionRunner, share
 from infra.settings import Settings
 from infra.views import ANALYTICS_SCHEMA, SQLITE_SCHEMA_MAP, ViewsDatabase, _sqlite_engine
-from projections.base import READ_SCHEMA, Changes, Projection, projection_tracking
+from projections.base import READ_SCHEMA, Projection, Unwatched, projection_tracking
+from projections.rows import Kept
 
 Progress = Callable[[float, int], None]
 
@@ -60,6 +61,9 @@ class Scratch:
         self.projection = projection
         self.name = f"scratch_{projection.name}_{uuid.uuid4().hex[:8]}"
         self.engine: sa.Engine
+        # The rows built so far, kept between batches: the tables start empty and only this
+        # build writes them, so nothing need be read back (`projections.rows.Kept`).
+        self.kept: dict[str, Kept] = {}
 
     def __enter__(self) -> Scratch:
         tables = list(self.projection.tables)
@@ -74,7 +78,7 @@ class Scratch:
             conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
             for table in tables:
                 conn.execute(sa.text(
-                    f'CREATE TABLE "{self.name}"."{table.name}" '
+                    f'CREATE UNLOGGED TABLE "{self.name}"."{table.name}" '
                     f'(LIKE "{table.schema or READ_SCHEMA}"."{table.name}" INCLUDING ALL)'))
         self.engine = self.views.writer.execution_options(
             schema_translate_map={READ_SCHEMA: self.name, ANALYTICS_SCHEMA: self.name})
@@ -83,14 +87,16 @@ class Scratch:
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         with self.engine.begin() as conn:
-            yield self.within(conn) if not self.views.is_sqlite else conn
+            yield self.within(conn) if not self.views.is_sqlite else conn.execution_options(
+                kept=self.kept)
 
     def within(self, conn: sa.Connection) -> sa.Connection:
         """A PostgreSQL connection of the views database, pointed at this scratch schema for
         the rest of its transaction (until another scratch points it elsewhere)."""
         conn.execute(sa.text(f'SET LOCAL search_path TO "{self.name}"'))
         return conn.execution_options(
-            schema_translate_map={READ_SCHEMA: self.name, ANALYTICS_SCHEMA: self.name})
+            schema_translate_map={READ_SCHEMA: self.name, ANALYTICS_SCHEMA: self.name},
+            kept=self.kept)
 
     def __exit__(self, *exc: object) -> None:
         if self.views.is_sqlite:
@@ -119,21 +125,18 @@ def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projectio
     position = start
     while position < stop:
         window = min(stop, position + batch_size * WINDOW)  # as the projector reads the log
-        notifications = store.recorder.select_notifications(
-            start=position, limit=batch_size, stop=window, topics=topics,
-            inclusive_of_start=False)
-        events = [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+        events = store.read_events(position, window, batch_size, topics)
         work = [(scratch, projection, own) for (scratch, projection), own
                 in zip(targets, share(events, takers), strict=True) if own]
         if views.is_sqlite:  # a scratch file each
             for scratch, projection, own in work:
                 with scratch.begin() as conn:
-                    projection.apply_batch(conn, own, Changes())
+                    projection.apply_batch(conn, own, Unwatched())
         else:  # one transaction (one commit) for all the scratch schemas
             with views.writer.begin() as conn:
                 for scratch, projection, own in work:
-                    projection.apply_batch(scratch.within(conn), own, Changes())
-        moved_to = notifications[-1].id if len(notifications) == batch_size else window
+                    projection.apply_batch(scratch.within(conn), own, Unwatched())
+        moved_to = events[-1][0] if len(events) == batch_size else window
         if progress:
             progress(moved_to - position, stop)
         position = moved_to
@@ -161,6 +164,7 @@ def verify_together(store: EventStore, views: ViewsDatabase,
     """`verify` for several projections from one reading of the log: built aside together up
     to the live position of the one furthest behind, then each compared at its own."""
     batch_size = max(runner.catchup_batch_size for runner in runners)
+    store.analyse()
     with contextlib.ExitStack() as stack:
         targets = [(stack.enter_context(Scratch(views, runner.projection)), runner.projection)
                    for runner in runners]
@@ -207,6 +211,7 @@ def rebuild_together(store: EventStore, views: ViewsDatabase,
     """Builds several projections aside from one reading of the log, then switches each live;
     returns each one's position."""
     batch_size = max(runner.catchup_batch_size for runner in runners)
+    store.analyse()
     with contextlib.ExitStack() as stack:
         targets = [(stack.enter_context(Scratch(views, runner.projection)), runner.projection)
                    for runner in runners]
@@ -254,6 +259,7 @@ def rebuild_in_processes(settings: Settings, runners: Sequence[ProjectionRunner]
     reads the log once for its share), balanced by how many events of the log each reads."""
     if processes <= 1 or len(runners) == 1:  # no share to work out
         return rebuild_together(runners[0].store, runners[0].views, runners, progress)
+    runners[0].store.analyse()  # once, before the processes read the log
     groups = balanced(runners, processes, _events_per_topic(runners[0].store))
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sockets
     reports: Any = context.Queue()

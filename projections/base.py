@@ -51,6 +51,13 @@ class Changes:
         }
 
 
+class Unwatched(Changes):
+    """Changes nobody listens to (a read model built aside): not even turned into text."""
+
+    def add(self, feed: str, key: object, item: object) -> None:
+        pass
+
+
 class Projection:
     """A read model. Subclasses set `name`, `tables`, `events`, and implement `apply`."""
 

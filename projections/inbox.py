@@ -16,7 +16,7 @@ from domain.outbox import OutgoingMessage
 from projections.base import BatchProjection, Changes, metadata
 from projections.operators import operators
 from projections.routing import access_members
-from projections.rows import CHUNK, RowSet
+from projections.rows import CHUNK, RowSet, sorted_ids
 
 PREVIEW = 200
 
@@ -149,7 +149,7 @@ class _Fold:
             ids.update(self.conn.execute(sa.select(dialogs.c.id).where(
                 dialogs.c.client_id.in_(clients))).scalars())
         self.dialogs.load(self.conn, [(i,) for i in ids])
-        found = sorted((i for (i,) in self.dialogs.rows), key=str)
+        found = sorted_ids(i for (i,) in self.dialogs.rows)
         for chunk in (found[i:i + CHUNK] for i in range(0, len(found), CHUNK)):
             for row in self.conn.execute(sa.select(dialog_recipients)
                                          .where(dialog_recipients.c.dialog_id.in_(chunk))):

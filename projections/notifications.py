@@ -19,7 +19,7 @@ from domain.clients import Client
 from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
 from projections.base import BatchProjection, Changes, metadata
-from projections.rows import CHUNK, Key, RowSet, among, upsert
+from projections.rows import CHUNK, Key, RowSet, among, sorted_ids, upsert
 
 PREVIEW = 200
 NAMESPACE = UUID("0b1d8f0e-8a55-4c52-a6f4-1b4f3c8e9d21")
@@ -120,10 +120,10 @@ class _Fold:
                 case Dialog.Transferred():
                     operators.add(event.to_operator)
             dialog_ids.add(event.originator_id)
-        ids = sorted(dialog_ids, key=str)
+        ids = sorted_ids(dialog_ids)
         for chunk in _chunks(ids):
             self.dialogs.load_where(conn, among(conn, notify_dialogs.c.dialog_id, chunk))
-        for chunk in _chunks(sorted(clients, key=str)):
+        for chunk in _chunks(sorted_ids(clients)):
             self.dialogs.load_where(conn, among(conn, notify_dialogs.c.client_id, chunk))
         for row in self.dialogs.rows.values():
             self.by_client.setdefault(row["client_id"], set()).add(row["dialog_id"])
@@ -138,7 +138,7 @@ class _Fold:
         # The unread notifications the batch may fold into or read: of the operators it may
         # notify, in its dialogs; and every one of those who mark notifications seen.
         unread = notifications.c.read.is_(False)
-        wanted = sorted(operators, key=str)
+        wanted = sorted_ids(operators)
         if ids and wanted:
             for chunk in _chunks(ids):
                 self._unread(conn, sa.and_(
@@ -146,7 +146,7 @@ class _Fold:
                     among(conn, notifications.c.dialog_id, chunk)))
         if seen:
             self._unread(conn, sa.and_(unread, among(conn, notifications.c.operator_id,
-                                                      sorted(seen, key=str))))
+                                                      sorted_ids(seen))))
 
     def _unread(self, conn: sa.Connection, where: Any) -> None:
         for row in self.notes.load_where(conn, where):

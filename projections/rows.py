@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -64,11 +65,23 @@ class RowSet:
         self.rows: dict[Key, dict[str, Any]] = {}
         self.absent: set[Key] = set()
         self.dirty: set[Key] = set()
+        self.kept: Kept | None = None
+
+    def _keep(self, conn: sa.Connection) -> Kept | None:
+        """The table's rows kept across batches, when the connection builds aside."""
+        if self.kept is None:
+            kept = conn.get_execution_options().get("kept")
+            if kept is not None:
+                self.kept = kept.setdefault(self.table.name, Kept())
+        return self.kept
 
     def load(self, conn: sa.Connection, keys: Iterable[Key]) -> None:
         """Reads the rows with these keys that are not known yet, in as few queries as can be."""
-        wanted = ordered({k for k in keys if k not in self.rows and k not in self.absent})
-        for chunk in chunks(wanted, CHUNK):
+        wanted = {k for k in keys if k not in self.rows and k not in self.absent}
+        kept = self._keep(conn)
+        if kept is not None and wanted:
+            wanted = self._recall(kept, wanted)
+        for chunk in chunks(ordered(wanted), CHUNK):
             found = set()
             for row in conn.execute(sa.select(self.table).where(
                     key_filter(conn, self.key_columns, chunk))):
@@ -76,17 +89,37 @@ class RowSet:
                 key = tuple(values[column.name] for column in self.key_columns)
                 if key not in self.rows:
                     self.rows[key] = values
+                    if kept is not None:
+                        kept.rows[key] = values
                 found.add(key)
             self.absent.update(k for k in chunk if k not in found)
+
+    def _recall(self, kept: Kept, wanted: set[Key]) -> set[Key]:
+        """Takes the wanted rows the batches before kept; returns those still to be read."""
+        rows, known = self.rows, kept.rows
+        unknown = set()
+        for key in wanted:
+            row = known.get(key)
+            if row is not None:
+                rows[key] = row
+            else:
+                unknown.add(key)
+        if kept.complete:  # what was never written is not there
+            self.absent.update(unknown)
+            return set()
+        return unknown
 
     def load_where(self, conn: sa.Connection, where: Any) -> list[dict[str, Any]]:
         """Reads the rows matching a filter (one query; the caller keeps it short) and returns
         them as the set holds them: a row the set knew already stays as it is in memory."""
+        kept = self._keep(conn)
         found = []
         for row in conn.execute(sa.select(self.table).where(where)):
             values = {name: normalise(v) for name, v in row._mapping.items()}
             key = tuple(values[column.name] for column in self.key_columns)
             if key not in self.rows:
+                if kept is not None:  # the kept row is the same, and is the one to change
+                    values = kept.rows.setdefault(key, values)
                 self.rows[key] = values
                 self.absent.discard(key)
             found.append(self.rows[key])
@@ -142,7 +175,12 @@ class RowSet:
         the whole row."""
         if not self.dirty:
             return
-        rows = [self.rows[key] for key in ordered(self.dirty)]
+        kept = self._keep(conn)
+        if kept is None:
+            rows = [self.rows[key] for key in ordered(self.dirty)]
+        else:  # nobody else writes a table built aside: no order to keep for locks
+            rows = [self.rows[key] for key in self.dirty]
+            kept.rows.update((key, self.rows[key]) for key in self.dirty)
         if finish is not None:
             for row in rows:
                 finish(row)
@@ -156,6 +194,23 @@ class RowSet:
         self.rows.clear()
         self.absent.clear()
         self.dirty.clear()
+        if self.kept is not None:
+            self.kept.forget()
+
+
+class Kept:
+    """A table's rows as the batches before left them, while a projection is built aside into
+    an empty table that nothing else writes: a later batch takes them from here instead of
+    reading them back, and a key never written is known to have no row. A statement that
+    changes rows behind the sets' backs makes it forget (rows are read again, and kept)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, dict[str, Any]] = {}
+        self.complete = True  # every row of the table is among `rows`
+
+    def forget(self) -> None:
+        self.rows.clear()
+        self.complete = False
 
 
 def ordered(keys: Iterable[Key]) -> list[Key]:
@@ -166,6 +221,14 @@ def ordered(keys: Iterable[Key]) -> list[Key]:
         return sorted(keys, key=_sortable)
     except TypeError:  # None among UUIDs, say
         return sorted(keys, key=repr)
+
+
+def sorted_ids(ids: Iterable[UUID]) -> list[UUID]:
+    """Ids in a stable order, by their number (sorting by their text formats every one)."""
+    return sorted(ids, key=_number)
+
+
+_number = attrgetter("int")
 
 
 def _sortable(key: Key) -> Key:
