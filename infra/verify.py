@@ -15,18 +15,21 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from infra.eventstore import EventStore
 from infra.projector import WINDOW, ProjectionRunner, share
 from infra.settings import Settings
+from infra.swap import SwapRefused, prepare, swap_in
 from infra.views import ANALYTICS_SCHEMA, SQLITE_SCHEMA_MAP, ViewsDatabase, _sqlite_engine
 from projections.base import READ_SCHEMA, Projection, Unwatched, projection_tracking
 from projections.rows import Kept
@@ -56,14 +59,19 @@ class Verification:
 class Scratch:
     """A place shaped like the projection's live tables, dropped afterwards."""
 
-    def __init__(self, views: ViewsDatabase, projection: Projection) -> None:
+    def __init__(self, views: ViewsDatabase, projection: Projection, *,
+                 logged: bool = False) -> None:
         self.views = views
         self.projection = projection
+        # Unlogged (no write-ahead log: faster to fill, lost in a crash) unless the tables are
+        # to become live ones: making them logged later rewrites them.
+        self.logged = logged
         self.name = f"scratch_{projection.name}_{uuid.uuid4().hex[:8]}"
         self.engine: sa.Engine
         # The rows built so far, kept between batches: the tables start empty and only this
         # build writes them, so nothing need be read back (`projections.rows.Kept`).
         self.kept: dict[str, Kept] = {}
+        self.position = 0  # how far in the log the scratch tables are built
 
     def __enter__(self) -> Scratch:
         tables = list(self.projection.tables)
@@ -74,11 +82,12 @@ class Scratch:
             for table in tables:  # the engine translates the schema away, as for the live file
                 table.create(self.engine)
             return self
+        kind = "TABLE" if self.logged else "UNLOGGED TABLE"
         with self.views.writer.begin() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
             for table in tables:
                 conn.execute(sa.text(
-                    f'CREATE UNLOGGED TABLE "{self.name}"."{table.name}" '
+                    f'CREATE {kind} "{self.name}"."{table.name}" '
                     f'(LIKE "{table.schema or READ_SCHEMA}"."{table.name}" INCLUDING ALL)'))
         self.engine = self.views.writer.execution_options(
             schema_translate_map={READ_SCHEMA: self.name, ANALYTICS_SCHEMA: self.name})
@@ -140,6 +149,8 @@ def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projectio
         if progress:
             progress(moved_to - position, stop)
         position = moved_to
+    for scratch, _ in targets:
+        scratch.position = position
     return position
 
 
@@ -213,43 +224,81 @@ def rebuild_together(store: EventStore, views: ViewsDatabase,
     batch_size = max(runner.catchup_batch_size for runner in runners)
     store.analyse()
     with contextlib.ExitStack() as stack:
-        targets = [(stack.enter_context(Scratch(views, runner.projection)), runner.projection)
-                   for runner in runners]
+        targets = [(stack.enter_context(Scratch(views, runner.projection, logged=True)),
+                    runner.projection) for runner in runners]
         head = store.recorder.max_notification_id() or 0
-        position = build_together(store, targets, 0, head, batch_size, progress)
-        return {runner.name: _switch(store, views, scratch, runner, position)
+        build_together(store, targets, 0, head, batch_size, progress)
+        if not views.is_sqlite:  # analysed before they take the live names
+            with views.writer.begin() as conn:
+                for scratch, projection in targets:
+                    prepare(conn, scratch.name, projection.tables)
+        return {runner.name: _switch(store, views, scratch, runner)
                 for (scratch, _), runner in zip(targets, runners, strict=True)}
 
 
-def _switch(store: EventStore, views: ViewsDatabase, scratch: Scratch, runner: ProjectionRunner,
-            position: int) -> int:
+# How long the renaming waits for readers to let go of the tables (new readers queue behind
+# it meanwhile), and how many times it tries before copying the rows instead.
+SWAP_LOCK_TIMEOUT = "250ms"
+SWAP_TRIES = 3
+
+
+def _switch(store: EventStore, views: ViewsDatabase, scratch: Scratch,
+            runner: ProjectionRunner) -> int:
     """In one transaction that holds the projection's tracking row (its live runner waits):
-    the scratch copy caught up to the head, the live rows replaced by it, the position moved."""
+    the scratch copy caught up to the head, put in place of the live tables, the position
+    moved. On PostgreSQL the tables are swapped by renaming (`infra.swap`: no row copied); when
+    readers keep holding them, or they cannot be swapped, the rows are copied instead (readers
+    never wait for that)."""
+    if not views.is_sqlite:
+        for _ in range(SWAP_TRIES):
+            try:
+                return _switch_by(store, views, scratch, runner, swap=True)
+            except SwapRefused:
+                break
+            except sa.exc.OperationalError as error:  # the lock timeout: try again
+                if not isinstance(error.orig, psycopg.errors.LockNotAvailable):
+                    raise
+    return _switch_by(store, views, scratch, runner, swap=False)
+
+
+def _switch_by(store: EventStore, views: ViewsDatabase, scratch: Scratch,
+               runner: ProjectionRunner, *, swap: bool) -> int:
     projection = runner.projection
     with views.writer.begin() as live:
         runner.lock_position(live)
         head = store.recorder.max_notification_id() or 0
-        position = build(store, scratch, projection, position, head, runner.catchup_batch_size)
-        target = _live(live, views)
-        for table in reversed(projection.tables):
-            target.execute(table.delete())
-        for table in projection.tables:
-            columns = [column.name for column in table.c]
-            if views.is_sqlite:
-                with scratch.begin() as rebuilt:
-                    rows = [dict(row._mapping) for row in rebuilt.execute(sa.select(table))]
-                if rows:
-                    target.execute(table.insert(), rows)
-            else:
-                names = ", ".join(f'"{c}"' for c in columns)
-                target.execute(sa.text(
-                    f'INSERT INTO "{table.schema or READ_SCHEMA}"."{table.name}" ({names}) '
-                    f'SELECT {names} FROM "{scratch.name}"."{table.name}"'))
-        target.execute(
+        position = build(store, scratch, projection, scratch.position, head,
+                         runner.catchup_batch_size)
+        if swap:
+            live.execute(sa.text(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'"))
+            swap_in(live, scratch.name, projection.tables)
+        else:
+            _copy(views, scratch, live, projection)
+        live.execute(
             projection_tracking.update()
             .where(projection_tracking.c.name == projection.name)
             .values(position=position))
     return position
+
+
+def _copy(views: ViewsDatabase, scratch: Scratch, live: sa.Connection,
+          projection: Projection) -> None:
+    """The live rows replaced by the scratch copy's."""
+    target = _live(live, views)
+    for table in reversed(projection.tables):
+        target.execute(table.delete())
+    for table in projection.tables:
+        columns = [column.name for column in table.c]
+        if views.is_sqlite:
+            with scratch.begin() as rebuilt:
+                rows = [dict(row._mapping) for row in rebuilt.execute(sa.select(table))]
+            if rows:
+                target.execute(table.insert(), rows)
+        else:
+            names = ", ".join(f'"{c}"' for c in columns)
+            target.execute(sa.text(
+                f'INSERT INTO "{table.schema or READ_SCHEMA}"."{table.name}" ({names}) '
+                f'SELECT {names} FROM "{scratch.name}"."{table.name}"'))
 
 
 # -- rebuilding in several processes ----------------------------------------------------------
@@ -261,7 +310,10 @@ def rebuild_in_processes(settings: Settings, runners: Sequence[ProjectionRunner]
         return rebuild_together(runners[0].store, runners[0].views, runners, progress)
     runners[0].store.analyse()  # once, before the processes read the log
     groups = balanced(runners, processes, _events_per_topic(runners[0].store))
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sockets
+    # Forked where that is safe (Linux): a spawned interpreter would import the whole program
+    # again first (a second and a half of two). A worker never touches what it inherits: it
+    # opens its own connections, and leaves with os._exit, closing none of the parent's.
+    context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     reports: Any = context.Queue()
     workers = [context.Process(target=_rebuild_group, name=f"rebuild-{i}",
                                args=(settings, [r.name for r in group], reports))

@@ -119,3 +119,48 @@ def test_a_rebuild_whose_process_fails_says_so_instead_of_waiting(
         (tmp_path / "missing").write_text("not a folder")
     with pytest.raises(RuntimeError, match="rebuilding failed"):
         rebuild_in_processes(unreachable, container.projector.runners, 2)
+
+
+def _dialogs_table_oid(container: Container) -> int:
+    with container.views.reader.connect() as conn:
+        return int(conn.execute(sa.text("SELECT 'read.dialogs'::regclass::oid")).scalar_one())
+
+
+def test_a_rebuild_on_postgresql_swaps_the_tables_in_instead_of_copying_rows(
+        container: Container) -> None:
+    if container.settings.is_sqlite:
+        pytest.skip("SQLite copies the rows: it has no schemas to swap between")
+    ingest(container, 30, clients=4)
+    wait_for(lambda: caught_up(container))
+    container.projector.stop()
+    runner = runner_named(container, "inbox")
+    expected = snapshot(container, runner.projection)
+    before = _dialogs_table_oid(container)
+    rebuild_aside(container.store, container.views, runner)
+    assert _dialogs_table_oid(container) != before
+    assert snapshot(container, runner.projection) == expected
+
+
+def test_a_reader_holding_the_tables_through_the_switch_gets_the_rows_copied_instead(
+        container: Container) -> None:
+    if container.settings.is_sqlite:
+        pytest.skip("SQLite copies the rows: it has no schemas to swap between")
+    ingest(container, 30, clients=4)
+    wait_for(lambda: caught_up(container))
+    container.projector.stop()
+    runner = runner_named(container, "inbox")
+    expected = snapshot(container, runner.projection)
+    with container.views.writer.begin() as conn:
+        conn.execute(dialogs.update().values(client_name="Tampered"))
+    before = _dialogs_table_oid(container)
+    reader = container.views.reader.connect()
+    try:
+        reader.begin()
+        count = sa.select(sa.func.count()).select_from(dialogs)
+        held = reader.execute(count).scalar()  # the table held until the reader's transaction ends
+        rebuild_aside(container.store, container.views, runner)
+        assert reader.execute(count).scalar() == held == 4
+    finally:
+        reader.close()
+    assert _dialogs_table_oid(container) == before
+    assert snapshot(container, runner.projection) == expected
