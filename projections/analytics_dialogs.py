@@ -91,10 +91,7 @@ class AnalyticsDialogsProjection(AnalyticsProjection):
                 continue
             if isinstance(event, Client.MergedInto):
                 facts.flush(conn, self._finish)
-                conn.execute(dialog_facts.update()
-                             .where(dialog_facts.c.client_id == event.originator_id)
-                             .values(client_id=event.into_client_id))
-                facts.forget()
+                facts.replace(conn, "client_id", event.originator_id, event.into_client_id)
                 continue
             key = (_dialog_of(event),)
             row = facts.fetch(conn, key)

@@ -122,11 +122,11 @@ class AnalyticsMessagesProjection(AnalyticsProjection):
                               length=len(event.text),
                               media_kind=_kind(media, event.originator_id))
                 case Client.MergedInto():
-                    dialogs.flush(conn)
-                    facts.flush(conn)
-                    _merge(conn, event.originator_id, event.into_client_id)
-                    dialogs.forget()
-                    facts.forget()
+                    # A WhatsApp identity turned out to be the client with a number: their
+                    # messages are his.
+                    for rows in (dialogs, facts):
+                        rows.replace(conn, "client_id", event.originator_id,
+                                     event.into_client_id)
                 case _:
                     row = facts.fetch(conn, (event.originator_id,))
                     if row is not None:
@@ -192,11 +192,3 @@ def _delivery(row: dict[str, Any], event: Any) -> None:
                        failure_code=None, failure_reason=None)
             if event.new_round:
                 row.update(sent_at=None, delivered_at=None, read_at=None)
-
-
-def _merge(conn: sa.Connection, old: UUID, new: UUID) -> None:
-    """A WhatsApp identity turned out to be the client with a number: their messages are his."""
-    conn.execute(message_dialogs.update().where(message_dialogs.c.client_id == old)
-                 .values(client_id=new))
-    conn.execute(message_facts.update().where(message_facts.c.client_id == old)
-                 .values(client_id=new))
