@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,10 @@ Key = tuple[Any, ...]
 
 def utc(value: datetime) -> datetime:
     """An instant in UTC; SQLite hands back naive datetimes, which are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    zone = value.tzinfo
+    if zone is UTC:  # as events' times are decoded: nothing to convert
+        return value
+    return value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -60,6 +63,7 @@ class RowSet:
     def __init__(self, table: sa.Table, defaults: dict[str, Any] | None = None) -> None:
         self.table = table
         self.key_columns = list(table.primary_key.columns)
+        self.key_names = tuple(column.name for column in self.key_columns)
         self.defaults = {column.name: None for column in table.c}
         self.defaults.update(defaults or {})
         self.rows: dict[Key, dict[str, Any]] = {}
@@ -137,11 +141,11 @@ class RowSet:
     def new(self, key: Key, **values: Any) -> dict[str, Any]:
         """A row that replaces whatever had this key."""
         row = dict(self.defaults)
-        row.update({column.name: part for column, part in zip(self.key_columns, key,
-                                                               strict=True)})
+        row.update(zip(self.key_names, key, strict=True))
         row.update(values)
         self.rows[key] = row
-        self.absent.discard(key)
+        if self.absent:
+            self.absent.discard(key)
         self.dirty.add(key)
         return row
 
@@ -180,12 +184,17 @@ class RowSet:
         if kept is None:
             rows = [self.rows[key] for key in ordered(self.dirty)]
         else:  # nobody else writes a table built aside: no order to keep for locks
-            rows = [self.rows[key] for key in self.dirty]
-            kept.rows.update((key, self.rows[key]) for key in self.dirty)
+            keys = list(self.dirty)
+            rows = [self.rows[key] for key in keys]
+            kept.rows.update(zip(keys, rows, strict=True))
             if kept.complete and _binary(conn):  # rows never written: copied in, not upserted
-                stored = kept.stored
-                fresh = [self.rows[key] for key in self.dirty if key not in stored]
-                rows = [self.rows[key] for key in self.dirty if key in stored]
+                stored, written = kept.stored, rows
+                rows = []
+                for key, row in zip(keys, written, strict=True):
+                    if key in stored:
+                        rows.append(row)
+                    else:
+                        fresh.append(row)
                 stored.update(self.dirty)
         if finish is not None:
             for row in (*fresh, *rows):
@@ -273,7 +282,8 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> 
         sql, columns = _pg_binary_upsert(table, translate.get(table.schema, table.schema))
         for chunk in chunks(rows, 5000):
             conn.exec_driver_sql(sql, {
-                f"a_{i}": [convert(row[name]) for row in chunk]
+                f"a_{i}": (list(map(itemgetter(name), chunk)) if convert is _same
+                           else [convert(row[name]) for row in chunk])
                 for i, (name, convert) in enumerate(columns)})
         return
     if conn.dialect.name == "postgresql":
@@ -293,22 +303,32 @@ def copy_in(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) ->
         return
     translate = conn.get_execution_options().get("schema_translate_map") or {}
     schema = translate.get(table.schema, table.schema)
-    _, columns = _pg_binary_upsert(table, schema)
-    statement, kinds = _pg_copy(table, schema)
+    statement, kinds, values, fixes = _pg_copy(table, schema)
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types(kinds)
         write = copy.write_row
         for row in rows:
-            write([convert(row[name]) for name, convert in columns])
+            record = list(values(row))
+            for i, convert in fixes:
+                record[i] = convert(record[i])
+            write(record)
 
 
 @lru_cache(maxsize=64)
-def _pg_copy(table: sa.Table, schema: str | None) -> tuple[str, list[str]]:
-    names = ", ".join(f'"{column.name}"' for column in table.c)
+def _pg_copy(table: sa.Table, schema: str | None) -> tuple[
+        str, list[str], Callable[[dict[str, Any]], Sequence[Any]],
+        list[tuple[int, Callable[[Any], Any]]]]:
+    """COPY … FROM STDIN (FORMAT BINARY), the columns' types, a row's values in column order
+    (at C speed) and which of them to make of one type first (as for the upsert)."""
+    names = [column.name for column in table.c]
     where = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
-    return (f"COPY {where} ({names}) FROM STDIN (FORMAT BINARY)",
-            [_pg_kind(column) for column in table.c])
+    _, columns = _pg_binary_upsert(table, schema)
+    fixes = [(i, convert) for i, (_, convert) in enumerate(columns) if convert is not _same]
+    values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    quoted = ", ".join(f'"{name}"' for name in names)
+    return (f"COPY {where} ({quoted}) FROM STDIN (FORMAT BINARY)",
+            [_pg_kind(column) for column in table.c], values, fixes)
 
 
 def _pg_kind(column: sa.Column[Any]) -> str:
