@@ -196,6 +196,8 @@ class RowSet:
                     else:
                         fresh.append(row)
                 stored.update(self.dirty)
+            if len(kept.rows) > kept.LIMIT:
+                kept.forget()
         if finish is not None:
             for row in (*fresh, *rows):
                 finish(row)
@@ -231,6 +233,8 @@ class Kept:
     reading them back, and a key never written is known to have no row. A statement that
     changes rows behind the sets' backs makes it forget (rows are read again, and kept)."""
 
+    LIMIT = 250_000  # rows kept at most (a kilobyte or two each); beyond, read back as usual
+
     def __init__(self) -> None:
         self.rows: dict[Key, dict[str, Any]] = {}
         self.complete = True  # every row of the table is among `rows`
@@ -238,6 +242,7 @@ class Kept:
 
     def forget(self) -> None:
         self.rows.clear()
+        self.stored.clear()
         self.complete = False
 
 
