@@ -2,7 +2,8 @@
 query per table, the projection changes them in memory event by event, and one upsert per
 table writes them back — so that a batch of 500 events costs a handful of statements whatever
 its mix. Every projection on a hot path folds its batches this way (inbox, notifications,
-outbox, presence, the analytics ones)."""
+outbox, presence, the analytics ones). While a projection is built aside (`infra.verify`), the
+sets keep its rows between batches (`Kept`): nothing is read back, and new rows are copied in."""
 
 from __future__ import annotations
 
@@ -328,22 +329,12 @@ def _pg_copy(table: sa.Table, schema: str | None) -> tuple[
     (at C speed) and which of them to make of one type first (as for the upsert)."""
     names = [column.name for column in table.c]
     where = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
-    _, columns = _pg_binary_upsert(table, schema)
-    fixes = [(i, convert) for i, (_, convert) in enumerate(columns) if convert is not _same]
+    kinds, converts = zip(*(_pg_column(column) for column in table.c), strict=True)
+    fixes = [(i, convert) for i, convert in enumerate(converts) if convert is not _same]
     values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     quoted = ", ".join(f'"{name}"' for name in names)
     return (f"COPY {where} ({quoted}) FROM STDIN (FORMAT BINARY)",
-            [_pg_kind(column) for column in table.c], values, fixes)
-
-
-def _pg_kind(column: sa.Column[Any]) -> str:
-    if isinstance(column.type, sa.String):
-        return "text"
-    if isinstance(column.type, sa.Float):
-        return "float8"
-    if isinstance(column.type, sa.DateTime):
-        return "timestamptz"
-    return str(column.type.compile(dialect=postgresql.dialect())).lower()  # type: ignore[no-untyped-call]
+            [kind.lower() for kind in kinds], values, fixes)
 
 
 def _same(value: Any) -> Any:
@@ -368,15 +359,7 @@ def _pg_binary_upsert(table: sa.Table, schema: str | None
     columns: list[tuple[str, Callable[[Any], Any]]] = []
     convert: Callable[[Any], Any]
     for i, column in enumerate(table.c):
-        if isinstance(column.type, sa.String):
-            kind, convert = "text", _same
-        elif isinstance(column.type, sa.Float):
-            kind, convert = "double precision", _as(float)
-        elif isinstance(column.type, sa.DateTime):
-            kind, convert = "timestamptz", _stored
-        else:
-            kind = str(column.type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
-            convert = _as(int) if isinstance(column.type, sa.Integer) else _same
+        kind, convert = _pg_column(column)
         arrays.append(f"%(a_{i})b::{kind}[]")
         columns.append((column.name, convert))
     where = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
@@ -385,6 +368,18 @@ def _pg_binary_upsert(table: sa.Table, schema: str | None
     keys_sql = ", ".join(f'"{k}"' for k in keys)
     return (f"INSERT INTO {where} ({', '.join(names)}) SELECT * FROM unnest({', '.join(arrays)})"
             f" ON CONFLICT ({keys_sql}) {conflict}", columns)
+
+
+def _pg_column(column: sa.Column[Any]) -> tuple[str, Callable[[Any], Any]]:
+    """A column's PostgreSQL type, and how to make its values of one Python type."""
+    if isinstance(column.type, sa.String):
+        return "text", _same
+    if isinstance(column.type, sa.Float):
+        return "double precision", _as(float)
+    if isinstance(column.type, sa.DateTime):
+        return "timestamptz", _stored
+    kind = str(column.type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+    return kind, _as(int) if isinstance(column.type, sa.Integer) else _same
 
 
 def _on_conflict(table: sa.Table, statement: Any) -> Any:
