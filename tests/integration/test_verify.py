@@ -127,15 +127,21 @@ def _dialogs_table_oid(container: Container) -> int:
         return int(conn.execute(sa.text("SELECT 'read.dialogs'::regclass::oid")).scalar_one())
 
 
-def test_a_rebuild_on_postgresql_swaps_the_tables_in_instead_of_copying_rows(
-        container: Container) -> None:
+def _inbox_of_four_dialogs(container: Container) -> tuple[Any, Any]:
+    """The inbox's runner, stopped, and its rows, on PostgreSQL (SQLite copies the rows: it
+    has no schemas to swap tables between)."""
     if container.settings.is_sqlite:
         pytest.skip("SQLite copies the rows: it has no schemas to swap between")
     ingest(container, 30, clients=4)
     wait_for(lambda: caught_up(container))
     container.projector.stop()
     runner = runner_named(container, "inbox")
-    expected = snapshot(container, runner.projection)
+    return runner, snapshot(container, runner.projection)
+
+
+def test_a_rebuild_on_postgresql_swaps_the_tables_in_instead_of_copying_rows(
+        container: Container) -> None:
+    runner, expected = _inbox_of_four_dialogs(container)
     before = _dialogs_table_oid(container)
     rebuild_aside(container.store, container.views, runner)
     assert _dialogs_table_oid(container) != before
@@ -144,13 +150,7 @@ def test_a_rebuild_on_postgresql_swaps_the_tables_in_instead_of_copying_rows(
 
 def test_a_reader_holding_the_tables_through_the_switch_gets_the_rows_copied_instead(
         container: Container) -> None:
-    if container.settings.is_sqlite:
-        pytest.skip("SQLite copies the rows: it has no schemas to swap between")
-    ingest(container, 30, clients=4)
-    wait_for(lambda: caught_up(container))
-    container.projector.stop()
-    runner = runner_named(container, "inbox")
-    expected = snapshot(container, runner.projection)
+    runner, expected = _inbox_of_four_dialogs(container)
     with container.views.writer.begin() as conn:
         conn.execute(dialogs.update().values(client_name="Tampered"))
     before = _dialogs_table_oid(container)
