@@ -39,11 +39,6 @@ class SwapRefused(RuntimeError):
     """The tables cannot be swapped; nothing was changed and the transaction is still usable."""
 
 
-def can_swap(conn: sa.Connection, tables: Sequence[sa.Table],
-             scratch_schema: str | None = None) -> bool:
-    return not obstacles(conn, tables, scratch_schema)
-
-
 def obstacles(conn: sa.Connection, tables: Sequence[sa.Table],
               scratch_schema: str | None = None) -> list[str]:
     """Why the live tables cannot be swapped (empty: they can); with `scratch_schema`, also why
