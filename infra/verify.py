@@ -132,50 +132,46 @@ def build_together(store: EventStore, targets: Sequence[tuple[Scratch, Projectio
     views = targets[0][0].views
     topics = sorted({topic for _, projection in targets for topic in projection.topics()})
     takers = [tuple(projection.events) for _, projection in targets]
-    with _long_lived():
-        return _build(store, views, targets, topics, takers, start, stop, batch_size, progress)
-
-
-@contextlib.contextmanager
-def _long_lived() -> Iterator[None]:
-    """What exists before each batch (the rows kept so far, most of all) is set aside from the
-    cyclic garbage collector until the build ends: its full collections would walk all of it
-    again and again as it grows (a sixth of a rebuild's time). What a batch leaves behind is
-    freed by reference counting, or collected afterwards."""
-    gc.freeze()
+    position = start
     try:
-        yield
+        while position < stop:
+            # What exists before each batch (the rows kept so far, most of all) is set aside
+            # from the cyclic garbage collector until the build ends: its full collections would
+            # walk all of it again and again as it grows (a sixth of a rebuild's time). What a
+            # batch leaves behind is freed by reference counting, or collected afterwards.
+            gc.freeze()
+            position = _build_batch(store, views, targets, topics, takers, position, stop,
+                                    batch_size, progress)
     finally:
         gc.unfreeze()
-
-
-def _build(store: EventStore, views: ViewsDatabase, targets: Sequence[tuple[Scratch, Projection]],
-           topics: list[str], takers: list[tuple[type, ...]], start: int, stop: int,
-           batch_size: int, progress: Progress | None) -> int:
-    position = start
-    while position < stop:
-        gc.freeze()
-        window = min(stop, position + batch_size * WINDOW)  # as the projector reads the log
-        events = store.read_events(position, window, batch_size, topics)
-        work = [(scratch, projection, own) for (scratch, projection), own
-                in zip(targets, share(events, takers), strict=True) if own]
-        if views.is_sqlite:  # a scratch file each
-            for scratch, projection, own in work:
-                with scratch.begin() as conn:
-                    projection.apply_batch(conn, own, Unwatched())
-        else:  # one transaction (one commit) for all the scratch schemas
-            with views.writer.begin() as conn:
-                # A crash loses a scratch build whatever: no need to wait for the disk.
-                conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
-                for scratch, projection, own in work:
-                    projection.apply_batch(scratch.within(conn), own, Unwatched())
-        moved_to = events[-1][0] if len(events) == batch_size else window
-        if progress:
-            progress(moved_to - position, stop)
-        position = moved_to
     for scratch, _ in targets:
         scratch.position = position
     return position
+
+
+def _build_batch(store: EventStore, views: ViewsDatabase,
+                 targets: Sequence[tuple[Scratch, Projection]], topics: list[str],
+                 takers: list[tuple[type, ...]], position: int, stop: int, batch_size: int,
+                 progress: Progress | None) -> int:
+    """Applies the next batch of the log to the scratch tables; returns the new position."""
+    window = min(stop, position + batch_size * WINDOW)  # as the projector reads the log
+    events = store.read_events(position, window, batch_size, topics)
+    work = [(scratch, projection, own) for (scratch, projection), own
+            in zip(targets, share(events, takers), strict=True) if own]
+    if views.is_sqlite:  # a scratch file each
+        for scratch, projection, own in work:
+            with scratch.begin() as conn:
+                projection.apply_batch(conn, own, Unwatched())
+    else:  # one transaction (one commit) for all the scratch schemas
+        with views.writer.begin() as conn:
+            # A crash loses a scratch build whatever: no need to wait for the disk.
+            conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+            for scratch, projection, own in work:
+                projection.apply_batch(scratch.within(conn), own, Unwatched())
+    moved_to = events[-1][0] if len(events) == batch_size else window
+    if progress:
+        progress(moved_to - position, stop)
+    return moved_to
 
 
 def _rows(conn: sa.Connection, table: sa.Table) -> Counter[tuple[Any, ...]]:
