@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health, media
+from api import health, media, simulator
 from api.graphql.router import graphql_router
 from api.middleware import RequestContextMiddleware
 from api.panel.routes import mount_panel
-from api.webhooks import cloud, simulator, waha
+from api.webhooks import routes as webhooks
 from infra.bootstrap import Container
+from infra.services import services_of
 
 
 def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -34,12 +35,12 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         redoc_url=None,
     )
     app.state.container = container
+    app.state.services = services_of(container)  # what GraphQL reaches the application through
     app.add_middleware(RequestContextMiddleware)
     app.include_router(graphql_router(graphiql=container.settings.is_development),
                        prefix="/graphql")
+    app.include_router(webhooks.router)
     app.include_router(simulator.router)
-    app.include_router(waha.router)
-    app.include_router(cloud.router)
     app.include_router(health.router)
     app.include_router(media.router)
     mount_panel(app)

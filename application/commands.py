@@ -20,6 +20,16 @@ class ReceiveClientMessage:
 
 
 @dataclass(frozen=True)
+class EditClientMessage:
+    """A client changed the text of a message they sent (Telegram's edited messages)."""
+
+    channel: str
+    external_id: str
+    text: str
+    edited_at: datetime
+
+
+@dataclass(frozen=True)
 class RegisterOperator:
     login: str
     display_name: str

@@ -59,6 +59,24 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
     return Received(dialog_id=dialog.id, message_id=mid, duplicate=False)
 
 
+def edit_client_message(cmd: c.EditClientMessage, uow: UnitOfWork) -> bool:
+    """The client's new text of a message they sent. False when nothing changes: the same text
+    again, or a message never received here (not an error: a messenger reports edits of
+    messages from before the channel was connected too)."""
+    mid = message_id(cmd.channel, cmd.external_id)
+    # `get`, not `is_recorded`: the writer may answer is_recorded False optimistically for an id
+    # it has not seen (a store conflict corrects that when something is created), and an edit,
+    # which creates nothing, would then be lost. `get` always asks the store.
+    known = uow.get(ExternalMessage, mid)
+    if known is None:
+        return False
+    dialog = uow.get(Dialog, known.dialog_id)
+    if dialog is None:
+        return False
+    return dialog.edit_client_message(mid, cmd.text, cmd.edited_at,
+                                      actor=f"client:{dialog.phone}")
+
+
 def register_operator(cmd: c.RegisterOperator, uow: UnitOfWork) -> UUID:
     operator = Operator.register(
         login=cmd.login, display_name=cmd.display_name, role=cmd.role,
@@ -111,6 +129,7 @@ def _operator(uow: UnitOfWork, oid: UUID) -> Operator:
 
 HANDLERS: dict[type, Callable[[Any, UnitOfWork], Any]] = {
     c.ReceiveClientMessage: receive_client_message,
+    c.EditClientMessage: edit_client_message,
     c.RegisterOperator: register_operator,
     c.ChangePassword: change_password,
     c.MarkRead: mark_read,

@@ -20,7 +20,7 @@ from application.ports import DeliveryReport, UnitOfWork
 from application.setup import ensure_chats_allowed
 from domain.channel import CHANNEL_ID, ChannelNotReady, WhatsAppChannel
 from domain.clients import Client, check_identity
-from domain.dialogs import AlreadyTaken, Dialog
+from domain.dialogs import AlreadyTaken, Dialog, medium_of
 from domain.errors import InvalidValue, NotFound
 from domain.failures import RetryPolicy
 from domain.ids import client_id as client_id_of
@@ -94,6 +94,9 @@ class ClaimOutgoing:
     lease_seconds: float
     idempotent: bool
     actor: str = SYNC_ACTOR
+    idempotent_mediums: frozenset[str] | None = None
+    """When given, a message is idempotent as its messenger's gateway is (`idempotent` then
+    applies to none): several channels send side by side, each with its own gateway."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Claim:
     recovered: bool
     queued_at: datetime
     media: Any = None  # application.media.OutgoingMedia: the file sent with the message, if any
+    channel: str = ""  # the dialog's channel: its gateway sends it
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,9 @@ def claim_outgoing(cmd: ClaimOutgoing, uow: UnitOfWork) -> ClaimBatch:
         if message is None or not message.claimable(cmd.now):
             skipped += 1
             continue
-        if message.lapsed(cmd.now) and not cmd.idempotent:
+        idempotent = cmd.idempotent if cmd.idempotent_mediums is None else \
+            medium_of(message.channel) in cmd.idempotent_mediums
+        if message.lapsed(cmd.now) and not idempotent:
             message.give_up_uncertain(now=cmd.now, actor=cmd.actor)
             uncertain.append(message_id)
             continue
@@ -262,7 +268,8 @@ def claim_outgoing(cmd: ClaimOutgoing, uow: UnitOfWork) -> ClaimBatch:
         claims.append(Claim(message_id=message_id, to=message.phone, text=message.text,
                             key=message.send_key, attempt=attempt, recovered=recovered,
                             queued_at=message.queued_at,
-                            media=_outgoing_media(uow, message_id)))
+                            media=_outgoing_media(uow, message_id),
+                            channel=message.channel))
     return ClaimBatch(claims=claims, uncertain=uncertain, skipped=skipped)
 
 

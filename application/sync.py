@@ -1,7 +1,7 @@
-"""The sync job's work, one run at a time: claim what is due, send it through the gateway outside
-the writer, record what happened. APScheduler runs it (infra/sync_job.py) under a lock that keeps
-two replicas from running it at once; the claims are what make a double send impossible even
-without the lock.
+"""The sync job's work, one run at a time: claim what is due, send it through its dialog's
+channel's gateway outside the writer, record what happened. APScheduler runs it
+(infra/sync_job.py) under a lock that keeps two replicas from running it at once; the claims
+are what make a double send impossible even without the lock.
 
 Messages to one client leave in the order they were written (one after another); different
 clients are served side by side. Each result is recorded as soon as it is known (the writer
@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from application import outbox as ob
-from application.ports import BlobStore, Clock, GatewayError, MediaFile, WhatsAppGateway
+from application.channels import Outbound
+from application.ports import BlobStore, Clock, GatewayError, MediaFile
 from domain.failures import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,14 @@ class DueOutgoing(Protocol):
     paging on, a run does not meet what it has just handled; the claim is what decides)."""
 
     def due(self, now: datetime, limit: int, after: Page | None = None) -> list[Due]: ...
+
+
+class Gateways(Protocol):
+    """The gateway of each channel (application.channels.Channels)."""
+
+    def gateway(self, channel: str) -> Outbound: ...
+
+    def idempotent_mediums(self) -> frozenset[str]: ...
 
 
 class OutboxBus(Protocol):
@@ -85,12 +94,12 @@ class _Outcome:
 
 
 class OutboxSender:
-    def __init__(self, *, bus: OutboxBus, gateway: WhatsAppGateway, clock: Clock,
+    def __init__(self, *, bus: OutboxBus, gateways: Gateways, clock: Clock,
                  due: DueOutgoing, worker: str, policy: SendPolicy | None = None,
                  blobs: BlobStore | None = None) -> None:
         self.bus = bus
         self.blobs = blobs  # where the files of media messages are kept
-        self.gateway = gateway
+        self.gateways = gateways
         self.clock = clock
         self.due = due
         self.worker = worker
@@ -118,7 +127,7 @@ class OutboxSender:
             batch: ob.ClaimBatch = self.bus.execute_sync(ob.ClaimOutgoing(
                 message_ids=tuple(ids), worker=self.worker, now=now,
                 lease_seconds=policy.lease_seconds,
-                idempotent=bool(getattr(self.gateway, "idempotent_sends", False))))
+                idempotent=False, idempotent_mediums=self.gateways.idempotent_mediums()))
             report.batches += 1
             report.claimed += len(batch.claims)
             report.uncertain += len(batch.uncertain)
@@ -158,10 +167,11 @@ class OutboxSender:
 
     def _send(self, claim: ob.Claim) -> _Outcome:
         try:
+            gateway = self.gateways.gateway(claim.channel)
             if claim.media is not None:
-                external_id = self._send_media(claim)
+                external_id = self._send_media(gateway, claim)
             else:
-                external_id = self.gateway.send_text(claim.to, claim.text, claim.key)
+                external_id = gateway.send_text(claim.to, claim.text, claim.key)
         except GatewayError as error:
             return self._failed(claim, error)
         except Exception as error:  # a gateway bug must not lose the claim's answer
@@ -169,11 +179,11 @@ class OutboxSender:
             return self._failed(claim, GatewayError(
                 f"The gateway failed: {type(error).__name__}.", code="GATEWAY_ERROR"))
         recorded = self.bus.submit(ob.RecordSent(
-            message_id=claim.message_id, channel=self.gateway.kind, external_id=external_id,
+            message_id=claim.message_id, channel=gateway.kind, external_id=external_id,
             worker=self.worker, at=self.clock.now()))
         return _Outcome(claim=claim, recorded=recorded, external_id=external_id)
 
-    def _send_media(self, claim: ob.Claim) -> str:
+    def _send_media(self, gateway: Outbound, claim: ob.Claim) -> str:
         media = claim.media
         try:
             if self.blobs is None:
@@ -182,7 +192,7 @@ class OutboxSender:
         except KeyError:
             raise GatewayError("The file of this message is missing from the store.",
                                code="FILE_MISSING", retryable=False) from None
-        return self.gateway.send_media(
+        return gateway.send_media(
             claim.to, media.kind, MediaFile(content=content, mime_type=media.mime_type,
                                             file_name=media.file_name),
             media.caption, claim.key)

@@ -4,10 +4,10 @@ Builds a fresh installation, records N settings events through the real writer (
 changes, employees' numbers, queue membership), lets the audit projection catch up, then asks
 for the configuration at random instants of the history:
 
-  * snapshots: `projections.audit.configuration_at` — the last snapshot at or before the
+  * snapshots: `projections.audit.trail.configuration_at` — the last snapshot at or before the
                instant plus at most 63 recorded changes (what the GraphQL field runs);
   * replay:    the naive way, folding every configuration event from the first
-               (`projections.audit.replay_configuration`) — the baseline;
+               (`projections.audit.trail.replay_configuration`) — the baseline;
   * aggregate: the event store's own way, `repository.get(installation, version=N)`, which
                replays the Installation aggregate's events (only the setup part of the
                configuration).
@@ -43,7 +43,7 @@ from infra.bootstrap import bootstrap, ensure_first_admin  # noqa: E402
 from infra.migrations import migrate  # noqa: E402
 from infra.security import Argon2PasswordHasher  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from projections import audit  # noqa: E402
+from projections.audit import trail as audit  # noqa: E402
 
 
 def timings(function: Callable[[], object], runs: int) -> list[float]:

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from domain.ids import message_id  # noqa: E402
-from infra.projector import VIEWS_CHANNEL  # noqa: E402
+from infra.projection.projector import VIEWS_CHANNEL  # noqa: E402
 from infra.security import sign_body  # noqa: E402
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
@@ -73,7 +73,7 @@ def server(dbname: str, port: int, max_batch: int, split: bool) -> Iterator[str]
         "SWITCHBOARD_WRITER_MAX_BATCH": str(max_batch), "SWITCHBOARD_ENV": "test",
         "SWITCHBOARD_READINESS_MAX_LAG": "100000000",
     })
-    cli = [sys.executable, "-c", "from infra.cli import main; main()"]
+    cli = [sys.executable, "-c", "from api.cli.main import main; main()"]
     serve = [*cli, "serve", "--port", str(port)]
     commands = [[*serve, "--no-projections"], [*cli, "projections", "run"]] if split else [serve]
     processes = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -47,12 +47,12 @@ from application import outbox as ob  # noqa: E402
 from application.channel import LinkAtFirstStart  # noqa: E402
 from domain.ids import operator_id  # noqa: E402
 from infra.bootstrap import Container, bootstrap, ensure_first_admin  # noqa: E402
-from infra.gateways.waha import WahaWhatsAppGateway  # noqa: E402
+from infra.channels.fakeserver import Request  # noqa: E402
+from infra.channels.waha.fake import API_KEY, FakeWaha  # noqa: E402
+from infra.channels.waha.gateway import WahaWhatsAppGateway  # noqa: E402
 from infra.migrations import migrate  # noqa: E402
 from infra.security import Argon2PasswordHasher  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from tests.fakes.http import Request  # noqa: E402
-from tests.fakes.waha import API_KEY, FakeWaha  # noqa: E402
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 ADMIN = operator_id("admin")

@@ -57,7 +57,8 @@ def start_server(directory: str, password: str) -> tuple[subprocess.Popen[bytes]
                 "SWITCHBOARD_SIMULATOR_SECRET": "bench-sim", "SWITCHBOARD_LOG_LEVEL": "WARNING"})
     log = open(Path(directory) / "server.log", "wb")  # noqa: SIM115 - lives with the process
     process = subprocess.Popen(
-        [sys.executable, "-c", "from infra.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from api.cli.main import main; main()", "serve",
+         "--port", str(port)],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from infra.bootstrap import bootstrap, ensure_first_admin  # noqa: E402
 from infra.migrations import migrate  # noqa: E402
-from infra.projector import ProjectionRunner, run_together  # noqa: E402
+from infra.projection.projector import ProjectionRunner, run_together  # noqa: E402
+from infra.projection.verify import rebuild_aside, rebuild_in_processes  # noqa: E402
 from infra.security import Argon2PasswordHasher  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.verify import rebuild_aside, rebuild_in_processes  # noqa: E402
 from tests.history import Plan, generate  # noqa: E402
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}

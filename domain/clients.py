@@ -23,11 +23,15 @@ def check_e164(phone: str) -> str:
 # API) with no phone number known yet: such a client is kept under that identity, never dropped,
 # and merged into the client with the number once the number is known.
 UNRESOLVED = re.compile(r"^(lid|bsuid):[A-Za-z0-9._-]{3,25}$")
+# A messenger without phone numbers names its users by its own ids: Telegram's `tg:<user id>`.
+# A client so named is a client of that messenger alone (never merged with a phone number).
+MESSENGER_USER = re.compile(r"^tg:[1-9]\d{0,19}$")
 
 
 def check_identity(phone: str) -> str:
-    """A phone number in E.164, or a WhatsApp identity with no number known yet."""
-    if UNRESOLVED.match(phone):
+    """A phone number in E.164, a WhatsApp identity with no number known yet, or a messenger's
+    own user id (`tg:<id>`)."""
+    if UNRESOLVED.match(phone) or MESSENGER_USER.match(phone):
         return phone
     return check_e164(phone)
 

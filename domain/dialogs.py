@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from hashlib import blake2b
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -13,6 +14,15 @@ from domain.errors import DomainError, InvalidValue, NotAllowed
 from domain.ids import message_id
 
 MAX_TEXT = 4096
+
+# The channel names dialogs were recorded with before Telegram came: WhatsApp's gateways. Any
+# other channel name is its own messenger ("telegram").
+WHATSAPP_GATEWAYS = frozenset({"simulator", "waha", "cloud"})
+
+
+def medium_of(channel: str) -> str:
+    """The messenger of a channel name: "whatsapp" for WhatsApp's gateways, else the name."""
+    return "whatsapp" if channel in WHATSAPP_GATEWAYS else channel
 
 
 class Status(StrEnum):
@@ -44,6 +54,8 @@ class Dialog(Aggregate):
     previous_assignee = None  # type: UUID | None
     candidates = None  # type: list[UUID] | None
     to_queue = True  # type: bool
+    # The client's messages of this episode: message id (hex) -> digest of its current text.
+    client_texts = None  # type: dict[str, str] | None
 
     class Opened(Aggregate.Created):
         client_id: UUID
@@ -59,6 +71,14 @@ class Dialog(Aggregate):
         external_id: str
         text: str
         sent_at: datetime
+        actor: str
+
+    class ClientMessageEdited(Aggregate.Event):
+        """The client changed the text of a message they sent (Telegram's edited messages)."""
+
+        message_id: UUID
+        text: str
+        edited_at: datetime
         actor: str
 
     class MarkedRead(Aggregate.Event):
@@ -172,6 +192,36 @@ class Dialog(Aggregate):
         self, message_id: UUID, external_id: str, text: str, sent_at: datetime, actor: str
     ) -> None:
         self.message_count += 1
+        self._remember_text(message_id, text)
+
+    def edit_client_message(
+        self, message_id: UUID, text: str, edited_at: datetime, actor: str
+    ) -> bool:
+        """The client's new text of one of their messages in this dialog. False when the message
+        is not one of this dialog's client messages, or its text is unchanged."""
+        if not text.strip():
+            raise InvalidValue("An edited message needs some text.", field="text")
+        if len(text) > MAX_TEXT:
+            raise InvalidValue(f"A message is at most {MAX_TEXT} characters.", field="text")
+        known = self.client_texts.get(message_id.hex) if self.client_texts else None
+        if known is None or known == _digest(text):
+            return False
+        self._edit_client_message(message_id=message_id, text=text, edited_at=edited_at,
+                                  actor=actor)
+        return True
+
+    @event(ClientMessageEdited)
+    def _edit_client_message(
+        self, message_id: UUID, text: str, edited_at: datetime, actor: str
+    ) -> None:
+        self._remember_text(message_id, text)
+
+    def _remember_text(self, message_id: UUID, text: str) -> None:
+        # Ids as text and texts as digests: a snapshot encodes as JSON and stays small however
+        # long the messages are.
+        if self.client_texts is None:  # the class's default (a dialog from before edits)
+            self.client_texts = {}
+        self.client_texts[message_id.hex] = _digest(text)
 
     def may_read(self, operator_id: UUID) -> bool:
         return operator_id in self.recipients
@@ -350,6 +400,10 @@ class Dialog(Aggregate):
         if self.assignee is not None and self.may_read(operator_id):
             raise AlreadyTaken("Another operator has taken this dialog.")
         raise NotAllowed("This dialog was not delivered to you.")
+
+
+def _digest(text: str) -> str:
+    return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class ExternalMessage(Aggregate):

@@ -10,6 +10,7 @@ from typing import Any
 
 from application import commands as c
 from application.auth import AuthService, LoginThrottle
+from application.channels import Channels, Intake
 from application.ports import BlobStore, Clock, PasswordHasher, WhatsAppGateway
 from application.registry import all_handlers
 from application.routing import AddAccessMember, SeedAccessGroup
@@ -17,19 +18,21 @@ from domain.errors import AlreadyExists
 from domain.ids import operator_id
 from domain.operators import Role
 from infra.blobstore import build_blob_store
+from infra.channels.context import ChannelContext
+from infra.channels.registry import Build, build_channels
 from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
-from infra.gateways.wiring import WhatsApp, build_whatsapp
-from infra.livefeed import LiveFeed
-from infra.media_jobs import FileKeeping, MediaJobs, media_caught_up
-from infra.projector import Projector
+from infra.media_jobs import FileKeeping, MediaJobs, limits_of, media_caught_up
+from infra.projection.livefeed import LiveFeed
+from infra.projection.projector import Projector
 from infra.routing_jobs import RoutingJobs
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
 from infra.setup_services import SetupServices, build_setup_services, start_installation_command
 from infra.sync_job import RecordedDeliveryReports, SyncJob
 from infra.views import ViewsDatabase, open_views
+from infra.whatsapp import WhatsApp, build_whatsapp
 from infra.writer import GroupCommitWriter
 from projections.registry import all_projections
 
@@ -68,6 +71,12 @@ class Container:
         return whatsapp
 
     @property
+    def channels(self) -> Channels:
+        """The messengers active here (infra/channels/registry.py)."""
+        channels: Channels = self.extras["channels"]
+        return channels
+
+    @property
     def sync(self) -> SyncJob:
         """The scheduled sync job that sends outgoing messages."""
         job: SyncJob = self.extras["sync"]
@@ -93,6 +102,7 @@ class Container:
         if self.settings.autolinks_simulator:  # before the supervisor resumes the gateway
             self.whatsapp.link_at_first_start(self.writer, self.clock)
         self.whatsapp.start()
+        self.channels.start()
         if self.settings.run_sync_job:
             self.sync.start()
         if self.settings.run_media_jobs:
@@ -101,6 +111,7 @@ class Container:
     def stop(self) -> None:
         self.media.stop()
         self.sync.stop()
+        self.channels.stop()
         self.whatsapp.stop()
         self.routing.stop()
         self.projector.stop()
@@ -111,8 +122,10 @@ class Container:
 
 def bootstrap(
     settings: Settings, *, hasher: PasswordHasher | None = None, clock: Clock | None = None,
-    gateway: WhatsAppGateway | None = None,
+    gateway: WhatsAppGateway | None = None, channels: tuple[Build, ...] = (),
 ) -> Container:
+    """Builds everything; `gateway` replaces the configured WhatsApp gateway and `channels`
+    adds channels of its own (tests do both)."""
     store = open_event_store(settings)
     views = open_views(settings)
     writer = GroupCommitWriter(store, all_handlers(), max_batch=settings.writer_max_batch)
@@ -131,16 +144,23 @@ def bootstrap(
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     projector = Projector(settings, store, views, all_projections(settings.business_timezone))
     keeping = FileKeeping(blobs, views, media_caught_up(projector))
+    extras: dict[str, Any] = {}
+    intake = Intake(writer, limits=lambda: limits_of(settings),
+                    media_arrived=lambda: extras["media"].wake(),
+                    reports=whatsapp.delivery_reports.report)
+    active = build_channels(ChannelContext(settings=settings, intake=intake, clock=clock,
+                                           views=views, bus=writer, whatsapp=whatsapp), channels)
+    extras.update({"setup": build_setup_services(settings, writer, clock),
+                   "routing": RoutingJobs(settings, writer, views, clock),
+                   "whatsapp": whatsapp, "channels": active, "intake": intake,
+                   "sync": SyncJob(settings, writer, views, active, clock, blobs=blobs),
+                   "blobs": blobs,
+                   "media": MediaJobs(settings, writer, views, active, blobs, clock,
+                                      keeping=keeping)})
     return Container(
         settings=settings, store=store, views=views, writer=writer, projector=projector,
         feed=LiveFeed(settings, views.reader), auth=auth, hasher=hasher, clock=clock,
-        extras={"setup": build_setup_services(settings, writer, clock),
-                "routing": RoutingJobs(settings, writer, views, clock),
-                "whatsapp": whatsapp,
-                "sync": SyncJob(settings, writer, views, whatsapp.gateway, clock, blobs=blobs),
-                "blobs": blobs,
-                "media": MediaJobs(settings, writer, views, whatsapp.gateway, blobs, clock,
-                                   keeping=keeping)},
+        extras=extras,
     )
 
 

@@ -26,10 +26,11 @@ from uuid import UUID
 
 from application.errors import DomainError
 from application.media import AttachDownloadedMedia, MediaLimits, RecordDownloadFailure
-from application.ports import BlobStore, Clock, GatewayError, WhatsAppGateway
+from application.ports import BlobStore, Clock, GatewayError
+from application.sync import Gateways
 from domain.failures import RetryPolicy
 from domain.media import check_limits
-from infra.projector import Projector
+from infra.projection.projector import Projector
 from infra.settings import Settings
 from infra.sniff import incoming_mime
 from infra.views import ViewsDatabase
@@ -117,12 +118,12 @@ def media_caught_up(projector: Projector, seconds: float = 5.0) -> Callable[[], 
 
 class MediaJobs:
     def __init__(self, settings: Settings, writer: Any, views: ViewsDatabase,
-                 gateway: WhatsAppGateway, blobs: BlobStore, clock: Clock,
+                 gateways: Gateways, blobs: BlobStore, clock: Clock,
                  concurrency: int = 3, keeping: FileKeeping | None = None) -> None:
         self.settings = settings
         self.writer = writer
         self.views = views
-        self.gateway = gateway
+        self.gateways = gateways  # each file is fetched through its message's channel
         self.blobs = blobs
         self.clock = clock
         self.keeping = keeping or FileKeeping(blobs, views, lambda: False)
@@ -200,7 +201,8 @@ class MediaJobs:
     def download(self, row: Any) -> str:
         """One file: fetched, stored, attached — or the failure recorded. Answers the state."""
         try:
-            file = self.gateway.download_media(row.source, self.limits.max_file_bytes)
+            gateway = self.gateways.gateway(row.channel)
+            file = gateway.download_media(row.source, self.limits.max_file_bytes)
             mime = incoming_mime(file.content, file.mime_type or row.mime_type)
             refusal = self._over_limits(row, len(file.content))
             if refusal is not None:  # not stored at all

@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.channels.telegram.settings import TelegramSettings
+
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "development-secret"}
 DEV_SECRET = "development-secret"  # noqa: S105 - refused outside development
 
@@ -26,7 +28,9 @@ class Gateway(StrEnum):
     CLOUD = "cloud"
 
 
-class Settings(BaseSettings):
+class Settings(TelegramSettings, BaseSettings):
+    """Every setting; a channel's own come from its folder's mixin (one line each)."""
+
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore")
 
     env: Environment = Environment.DEVELOPMENT

@@ -36,8 +36,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from application import outbox as ob
-from application.ports import BlobStore, Clock, DeliveryReport, WhatsAppGateway
-from application.sync import Due, OutboxSender, Page, RunReport, SendPolicy
+from application.ports import BlobStore, Clock, DeliveryReport
+from application.services import EffectiveSchedule as EffectiveSchedule  # re-exported
+from application.services import HealthWarning as HealthWarning  # re-exported
+from application.sync import Due, Gateways, OutboxSender, Page, RunReport, SendPolicy
 from domain.errors import InvalidValue
 from domain.failures import RetryPolicy
 from domain.sync import read_cron
@@ -170,17 +172,6 @@ class ViewsDueOutgoing:
         return [Due(message_id, (wake_at, position)) for message_id, wake_at, position in rows]
 
 
-@dataclass(frozen=True)
-class EffectiveSchedule:
-    state: ob.ScheduleState
-    is_default: bool
-    version: int
-    changed_at: datetime | None = None
-    changed_by: str = ""
-    run_requested_at: datetime | None = None
-    run_requested_by: str = ""
-
-
 def default_schedule(settings: Settings) -> ob.ScheduleState:
     return ob.ScheduleState(enabled=settings.sync_enabled_by_default,
                             mode=ob.ScheduleMode.INTERVAL,
@@ -251,13 +242,6 @@ def send_deadline(state: ob.ScheduleState, timezone: str, due: datetime, *,
 
 # -- health ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class HealthWarning:
-    code: str
-    message: str
-    since: datetime | None = None
-
-
-@dataclass(frozen=True)
 class SyncHealth:
     replica: str
     checked_at: datetime
@@ -310,7 +294,7 @@ class _Status:
 class SyncJob:
     def __init__(
         self, settings: Settings, writer: GroupCommitWriter, views: ViewsDatabase,
-        gateway: WhatsAppGateway, clock: Clock, *, replica: str | None = None,
+        gateways: Gateways, clock: Clock, *, replica: str | None = None,
         blobs: BlobStore | None = None,
     ) -> None:
         self.settings = settings
@@ -319,7 +303,7 @@ class SyncJob:
         self.clock = clock
         self.replica = replica or f"sync-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.sender = OutboxSender(
-            bus=writer, gateway=gateway, clock=clock, due=ViewsDueOutgoing(views),
+            bus=writer, gateways=gateways, clock=clock, due=ViewsDueOutgoing(views),
             worker=self.replica, policy=send_policy(settings), blobs=blobs)
         self.sender.on_outcome = _count_outcome
         self.lock = SyncLock(settings, self.replica)
@@ -328,10 +312,6 @@ class SyncJob:
         self._guard = threading.Lock()  # one run at a time in this process
         self._watching = threading.Lock()
         self._status = _Status()
-
-    @property
-    def gateway(self) -> WhatsAppGateway:
-        return self.sender.gateway
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:

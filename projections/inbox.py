@@ -11,7 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.clients import Client
-from domain.dialogs import Dialog
+from domain.dialogs import WHATSAPP_GATEWAYS, Dialog
 from domain.outbox import OutgoingMessage
 from projections.base import BatchProjection, Changes, metadata
 from projections.operators import operators
@@ -75,6 +75,8 @@ messages = sa.Table(
     sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
     sa.Column("failure_code", sa.String(64)),
     sa.Column("failure_reason", sa.String(500)),
+    # the client's edits (migration 0010): when the text last changed; null while never edited
+    sa.Column("edited_at", sa.DateTime(timezone=True)),
     sa.Index("ix_messages_dialog_seq", "dialog_id", "seq", unique=True),
 )
 
@@ -93,7 +95,8 @@ class InboxProjection(BatchProjection):
     tables = (dialogs, dialog_recipients, messages)
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
-              Dialog.Resolved, Dialog.Reopened, Client.MergedInto, *OUTGOING_EVENTS)
+              Dialog.Resolved, Dialog.Reopened, Client.MergedInto, Dialog.ClientMessageEdited,
+              *OUTGOING_EVENTS)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
@@ -132,7 +135,7 @@ class _Fold:
 
     def _load(self, events: Sequence[tuple[int, Any]]) -> None:
         """The dialogs the batch names (every dialog of a client it renames or merges), all
-        their recipients, and the replies it reports on."""
+        their recipients, the replies it reports on and the client's messages it edits."""
         ids: set[UUID] = set()
         replies: set[UUID] = set()
         clients: set[UUID] = set()
@@ -143,6 +146,9 @@ class _Fold:
                 ids.add(event.dialog_id)
             elif isinstance(event, OUTGOING_EVENTS):
                 replies.add(event.originator_id)
+            elif isinstance(event, Dialog.ClientMessageEdited):
+                ids.add(event.originator_id)
+                replies.add(event.message_id)
             elif not isinstance(event, Dialog.Opened):
                 ids.add(event.originator_id)
         if clients:
@@ -194,6 +200,8 @@ class _Fold:
                     row.update(unread=count - row["read_up_to"], position=position)
                     self.recipients.mark((dialog_id, operator_id))
                 self.touched.add(dialog_id)
+            case Dialog.ClientMessageEdited():
+                self._edited(event)
             case Dialog.MarkedRead():
                 opened = self.dialogs.get((event.originator_id,))
                 count = opened["message_count"] if opened else 0
@@ -217,6 +225,21 @@ class _Fold:
                 reply = self.messages.change((event.originator_id,), **_status(event))
                 if reply is not None:
                     self.changes.add("outbox", reply["dialog_id"], event.originator_id)
+
+    def _edited(self, event: Any) -> None:
+        """The client's message shows its new text; so does the dialog's preview when it is
+        the last message. The dialog keeps its place: an edit is not a new message."""
+        dialog_id = event.originator_id
+        message = self.messages.change((event.message_id,), text=event.text,
+                                       edited_at=event.edited_at)
+        if message is None:
+            return
+        dialog = self.dialogs.get((dialog_id,))
+        if dialog is not None and message["seq"] == (
+                dialog["message_count"] + dialog["outgoing_count"]):
+            dialog["last_message_text"] = event.text[:PREVIEW]
+            self.dialogs.mark((dialog_id,))
+        self.touched.add(dialog_id)
 
     def _client_changed(self, client_id: UUID, values: dict[str, Any]) -> None:
         """Every dialog of the client shows its new name, or the number it turned out to be."""
@@ -358,22 +381,35 @@ def _view(query: sa.Select[Any], operator_id: UUID, view: str) -> sa.Select[Any]
     return query
 
 
+def _medium(query: sa.Select[Any], medium: str | None) -> sa.Select[Any]:
+    """Only the dialogs of one messenger: "whatsapp" is any of WhatsApp's gateways, any other
+    medium is the channel name itself; None: every messenger."""
+    if medium is None:
+        return query
+    names = sorted(WHATSAPP_GATEWAYS) if medium == "whatsapp" else [medium]
+    return query.where(dialogs.c.channel.in_(names))
+
+
 def inbox_page(
     conn: sa.Connection, operator_id: UUID, *, first: int, before_position: int | None,
-    unread_only: bool, view: str = "all",
+    unread_only: bool, view: str = "all", medium: str | None = None,
 ) -> InboxPage:
     query = _entries(operator_id)
     if before_position is not None:
         query = query.where(dialog_recipients.c.position < before_position)
     if unread_only:
         query = query.where(dialog_recipients.c.unread > 0)
-    query = _view(query, operator_id, view)
+    query = _medium(_view(query, operator_id, view), medium)
     rows = list(conn.execute(query.order_by(dialog_recipients.c.position.desc()).limit(first + 1)))
     return InboxPage(rows=rows[:first], has_next=len(rows) > first)
 
 
-def inbox_entry(conn: sa.Connection, operator_id: UUID, dialog_id: UUID) -> sa.Row[Any] | None:
-    return conn.execute(_entries(operator_id).where(dialogs.c.id == dialog_id)).first()
+def inbox_entry(conn: sa.Connection, operator_id: UUID, dialog_id: UUID,
+                medium: str | None = None) -> sa.Row[Any] | None:
+    """The dialog as it stands in the operator's inbox; None when it is not theirs (or not
+    of `medium`)."""
+    return conn.execute(_medium(_entries(operator_id), medium)
+                        .where(dialogs.c.id == dialog_id)).first()
 
 
 def unread_dialogs(conn: sa.Connection, operator_id: UUID) -> int:

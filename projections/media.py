@@ -107,7 +107,8 @@ def due_downloads(conn: sa.Connection, now: datetime, limit: int) -> list[sa.Row
     """Clients' files waiting for a download whose time has come, oldest first."""
     return list(conn.execute(
         sa.select(media.c.media_id, media.c.message_id, media.c.dialog_id, media.c.kind,
-                  media.c.mime_type, media.c.source, media.c.file_name, media.c.attempts)
+                  media.c.mime_type, media.c.source, media.c.file_name, media.c.attempts,
+                  media.c.channel)
         .where(media.c.state == "pending", media.c.direction == "in",
                media.c.next_attempt_at <= now)
         .order_by(media.c.next_attempt_at).limit(limit)))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from projections.analytics_delivery import AnalyticsDeliveryProjection
-from projections.analytics_dialogs import AnalyticsDialogsProjection
-from projections.analytics_messages import AnalyticsMessagesProjection
-from projections.analytics_operator_load import AnalyticsOperatorLoadProjection
-from projections.analytics_routing_hits import AnalyticsRoutingHitsProjection
-from projections.analytics_rows import DEFAULT_BUSINESS_TIMEZONE
-from projections.audit import AuditProjection
+from projections.analytics.delivery import AnalyticsDeliveryProjection
+from projections.analytics.dialogs import AnalyticsDialogsProjection
+from projections.analytics.messages import AnalyticsMessagesProjection
+from projections.analytics.operator_load import AnalyticsOperatorLoadProjection
+from projections.analytics.routing_hits import AnalyticsRoutingHitsProjection
+from projections.analytics.rows import DEFAULT_BUSINESS_TIMEZONE
+from projections.audit.trail import AuditProjection
 from projections.base import Projection
 from projections.channel import ChannelProjection
 from projections.colleagues import ColleaguesProjection

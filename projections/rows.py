@@ -2,8 +2,9 @@
 query per table, the projection changes them in memory event by event, and one upsert per
 table writes them back — so that a batch of 500 events costs a handful of statements whatever
 its mix. Every projection on a hot path folds its batches this way (inbox, notifications,
-outbox, presence, the analytics ones). While a projection is built aside (`infra.verify`), the
-sets keep its rows between batches (`Kept`): nothing is read back, and new rows are copied in."""
+outbox, presence, the analytics ones). While a projection is built aside
+(`infra.projection.verify`), the sets keep its rows between batches (`Kept`): nothing is read
+back, and new rows are copied in."""
 
 from __future__ import annotations
 

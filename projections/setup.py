@@ -19,8 +19,8 @@ from domain.setup import (
     Step,
     missing,
 )
+from projections.audit.configuration import ConfigChange, Configuration, Section, State, readable
 from projections.base import Changes, Projection, metadata
-from projections.configuration import ConfigChange, Configuration, Section, State, readable
 
 I = Installation  # noqa: E741 - short name for the many event classes below
 

@@ -249,7 +249,7 @@ def graphql_client(live_server: LiveServer) -> GraphQLClient:
 
 def simulator_post(base_url: str, payload: dict[str, Any], secret: str = "test-sim",
                    **kwargs: Any) -> httpx.Response:
-    from infra.simulator import signed_request
+    from infra.channels.simulator.client import signed_request
 
     body, headers = signed_request(secret, payload)
     return httpx.post(f"{base_url}/webhooks/simulator", content=body, headers=headers,
@@ -275,14 +275,14 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from api.cli.main import main; main()", *args],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
                           **kwargs)
 
 
 def cli_process(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from infra.cli import main; main()", *args],
+        [sys.executable, "-c", "from api.cli.main import main; main()", *args],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

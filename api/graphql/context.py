@@ -9,13 +9,13 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from application.auth import Principal
-from infra.bootstrap import Container
+from application.services import Services
 
 
 class Context(BaseContext):
-    def __init__(self, container: Container, connection: HTTPConnection) -> None:
+    def __init__(self, app: Services, connection: HTTPConnection) -> None:
         super().__init__()
-        self.container = container
+        self.app = app  # the application's services (application/services.py)
         self.connection = connection
         self.principal: Principal | None = None
         self.connection_params: dict[str, Any] | None = None
@@ -36,9 +36,9 @@ Info = StrawberryInfo[Context, None]
 
 
 async def get_context(connection: HTTPConnection) -> Context:
-    container: Container = connection.app.state.container
-    context = Context(container, connection)
+    app: Services = connection.app.state.services
+    context = Context(app, connection)
     header = connection.headers.get("authorization")
     if header:
-        context.principal = await container.auth.authenticate(header)
+        context.principal = await app.auth.authenticate(header)
     return context

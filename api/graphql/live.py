@@ -39,15 +39,15 @@ async def dialog_changes(info: Info, feed: str,
     """`changes` of one dialog's feed, while the dialog is in the subscriber's inbox (checked
     first and at each change: an operator who loses it hears nothing more)."""
     me = info.context.me
-    container = info.context.container
+    app = info.context.app
 
     def visible() -> bool:
-        with container.views.reader.connect() as conn:
+        with app.reads.connect() as conn:
             return inbox_view.inbox_entry(conn, me.operator_id, dialog_id) is not None
 
     if not await to_thread.run_sync(visible):
         return
-    async with container.feed.subscribe(feed, dialog_id) as queue:
+    async with app.feed.subscribe(feed, dialog_id) as queue:
         async for ids in changes(queue, me.expires_at):
             if not await to_thread.run_sync(visible):
                 return

@@ -24,8 +24,8 @@ class SwitchboardGraphQLRouter(GraphQLRouter[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params: dict[str, Any] = context.connection_params or {}
         token = params.get("authorization") or params.get("Authorization")
-        principal = await context.container.auth.authenticate(token if isinstance(token, str)
-                                                              else None)
+        principal = await context.app.auth.authenticate(token if isinstance(token, str)
+                                                        else None)
         if principal is None:
             principal = context.principal
         if principal is None:
@@ -45,7 +45,7 @@ _closers: set[asyncio.Task[None]] = set()
 async def _close_when_signed_out(context: Context, socket: WebSocket,
                                  principal: Principal) -> None:
     """Closes the socket with 4403 when its token expires or its session ends (sign-out)."""
-    async with context.container.feed.subscribe("sessions", principal.session_id) as ended:
+    async with context.app.feed.subscribe("sessions", principal.session_id) as ended:
         while ended.empty():
             remaining = (principal.expires_at - datetime.now(UTC)).total_seconds()
             if remaining <= 0:

@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ADMIN = ("admin", "admin-pass-1")
 OLGA = ("olga", "olga-pass-1")
-CLI = [sys.executable, "-c", "from infra.cli import main; main()"]
+CLI = [sys.executable, "-c", "from api.cli.main import main; main()"]
 
 
 def _free_port() -> int:

@@ -25,6 +25,8 @@ from application.ports import MediaFile
 from application.routing import RemoveAccessMember
 from infra.blobstore import LocalBlobStore
 from infra.bootstrap import Container
+from infra.channels.cloud.fake import FakeGraph, contact, media_message, notification
+from infra.channels.waha.fake import FakeWaha
 from infra.media_urls import MediaUrlSigner
 from tests.conftest import (
     ADMIN_PASSWORD,
@@ -39,8 +41,6 @@ from tests.e2e.test_http_inbox import signed_in
 from tests.e2e.test_http_routing import add_operator
 from tests.e2e.test_webhook_cloud import cloud_app, connect, deliver
 from tests.e2e.test_webhook_waha import link, waha_app
-from tests.fakes.graph import FakeGraph, contact, media_message, notification
-from tests.fakes.waha import FakeWaha
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 OGG = b"OggS\x00\x02" + b"\x00" * 22 + b"OpusHead" + b"\x00" * 100

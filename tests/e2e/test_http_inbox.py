@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -38,6 +39,9 @@ DIALOG = """query($id: ID!) { dialog(id: $id) { id hasEarlier entry { unreadCoun
   messages { seq text direction } } }"""
 MARK_READ = """mutation($id: ID!) { markRead(dialogId: $id) { __typename
   ... on MarkReadSuccess { dialog { unreadCount } } ... on UserError { code field } } }"""
+BY_MESSENGER = """query($channel: Messenger) {
+  inbox(channel: $channel) { edges { node { id channel } } } }"""
+DIALOG_CHANNEL = """query($id: ID!) { dialog(id: $id) { channel entry { channel } } }"""
 
 
 def add_operator(container: Container, login: str, *, queue: bool) -> None:
@@ -214,3 +218,26 @@ def test_instants_leave_the_api_in_utc_with_their_offset(live_server: LiveServer
     for instant in (entry["openedAt"], entry["lastMessage"]["at"], messages[0]["sentAt"],
                     messages[0]["recordedAt"]):
         assert instant.endswith("+00:00"), instant
+
+
+def test_each_dialog_says_its_messenger_and_the_inbox_narrows_to_one(
+    live_server: LiveServer, container: Container
+) -> None:
+    admin = signed_in(live_server, "admin", ADMIN_PASSWORD)
+    answer = simulator_post(live_server.url, client_message(text="Through WhatsApp"))
+    whatsapp = answer.json()["dialog_id"]
+    telegram = str(container.writer.execute_sync(c.ReceiveClientMessage(
+        channel="telegram", external_id="42:1", phone="tg:42", name="Ann", text="hi",
+        sent_at=datetime.now(UTC))).dialog_id)
+
+    def listed(channel: str | None) -> dict[str, str]:
+        edges = admin(BY_MESSENGER, {"channel": channel})["inbox"]["edges"]
+        return {e["node"]["id"]: e["node"]["channel"] for e in edges}
+
+    wait_for(lambda: len(listed(None)) == 2, timeout=10)
+    assert listed(None) == {whatsapp: "WHATSAPP", telegram: "TELEGRAM"}
+    assert listed("WHATSAPP") == {whatsapp: "WHATSAPP"}
+    assert listed("TELEGRAM") == {telegram: "TELEGRAM"}
+    for dialog_id, messenger in ((whatsapp, "WHATSAPP"), (telegram, "TELEGRAM")):
+        assert admin(DIALOG_CHANNEL, {"id": dialog_id})["dialog"] == {
+            "channel": messenger, "entry": {"channel": messenger}}

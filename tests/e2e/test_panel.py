@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from application import commands as c
+from tests.conftest import make_settings, running_container
 from tests.e2e.conftest import ADMIN, OLGA, PanelServer
 
 pytestmark = pytest.mark.browser
@@ -410,3 +413,56 @@ def test_the_inbox_dialog_and_reply_box_fit_side_by_side_on_a_1280_by_720_laptop
     expect(row(page, "Ivan Petrov")).to_be_in_viewport()  # the open dialog's row, in the list
     reply_box.fill("It is on its way.")  # and it takes what is typed
     expect(reply_box).to_have_value("It is on its way.")
+
+
+def test_each_row_shows_its_messenger_and_the_inbox_narrows_to_one(
+    panel_server: PanelServer, new_page: NewPage, screenshot: Shot,
+) -> None:
+    panel_server.send("+79161112233", "Hello from WhatsApp", name="Ivan Petrov")
+    # Telegram has no phone page: its clients write through the writer, the server stopped.
+    panel_server.stop()
+    url = panel_server.env["SWITCHBOARD_DATABASE_URL"]
+    with running_container(make_settings(url, run_routing_jobs=False, run_sync_job=False),
+                           projections=False) as container:
+        for user, name in (("42", "Ann Smith"), ("43", "")):
+            container.writer.execute_sync(c.ReceiveClientMessage(
+                channel="telegram", external_id=f"{user}:1", phone=f"tg:{user}", name=name,
+                text=f"Hello from Telegram {user}", sent_at=datetime.now(UTC)))
+    panel_server.start()
+
+    page = sign_in(new_page(), panel_server, ADMIN)
+    rows = page.locator("a.row")
+    expect(rows).to_have_count(3)
+    expect(row(page, "Ivan Petrov").locator(".channel-badge")).to_have_text("Messenger: WhatsApp")
+    expect(row(page, "Ann Smith").locator(".channel-badge")).to_have_text("Messenger: Telegram")
+    expect(row(page, "Ann Smith").locator(".channel-badge")).to_have_attribute(
+        "data-channel", "TELEGRAM")
+    expect(row(page, "Ann Smith")).to_contain_text("Telegram ID 42")  # not "tg:42"
+    expect(row(page, "Hello from Telegram 43").locator(".row-name")).to_have_text(
+        "Telegram ID 43")
+    assert "tg:" not in page.locator(".dialog-list").inner_text()
+    screenshot(page, "inbox-messengers")
+
+    page.get_by_label("Messenger").select_option("TELEGRAM")
+    expect(rows).to_have_count(2)
+    expect(row(page, "Ivan Petrov")).to_have_count(0)
+    # A WhatsApp client writing now is counted, but not listed while Telegram is chosen.
+    panel_server.send("+79035556677", "Hello again from WhatsApp", name="Maria")
+    expect(page.locator(".inbox-count")).to_have_text("4 unread dialogs")
+    expect(row(page, "Maria")).to_have_count(0)
+    expect(rows).to_have_count(2)
+
+    row(page, "Ann Smith").click()
+    head = page.locator(".dialog-head")
+    expect(head.get_by_role("heading", name="Ann Smith")).to_be_visible()
+    expect(head.locator(".channel-badge")).to_have_text("Messenger: Telegram")
+    expect(head).to_contain_text("Telegram ID 42")
+    expect(head.locator('a[href^="tel:"]')).to_have_count(0)
+    screenshot(page, "dialog-telegram")
+
+    page.get_by_label("Messenger").select_option("WHATSAPP")
+    expect(row(page, "Maria")).to_be_visible()
+    expect(row(page, "Ivan Petrov")).to_be_visible()
+    expect(row(page, "Hello from Telegram 43")).to_have_count(0)
+    page.get_by_label("Messenger").select_option("ALL")
+    expect(rows).to_have_count(4)

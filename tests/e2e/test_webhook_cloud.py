@@ -20,18 +20,7 @@ from application.channel import UpdateMessengerSettings
 from application.ports import GatewayError
 from domain.channel import ChannelStatus
 from infra.bootstrap import Container
-from projections.inbox import dialogs, messages
-from tests.conftest import (
-    LiveServer,
-    caught_up,
-    cli,
-    cli_env,
-    free_port,
-    make_settings,
-    running_container,
-    wait_for,
-)
-from tests.fakes.graph import (
+from infra.channels.cloud.fake import (
     APP_SECRET,
     PHONE_NUMBER_ID,
     TOKEN,
@@ -42,6 +31,17 @@ from tests.fakes.graph import (
     signed,
     status,
     text_message,
+)
+from projections.inbox import dialogs, messages
+from tests.conftest import (
+    LiveServer,
+    caught_up,
+    cli,
+    cli_env,
+    free_port,
+    make_settings,
+    running_container,
+    wait_for,
 )
 
 ADMIN = "operator:admin"

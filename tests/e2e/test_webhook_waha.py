@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from application.channel import UpdateMessengerSettings
 from domain.channel import ChannelStatus
 from infra.bootstrap import Container
+from infra.channels.waha.fake import API_KEY, FakeWaha, envelope, sign
 from projections.channel import whatsapp_identities
 from projections.inbox import dialogs, messages
 from tests.conftest import (
@@ -30,7 +31,6 @@ from tests.conftest import (
     running_container,
     wait_for,
 )
-from tests.fakes.waha import API_KEY, FakeWaha, envelope, sign
 
 HMAC_KEY = "waha-hmac-key"
 ADMIN = "operator:admin"

@@ -266,7 +266,7 @@ async def test_a_subscriber_hears_each_status_and_code_change_live(
 def test_the_audit_keeps_the_messenger_settings_and_the_link_as_they_stood_at_any_instant(
     live_server: LiveServer, container: Container, admin: GraphQLClient
 ) -> None:
-    from projections import audit
+    from projections.audit import trail as audit
 
     wait_for(lambda: caught_up(container))
     with container.views.reader.connect() as conn:

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import timedelta
 
 from application.ports import GatewayError
-from infra.gateways.simulator import SimulatorWhatsAppGateway
+from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 
 
 class CountingGateway(SimulatorWhatsAppGateway):

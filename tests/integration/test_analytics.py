@@ -21,14 +21,14 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from domain.dialogs import Dialog
 from infra.bootstrap import Container
-from infra.projector import ProjectionRunner
-from infra.verify import rebuild_aside, verify
-from projections.analytics_delivery import delivery, delivery_failures
-from projections.analytics_dialogs import dialog_facts
-from projections.analytics_messages import message_facts
-from projections.analytics_operator_load import operator_load
-from projections.analytics_queries import summary
-from projections.analytics_routing_hits import routing_hits
+from infra.projection.projector import ProjectionRunner
+from infra.projection.verify import rebuild_aside, verify
+from projections.analytics.delivery import delivery, delivery_failures
+from projections.analytics.dialogs import dialog_facts
+from projections.analytics.messages import message_facts
+from projections.analytics.operator_load import operator_load
+from projections.analytics.queries import summary
+from projections.analytics.routing_hits import routing_hits
 from tests.conftest import (
     ADMIN_PASSWORD,
     GraphQLClient,

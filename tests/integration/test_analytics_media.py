@@ -14,8 +14,8 @@ from application import media as md
 from application.channel import UpdateMessengerSettings
 from domain.ids import message_id, operator_id
 from domain.outbox import outgoing_id
-from infra.verify import verify
-from projections.analytics_messages import message_facts
+from infra.projection.verify import verify
+from projections.analytics.messages import message_facts
 from tests.conftest import caught_up, make_settings, running_container, wait_for
 
 

@@ -15,7 +15,7 @@ from psycopg import errors
 
 from infra.eventstore import EVENTS_SCHEMA, open_event_store
 from infra.migrations import migrate
-from projections.analytics_queries import TABLES
+from projections.analytics.queries import TABLES
 from tests.conftest import PG, ROOT, cli_env, cli_process, fresh_postgres_database, make_settings
 
 pytestmark = pytest.mark.postgres

@@ -21,7 +21,7 @@ from domain.dialogs import Dialog
 from domain.notifications import NotificationCursor
 from domain.presence import Presence, Status
 from infra.bootstrap import Container
-from infra.verify import Scratch
+from infra.projection.verify import Scratch
 from projections.base import Changes, Projection
 from projections.notifications import (
     NAMESPACE,

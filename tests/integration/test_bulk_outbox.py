@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from domain.outbox import OutgoingMessage
 from infra.bootstrap import Container
-from infra.verify import Scratch
+from infra.projection.verify import Scratch
 from projections.base import Changes, Projection
 from projections.outbox import PREVIEW, OutboxProjection, outbox
 from tests.conftest import (

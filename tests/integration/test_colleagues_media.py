@@ -26,7 +26,7 @@ from domain.media import FileTooLarge
 from domain.operators import Role
 from infra.blobstore import LocalBlobStore
 from infra.bootstrap import Container
-from infra.gateways.simulator import SimulatorWhatsAppGateway
+from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 from projections import colleagues as chats_view
 from projections import inbox as inbox_view
 from projections import media as media_view

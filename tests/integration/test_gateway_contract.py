@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from application.ports import GatewayError, MediaFile, WhatsAppGateway
-from infra.gateways.cloud import CloudWhatsAppGateway
-from infra.gateways.simulator import SimulatorWhatsAppGateway
-from infra.gateways.waha import WahaWhatsAppGateway
-from tests.fakes.graph import FakeGraph
-from tests.fakes.waha import FakeWaha
+from infra.channels.cloud.fake import FakeGraph
+from infra.channels.cloud.gateway import CloudWhatsAppGateway
+from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
+from infra.channels.waha.fake import FakeWaha
+from infra.channels.waha.gateway import WahaWhatsAppGateway
 
 CLIENT = "+79161234567"
 

@@ -485,7 +485,7 @@ def test_a_lock_held_too_long_by_another_replica_is_reported(postgres_url: str) 
 
 
 def test_the_audit_keeps_the_sync_schedule_as_it_stood_at_any_instant(database_url: str) -> None:
-    from projections import audit
+    from projections.audit import trail as audit
 
     with installation(database_url) as container:
         wait_for(lambda: caught_up(container))

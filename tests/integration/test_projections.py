@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from application import commands as c
 from domain.operators import Role
 from infra.bootstrap import Container, all_projections
-from infra.projector import WINDOW, ProjectionRunner, Projector, RunnerLock
-from projections.analytics_messages import AnalyticsMessagesProjection
+from infra.projection.projector import WINDOW, ProjectionRunner, Projector, RunnerLock
+from projections.analytics.messages import AnalyticsMessagesProjection
 from projections.base import Projection
 from projections.inbox import InboxProjection, dialog_recipients, dialogs, messages
 from projections.operators import OperatorsProjection, operators
@@ -315,7 +315,7 @@ def test_the_bulk_path_writes_the_same_rows_as_one_event_at_a_time(database_url:
 def test_projections_at_different_positions_converge_when_run_together(
     database_url: str,
 ) -> None:
-    from infra.projector import run_together
+    from infra.projection.projector import run_together
 
     settings = make_settings(database_url)
     with running_container(settings, projections=False) as container:

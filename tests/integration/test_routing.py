@@ -254,7 +254,7 @@ def test_waiting_dialogs_are_assigned_oldest_first_when_someone_comes_online(
 
 
 def test_routing_settings_are_in_the_audit_and_time_travel(database_url: str) -> None:
-    from projections import audit
+    from projections.audit import trail as audit
 
     with installation(database_url) as container:
         olga, petr = operator(container, "olga"), operator(container, "petr")

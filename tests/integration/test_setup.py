@@ -22,10 +22,10 @@ from domain.ids import operator_id
 from domain.setup import INSTALLATION_ID
 from infra.bootstrap import Container
 from infra.mailer import read_outbox
-from infra.projector import ProjectionRunner
+from infra.projection.projector import ProjectionRunner
 from infra.settings import Settings
-from projections import audit
-from projections.audit import AuditProjection
+from projections.audit import trail as audit
+from projections.audit.trail import AuditProjection
 from projections.setup import phonebook_entries, wizard_view
 from tests.conftest import PRODUCTION, caught_up, make_settings, running_container, wait_for
 from tests.setup_helpers import autoconfig_code, closed_address, fake_pbxs

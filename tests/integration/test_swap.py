@@ -18,10 +18,10 @@ from alembic.migration import MigrationContext
 
 import projections.registry  # noqa: F401  (every projection's tables on the metadata)
 from infra.migrations import migrate
-from infra.swap import SwapRefused, obstacles, prepare, swap_in
-from infra.verify import Scratch
+from infra.projection.swap import SwapRefused, obstacles, prepare, swap_in
+from infra.projection.verify import Scratch
 from infra.views import SCHEMAS, ViewsDatabase, open_views
-from projections.analytics_messages import AnalyticsMessagesProjection
+from projections.analytics.messages import AnalyticsMessagesProjection
 from projections.base import READ_SCHEMA, Projection, metadata
 from projections.inbox import InboxProjection, dialogs
 from projections.registry import all_projections

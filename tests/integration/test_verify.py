@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from infra.bootstrap import Container
-from infra.verify import (
+from infra.projection.verify import (
     balanced,
     rebuild_aside,
     rebuild_in_processes,

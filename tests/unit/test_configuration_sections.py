@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 
 from domain.setup import ConnectionMode, Installation
-from projections.configuration import ConfigChange, Section, Sections, change_of, diff
-from projections.sections import all_sections
+from projections.audit.configuration import ConfigChange, Section, Sections, change_of, diff
+from projections.audit.sections import all_sections
 from projections.setup import PUBLICATION, wizard_view
 
 

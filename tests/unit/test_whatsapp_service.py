@@ -17,8 +17,8 @@ from application.registry import all_handlers
 from application.whatsapp import WhatsAppService
 from domain.channel import AlreadyLinked, ChannelStatus, NotLinked, WhatsAppChannel
 from domain.ids import natural_id
+from infra.channels.simulator.gateway import PhoneRefused, SimulatorWhatsAppGateway
 from infra.eventstore import open_event_store
-from infra.gateways.simulator import PhoneRefused, SimulatorWhatsAppGateway
 from infra.settings import Settings
 from infra.writer import GroupCommitWriter
 

@@ -11,7 +11,7 @@ from anyio import to_thread
 from api.graphql.analytics.types import AnalyticsSummary
 from api.graphql.context import Info
 from api.graphql.permissions import CanAudit
-from projections.analytics_queries import check_period, summary
+from projections.analytics.queries import check_period, summary
 
 
 @strawberry.type
@@ -24,11 +24,11 @@ class AnalyticsQuery:
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date,
     ) -> AnalyticsSummary:
         check_period(from_, to)  # a clear error before any query
-        container = info.context.container
+        app = info.context.app
 
         def read() -> AnalyticsSummary:
-            with container.views.reader.connect() as conn:
+            with app.reads.connect() as conn:
                 return AnalyticsSummary.of(summary(conn, from_, to),
-                                           container.settings.business_timezone)
+                                           app.settings.business_timezone)
 
         return await to_thread.run_sync(read)

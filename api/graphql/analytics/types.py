@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from projections.analytics_queries import Durations, OperatorFigures, Summary
+from projections.analytics.queries import Durations, OperatorFigures, Summary
 
 
 @strawberry.type(description="How long something took, in seconds: how many were measured, "

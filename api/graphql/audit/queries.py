@@ -16,7 +16,7 @@ from api.graphql.audit.types import (
 from api.graphql.context import Info
 from api.graphql.permissions import CanAudit
 from api.graphql.setup.types import SetupStep, steps_of
-from projections import audit
+from projections.audit import trail as audit
 from projections.setup import wizard_view
 
 MAX_HISTORY = 500
@@ -56,7 +56,7 @@ class AuditQuery:
     ) -> list[HistoryEntry]:
         if not 1 <= first <= MAX_HISTORY:
             raise ValueError(f"`first` is between 1 and {MAX_HISTORY}.")
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> list[audit.HistoryEntry]:
             with engine.connect() as conn:
@@ -78,7 +78,7 @@ class AuditQuery:
     async def configuration_at(self, info: Info, instant: datetime | None = None
                                ) -> Configuration:
         as_of = _aware(instant) or datetime.now(UTC)
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> audit.ConfigurationView:
             with engine.connect() as conn:

@@ -17,7 +17,7 @@ LoginResult = Annotated[LoginSuccess | LoginError, strawberry.union("LoginResult
 class AuthMutation:
     @strawberry.mutation(description="Signs in with a login and password; open to anyone.")
     async def login(self, info: Info, login: str, password: str) -> LoginResult:
-        auth = info.context.container.auth
+        auth = info.context.app.auth
         try:
             signed_in = await auth.sign_in(login, password, info.context.address)
         except SignInThrottled as error:
@@ -31,5 +31,5 @@ class AuthMutation:
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Ends this session: its token stops working.")
     async def logout(self, info: Info) -> Done:
-        await info.context.container.auth.sign_out(info.context.me)
+        await info.context.app.auth.sign_out(info.context.me)
         return Done()

@@ -28,9 +28,9 @@ async def _act(info: Info, action: Callable[[], Any]) -> WhatsAppChannelResult:
         return UserError.of(error)
     except GatewayError as error:
         return UserError(code=error.code, message=error.message)
-    container = info.context.container
-    await channel_caught_up(container)
-    return WhatsAppChannelPayload(channel=await read_channel(container, admin=True))
+    app = info.context.app
+    await channel_caught_up(app)
+    return WhatsAppChannelPayload(channel=await read_channel(app, admin=True))
 
 
 @strawberry.type
@@ -39,13 +39,13 @@ class ChannelMutation:
                          description="Starts linking WhatsApp: QR codes follow (the Cloud API "
                                      "checks its number instead).")
     async def start_whatsapp_linking(self, info: Info) -> WhatsAppChannelResult:
-        service = info.context.container.whatsapp.service
+        service = info.context.app.whatsapp
         return await _act(info, lambda: service.start_linking(info.context.me.actor))
 
     @strawberry.mutation(name="refreshWhatsAppCode", permission_classes=[IsAdmin],
                          description="Refresh code: a new series of QR codes starts over.")
     async def refresh_whatsapp_code(self, info: Info) -> WhatsAppChannelResult:
-        service = info.context.container.whatsapp.service
+        service = info.context.app.whatsapp
         return await _act(info, lambda: service.refresh(info.context.me.actor))
 
     @strawberry.mutation(name="requestWhatsAppPairingCode", permission_classes=[IsAdmin],
@@ -53,14 +53,14 @@ class ChannelMutation:
                                      "the QR code stays the fallback.")
     async def request_whatsapp_pairing_code(self, info: Info,
                                             phone_number: str) -> WhatsAppChannelResult:
-        service = info.context.container.whatsapp.service
+        service = info.context.app.whatsapp
         return await _act(info, lambda: service.request_pairing_code(
             phone_number, info.context.me.actor))
 
     @strawberry.mutation(name="unlinkWhatsApp", permission_classes=[IsAdmin],
                          description="Unlinks (logs out) the device; linking again needs a scan.")
     async def unlink_whatsapp(self, info: Info) -> WhatsAppChannelResult:
-        service = info.context.container.whatsapp.service
+        service = info.context.app.whatsapp
         return await _act(info, lambda: service.unlink(info.context.me.actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
@@ -70,7 +70,7 @@ class ChannelMutation:
     async def update_messenger_settings(
         self, info: Info, in_service: bool, employees_may_write_first: bool,
     ) -> WhatsAppChannelResult:
-        service = info.context.container.whatsapp.service
+        service = info.context.app.whatsapp
         return await _act(info, lambda: service.update_settings(
             in_service=in_service, employees_may_write_first=employees_may_write_first,
             actor=info.context.me.actor))

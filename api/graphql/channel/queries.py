@@ -15,22 +15,22 @@ from api.graphql.channel.types import (
 from api.graphql.context import Info
 from api.graphql.permissions import IsAuthenticated
 from api.graphql.time import utc
-from infra.bootstrap import Container
+from application.services import Services
 from projections import channel as view
 
 MAX_HISTORY = 200
 MAX_QR_CODES = 6
 
 
-async def channel_caught_up(container: Container) -> None:
+async def channel_caught_up(app: Services) -> None:
     """Read-your-writes: the channel's read model holds what a mutation just changed."""
-    await read_models_caught_up(container, view.ChannelProjection.name)
+    await read_models_caught_up(app, view.ChannelProjection.name)
 
 
-async def read_channel(container: Container, *, admin: bool, history: int = 20,
+async def read_channel(app: Services, *, admin: bool, history: int = 20,
                        held: int = 20) -> WhatsAppChannel:
-    engine = container.views.reader
-    gateway = container.whatsapp.gateway
+    engine = app.reads
+    gateway = app.whatsapp.gateway
 
     def read() -> WhatsAppChannel:
         with engine.connect() as conn:
@@ -74,4 +74,4 @@ class ChannelQuery:
         if not 0 <= history <= MAX_HISTORY:
             raise ValueError(f"`history` is between 0 and {MAX_HISTORY}.")
         me = info.context.me
-        return await read_channel(info.context.container, admin=me.is_admin, history=history)
+        return await read_channel(info.context.app, admin=me.is_admin, history=history)

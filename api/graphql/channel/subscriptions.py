@@ -19,8 +19,8 @@ class ChannelSubscription:
                                          "status, QR code or settings.")
     async def whatsapp_channel_changed(self, info: Info) -> AsyncGenerator[WhatsAppChannel, None]:
         me = info.context.me
-        container = info.context.container
-        async with container.feed.subscribe(FEED, KEY) as queue:
-            yield await read_channel(container, admin=me.is_admin)
+        app = info.context.app
+        async with app.feed.subscribe(FEED, KEY) as queue:
+            yield await read_channel(app, admin=me.is_admin)
             async for _ in changes(queue, me.expires_at):
-                yield await read_channel(container, admin=me.is_admin)
+                yield await read_channel(app, admin=me.is_admin)

@@ -43,24 +43,24 @@ async def _then(info: Info, command: object,
                 answer: Callable[[Any], Awaitable[T]]) -> T | UserError:
     """Runs the command (a refusal answers its UserError); once the colleagues' read model has
     caught up, answers with `answer(what the command returned)`."""
-    container = info.context.container
+    app = info.context.app
     try:
-        result = await container.writer.execute(command)
+        result = await app.bus.execute(command)
     except DomainError as error:
         return UserError.of(error)
-    await read_models_caught_up(container, "colleagues")
+    await read_models_caught_up(app, "colleagues")
     return await answer(result)
 
 
 async def _chat(info: Info, chat_id: UUID) -> ChatResult:
-    chat = await entry_async(info.context.container, info.context.me.operator_id, chat_id)
+    chat = await entry_async(info.context.app, info.context.me.operator_id, chat_id)
     if chat is None:
         return _not_found("chatId")
     return ColleagueChatSuccess(chat=chat)
 
 
 async def _posted(info: Info, posted: col.Posted) -> PostResult:
-    chat = await entry_async(info.context.container, info.context.me.operator_id,
+    chat = await entry_async(info.context.app, info.context.me.operator_id,
                              posted.chat_id)
     if chat is None:
         return _not_found("chatId")
@@ -69,7 +69,7 @@ async def _posted(info: Info, posted: col.Posted) -> PostResult:
 
 
 def _now(info: Info) -> datetime:
-    return info.context.container.clock.now()
+    return info.context.app.clock.now()
 
 
 async def _done(_: object) -> Done:
@@ -162,7 +162,7 @@ class ColleaguesMutation:
             return _not_found("chatId")
         if mid is None:
             return _not_found("messageId", "message")
-        window = info.context.container.settings.colleague_edit_window_seconds
+        window = info.context.app.settings.colleague_edit_window_seconds
 
         return await _then(info, col.EditColleagueMessage(
             chat_id=cid, operator_id=me.operator_id, message_id=mid, text=text, at=_now(info),

@@ -29,7 +29,7 @@ class ColleaguesQuery:
                       description="The access group's other members: whom you may chat with.")
     async def colleagues(self, info: Info) -> list[ChatMember]:
         me = info.context.me.operator_id
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> list[ChatMember]:
             with engine.connect() as conn:
@@ -43,7 +43,7 @@ class ColleaguesQuery:
     async def colleague_chats(self, info: Info,
                               include_discussions: bool = True) -> ColleagueChats:
         me = info.context.me.operator_id
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> ColleagueChats:
             with engine.connect() as conn:
@@ -64,7 +64,7 @@ class ColleaguesQuery:
         if chat_id is None:
             return None
         return await to_thread.run_sync(
-            lambda: chat_view(info.context.container, info.context.me.operator_id, chat_id,
+            lambda: chat_view(info.context.app, info.context.me.operator_id, chat_id,
                               dialog_id=None, last=last, before=before))
 
     @strawberry.field(permission_classes=[IsAuthenticated],
@@ -78,5 +78,5 @@ class ColleaguesQuery:
         if did is None:
             return None
         return await to_thread.run_sync(
-            lambda: chat_view(info.context.container, info.context.me.operator_id, None,
+            lambda: chat_view(info.context.app, info.context.me.operator_id, None,
                               dialog_id=did, last=last, before=None))

@@ -7,21 +7,21 @@ from uuid import UUID
 from anyio import to_thread
 
 from api.graphql.colleagues.types import ColleagueChat, ColleagueChatView, ColleagueMessage
-from infra.bootstrap import Container
+from application.services import Services
 from projections import colleagues as view
 
 
-def entry(container: Container, me: UUID, chat_id: UUID) -> ColleagueChat | None:
-    with container.views.reader.connect() as conn:
+def entry(app: Services, me: UUID, chat_id: UUID) -> ColleagueChat | None:
+    with app.reads.connect() as conn:
         row = view.chat_entry(conn, me, chat_id)
         if row is None:
             return None
         return ColleagueChat.of(row, view.members_of(conn, chat_id), me)
 
 
-def chat_view(container: Container, me: UUID, chat_id: UUID | None, *, dialog_id: UUID | None,
+def chat_view(app: Services, me: UUID, chat_id: UUID | None, *, dialog_id: UUID | None,
               last: int, before: int | None) -> ColleagueChatView | None:
-    with container.views.reader.connect() as conn:
+    with app.reads.connect() as conn:
         row = view.chat_entry(conn, me, chat_id) if chat_id is not None else \
             view.discussion_of(conn, me, dialog_id) if dialog_id is not None else None
         if row is None:
@@ -33,5 +33,5 @@ def chat_view(container: Container, me: UUID, chat_id: UUID | None, *, dialog_id
             has_earlier=len(rows) > last)
 
 
-async def entry_async(container: Container, me: UUID, chat_id: UUID) -> ColleagueChat | None:
-    return await to_thread.run_sync(entry, container, me, chat_id)
+async def entry_async(app: Services, me: UUID, chat_id: UUID) -> ColleagueChat | None:
+    return await to_thread.run_sync(entry, app, me, chat_id)

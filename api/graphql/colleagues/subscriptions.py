@@ -24,20 +24,20 @@ class ColleaguesSubscription:
     async def colleague_chats_changed(
             self, info: Info) -> AsyncGenerator[ColleagueChatChange, None]:
         me = info.context.me
-        container = info.context.container
+        app = info.context.app
 
         def read(ids: set[str]) -> list[ColleagueChatChange]:
             """The changes, asked of the access group each time: an operator who left it
             is still a member of their chats in the read model, and hears nothing of them."""
-            with container.views.reader.connect() as conn:
+            with app.reads.connect() as conn:
                 if not routing_view.in_group(conn, me.operator_id):
                     return []
                 unread = view.unread_messages(conn, me.operator_id)
             return [ColleagueChatChange(chat_id=strawberry.ID(i),
-                                        chat=entry(container, me.operator_id, UUID(i)),
+                                        chat=entry(app, me.operator_id, UUID(i)),
                                         unread_messages=unread) for i in sorted(ids)]
 
-        async with container.feed.subscribe("colleagues", me.operator_id) as queue:
+        async with app.feed.subscribe("colleagues", me.operator_id) as queue:
             async for ids in changes(queue, me.expires_at):
                 for change in await to_thread.run_sync(read, ids):
                     yield change

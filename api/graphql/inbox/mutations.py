@@ -28,11 +28,11 @@ class InboxMutation:
             return UserError(code="NOT_FOUND", message="No such dialog among yours.",
                              field="dialogId")
         try:
-            await info.context.container.writer.execute(
+            await info.context.app.bus.execute(
                 c.MarkRead(dialog_id=did, operator_id=me.operator_id, actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> tuple[InboxEntry | None, int]:
             with engine.connect() as conn:

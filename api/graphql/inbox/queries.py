@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -13,6 +14,7 @@ from api.graphql.inbox.types import (
     InboxEntry,
     InboxFilter,
     Message,
+    Messenger,
     PageInfo,
     decode_cursor,
 )
@@ -36,18 +38,22 @@ class InboxQuery:
     async def inbox(
         self, info: Info, first: int = 30, after: str | None = None,
         filter: InboxFilter = InboxFilter.ALL,
+        channel: Annotated[Messenger | None, strawberry.argument(
+            description="Only dialogs through this messenger (OTHER: none yet); null: all."
+        )] = None,
     ) -> InboxConnection:
         if not 1 <= first <= MAX_PAGE:
             raise ValueError(f"`first` is between 1 and {MAX_PAGE}.")
         before = decode_cursor(after)
         me = info.context.me.operator_id
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> tuple[view.InboxPage, int]:
             with engine.connect() as conn:
                 page = view.inbox_page(conn, me, first=first, before_position=before,
                                        unread_only=filter == InboxFilter.UNREAD,
-                                       view=filter.value)
+                                       view=filter.value,
+                                       medium=channel.value if channel else None)
                 return page, view.unread_dialogs(conn, me)
 
         page, unread = await to_thread.run_sync(read)
@@ -70,7 +76,7 @@ class InboxQuery:
         if not 1 <= last <= MAX_PAGE:
             raise ValueError(f"`last` is between 1 and {MAX_PAGE}.")
         me = info.context.me.operator_id
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> Dialog | None:
             with engine.connect() as conn:
@@ -79,7 +85,8 @@ class InboxQuery:
                     return None
                 rows = view.dialog_messages(conn, dialog_id, last=last + 1, before_seq=before)
             earlier = len(rows) > last
-            return Dialog(id=id, entry=InboxEntry.of(row), has_earlier=earlier,
+            entry = InboxEntry.of(row)
+            return Dialog(id=id, channel=entry.channel, entry=entry, has_earlier=earlier,
                           messages=[Message.of(r) for r in rows[-last:]])
 
         return await to_thread.run_sync(read)

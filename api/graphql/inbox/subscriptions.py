@@ -20,8 +20,8 @@ class InboxSubscription:
                                          "subscribed, you are online for routing.")
     async def inbox_changed(self, info: Info) -> AsyncGenerator[InboxChange, None]:
         me = info.context.me
-        container = info.context.container
-        engine = container.views.reader
+        app = info.context.app
+        engine = app.reads
 
         def read(ids: set[str]) -> tuple[list[InboxEntry], int]:
             with engine.connect() as conn:
@@ -30,8 +30,8 @@ class InboxSubscription:
                         view.unread_dialogs(conn, me.operator_id))
 
         # While this subscription lives, the operator's panel is connected: online (routing).
-        async with (container.routing.connected(me.operator_id, me.actor),
-                    container.feed.subscribe("inbox", me.operator_id) as queue):
+        async with (app.panels.connected(me.operator_id, me.actor),
+                    app.feed.subscribe("inbox", me.operator_id) as queue):
             async for ids in changes(queue, me.expires_at):
                 entries, unread = await to_thread.run_sync(read, ids)
                 for entry in entries:

@@ -9,6 +9,7 @@ import strawberry
 from api.graphql.media.types import Media
 from api.graphql.outbox.types import DeliveryStatus
 from api.graphql.time import utc
+from application.channels import medium_of
 
 
 @strawberry.enum(description="all; unread; mine: held by you; unassigned: held by nobody; "
@@ -20,6 +21,25 @@ class InboxFilter(Enum):
     UNASSIGNED = "unassigned"
     UNANSWERED = "unanswered"
     RESOLVED = "resolved"
+
+
+@strawberry.enum(description="The messenger a client writes through; OTHER: one this schema does "
+                             "not name yet.")
+class Messenger(Enum):
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, channel: str) -> Messenger:
+        """The messenger of a dialog's channel name (WhatsApp's gateways are WHATSAPP)."""
+        try:
+            return cls(medium_of(channel))
+        except ValueError:
+            return cls.OTHER
+
+
+CHANNEL = "The messenger the client writes through."
 
 
 @strawberry.enum(description="open (nobody holds it) -> assigned -> resolved; the client's next "
@@ -60,7 +80,7 @@ class MessagePreview:
 class InboxEntry:
     id: strawberry.ID
     client: Client
-    channel: str
+    channel: Messenger = strawberry.field(description=CHANNEL)
     opened_at: datetime
     last_message: MessagePreview | None
     message_count: int = strawberry.field(description="Messages the client wrote.")
@@ -85,7 +105,8 @@ class InboxEntry:
             id=strawberry.ID(str(row.id)),
             client=Client(id=strawberry.ID(str(row.client_id)), phone=row.phone,
                           name=row.client_name),
-            channel=row.channel, opened_at=utc(row.opened_at), last_message=preview,
+            channel=Messenger.of(row.channel), opened_at=utc(row.opened_at),
+            last_message=preview,
             message_count=row.message_count, unread_count=row.unread,
             reply_count=getattr(row, "outgoing_count", 0) or 0,
             cursor=encode_cursor(row.position),
@@ -137,11 +158,15 @@ class Message:
     media: Media | None = strawberry.field(
         default=None, description="A photo, document, voice note, video, sticker, location or "
                                   "shared contact; `text` is then its caption (or what it is).")
+    edited_at: datetime | None = strawberry.field(
+        default=None, description="When the client last changed the text of this message; null "
+                                  "while it was never edited.")
 
     @classmethod
     def of(cls, row: Any) -> Message:
         status = getattr(row, "status", None)
         retry = getattr(row, "next_attempt_at", None)
+        edited = getattr(row, "edited_at", None)
         return cls(id=strawberry.ID(str(row.id)), seq=row.seq, direction=Direction(row.direction),
                    text=row.text, sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at),
                    status=DeliveryStatus(status) if status else None,
@@ -149,12 +174,14 @@ class Message:
                    failure_reason=getattr(row, "failure_reason", None),
                    attempts=getattr(row, "attempts", None) or 0,
                    next_attempt_at=utc(retry) if retry is not None else None,
-                   media=Media.of(row))
+                   media=Media.of(row),
+                   edited_at=utc(edited) if edited is not None else None)
 
 
 @strawberry.type(description="A dialog with its messages, oldest first.")
 class Dialog:
     id: strawberry.ID
+    channel: Messenger = strawberry.field(description=CHANNEL)
     entry: InboxEntry
     messages: list[Message]
     has_earlier: bool

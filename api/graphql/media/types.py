@@ -11,7 +11,6 @@ from uuid import UUID
 import strawberry
 
 from api.graphql.context import Info
-from api.media import signer
 from projections.media import contact_phones
 
 
@@ -63,9 +62,9 @@ class Media:
     def url(self, info: Info) -> str | None:
         if self.state != MediaState.STORED or info.context.principal is None:
             return None
-        return signer(info.context.container).url(UUID(str(self.id)),
-                                                  info.context.me.operator_id,
-                                                  datetime.now(UTC))
+        return info.context.app.media_urls.url(UUID(str(self.id)),
+                                               info.context.me.operator_id,
+                                               datetime.now(UTC))
 
     @strawberry.field(description="A location on a map (OpenStreetMap).")
     def map_url(self) -> str | None:

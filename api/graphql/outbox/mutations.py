@@ -31,7 +31,7 @@ from api.graphql.time import utc
 from application import outbox as ob
 from application.errors import DomainError
 from application.phones import to_e164
-from infra.sync_job import EffectiveSchedule, default_schedule
+from application.services import EffectiveSchedule
 
 SendMessageResult = Annotated[SendMessageSuccess | UserError,
                               strawberry.union("SendMessageResult")]
@@ -73,10 +73,10 @@ class OutboxMutation:
         if did is None:
             return _not_found("dialogId", "dialog among yours")
         me = info.context.me
-        container = info.context.container
-        at = container.clock.now()
+        app = info.context.app
+        at = app.clock.now()
         try:
-            queued: ob.Queued = await container.writer.execute(ob.SendMessage(
+            queued: ob.Queued = await app.bus.execute(ob.SendMessage(
                 dialog_id=did, operator_id=me.operator_id, text=text,
                 key=_key(idempotency_key), at=at, actor=me.actor))
         except DomainError as error:
@@ -90,7 +90,7 @@ class OutboxMutation:
     async def start_dialog(self, info: Info, text: str, phone: str | None = None,
                            client_id: strawberry.ID | None = None,
                            idempotency_key: str | None = None) -> StartDialogResult:
-        container = info.context.container
+        app = info.context.app
         me = info.context.me
         known: UUID | None = None
         number: str | None = None
@@ -100,14 +100,14 @@ class OutboxMutation:
                 if known is None:
                     return _not_found("clientId", "client")
             elif phone is not None and phone.strip():
-                number = to_e164(phone, container.settings.phone_region)
+                number = to_e164(phone, app.settings.phone_region)
             else:
                 return UserError(code="INVALID_VALUE", field="phone",
                                  message="Name the client: a phone number or a client.")
-            at = container.clock.now()
-            queued: ob.Queued = await container.writer.execute(ob.StartDialog(
+            at = app.clock.now()
+            queued: ob.Queued = await app.bus.execute(ob.StartDialog(
                 operator_id=me.operator_id, text=text, key=_key(idempotency_key),
-                channel=container.whatsapp.gateway.kind, at=at, actor=me.actor, phone=number,
+                channel=app.whatsapp.gateway.kind, at=at, actor=me.actor, phone=number,
                 client_id=known))
         except DomainError as error:
             return UserError.of(error)
@@ -122,10 +122,10 @@ class OutboxMutation:
         if mid is None:
             return _not_found("messageId", "message among your dialogs")
         me = info.context.me
-        container = info.context.container
-        at = container.clock.now()
+        app = info.context.app
+        at = app.clock.now()
         try:
-            queued: ob.Queued = await container.writer.execute(ob.RetryMessage(
+            queued: ob.Queued = await app.bus.execute(ob.RetryMessage(
                 message_id=mid, operator_id=me.operator_id, at=at, actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
@@ -137,32 +137,32 @@ class OutboxMutation:
     async def update_sync_settings(self, info: Info, enabled: bool, mode: SyncMode,
                                    interval_seconds: int, cron: str = "",
                                    ) -> UpdateSyncSettingsResult:
-        container = info.context.container
+        app = info.context.app
         try:
-            state: ob.ScheduleState = await container.writer.execute(ob.ConfigureSync(
+            state: ob.ScheduleState = await app.bus.execute(ob.ConfigureSync(
                 enabled=enabled, mode=mode.value, interval_seconds=interval_seconds, cron=cron,
                 actor=info.context.me.actor))
         except DomainError as error:
             return UserError.of(error)
         schedule = EffectiveSchedule(state=state, is_default=False, version=0,
-                                     changed_at=container.clock.now(),
+                                     changed_at=app.clock.now(),
                                      changed_by=info.context.me.actor)
-        container.sync.apply(state)  # this replica at once; the others within a second
-        settings = await to_thread.run_sync(settings_of, container, schedule)
+        app.sync.apply(state)  # this replica at once; the others within a second
+        settings = await to_thread.run_sync(settings_of, app, schedule)
         return UpdateSyncSettingsSuccess(settings=settings)
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="\"Send now\": runs the sync job at once, whatever the "
                                      "schedule (and even while it is off).")
     async def run_sync_now(self, info: Info) -> RunSyncNowResult:
-        container = info.context.container
+        app = info.context.app
         try:
-            await container.writer.execute(ob.RequestSyncRun(
-                at=container.clock.now(), actor=info.context.me.actor,
-                default=default_schedule(container.settings)))
+            await app.bus.execute(ob.RequestSyncRun(
+                at=app.clock.now(), actor=info.context.me.actor,
+                default=app.sync.default_schedule()))
         except DomainError as error:
             return UserError.of(error)
-        running = container.sync.run_now()
+        running = app.sync.run_now()
         try:
             report = await asyncio.wait_for(asyncio.wrap_future(running), RUN_NOW_WAIT_SECONDS)
         except TimeoutError:

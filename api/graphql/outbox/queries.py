@@ -16,33 +16,32 @@ from api.graphql.outbox.types import (
 )
 from api.graphql.permissions import CanAudit, IsAuthenticated
 from api.graphql.time import utc
-from infra.bootstrap import Container
-from infra.sync_job import EffectiveSchedule
+from application.services import EffectiveSchedule, Services
 from projections import outbox as outbox_view
 
 
-def settings_of(container: Container, schedule: EffectiveSchedule) -> SyncSettings:
+def settings_of(app: Services, schedule: EffectiveSchedule) -> SyncSettings:
     """The schedule with this replica's next run and the outbox's counts (blocking)."""
     state = schedule.state
-    with container.views.reader.connect() as conn:
-        stats = outbox_view.outbox_stats(conn, container.clock.now())
-    next_run = container.sync.next_run_at()
+    with app.reads.connect() as conn:
+        stats = outbox_view.outbox_stats(conn, app.clock.now())
+    next_run = app.sync.next_run_at()
     return SyncSettings(
         enabled=state.enabled, mode=SyncMode(state.mode.value),
         interval_seconds=state.interval_seconds, cron=state.cron,
-        timezone=container.settings.sync_timezone, is_default=schedule.is_default,
+        timezone=app.settings.sync_timezone, is_default=schedule.is_default,
         changed_at=utc(schedule.changed_at) if schedule.changed_at else None,
         changed_by=schedule.changed_by or None,
         next_run_at=utc(next_run) if next_run and state.enabled else None,
         waiting=stats.queued + stats.sending, failed=stats.failed)
 
 
-def read_settings(container: Container) -> SyncSettings:
-    return settings_of(container, container.sync.schedule())
+def read_settings(app: Services) -> SyncSettings:
+    return settings_of(app, app.sync.schedule())
 
 
-def read_health(container: Container) -> Health:
-    health = container.sync.health()
+def read_health(app: Services) -> Health:
+    health = app.sync.health()
     report = health.last_report
     stats = health.stats
     held = health.running_since or health.lock_held_elsewhere_since
@@ -68,11 +67,11 @@ class OutboxQuery:
                       description="\"Synchronise messages\": whether the sync job runs, how "
                                   "often, and how many outgoing messages wait.")
     async def sync_settings(self, info: Info) -> SyncSettings:
-        return await to_thread.run_sync(read_settings, info.context.container)
+        return await to_thread.run_sync(read_settings, info.context.app)
 
     @strawberry.field(permission_classes=[CanAudit],
                       description="The sync job's health: scheduler not running, lock held too "
                                   "long, sync off while messages wait, messages older than the "
                                   "schedule allows.")
     async def health(self, info: Info) -> Health:
-        return await to_thread.run_sync(read_health, info.context.container)
+        return await to_thread.run_sync(read_health, info.context.app)

@@ -76,7 +76,7 @@ def _no_such(field: str, what: str = "operator") -> UserError:
 
 async def _run(info: Info, command: object) -> UserError | None:
     try:
-        await info.context.container.writer.execute(command)
+        await info.context.app.bus.execute(command)
     except DomainError as error:
         return UserError.of(error)
     return None
@@ -87,16 +87,16 @@ async def _then(info: Info, command: object, answer: Callable[[], Awaitable[T]])
     refused = await _run(info, command)
     if refused is not None:
         return refused
-    await read_models_caught_up(info.context.container, *READ_MODELS)
+    await read_models_caught_up(info.context.app, *READ_MODELS)
     return await answer()
 
 
 def _now(info: Info) -> datetime:
-    return info.context.container.clock.now()
+    return info.context.app.clock.now()
 
 
 async def _rules(info: Info, rule_id: UUID | None = None) -> RoutingRulesPayload:
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> RoutingRulesPayload:
         with engine.connect() as conn:
@@ -132,10 +132,10 @@ async def _dialog_action(info: Info, dialog_id: UUID, command: object) -> Dialog
     refused = await _run(info, command)
     if refused is not None:
         return refused
-    container = info.context.container
-    await read_models_caught_up(container, "inbox")
+    app = info.context.app
+    await read_models_caught_up(app, "inbox")
     me = info.context.me.operator_id
-    engine = container.views.reader
+    engine = app.reads
 
     def read() -> InboxEntry | None:
         with engine.connect() as conn:
@@ -278,7 +278,7 @@ class RoutingMutation:
         if oid is None:
             return _no_such("operatorId")
         me = info.context.me
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         async def answer() -> RoutingOperatorsPayload:
             def read() -> RoutingOperatorsPayload:
@@ -343,7 +343,7 @@ class RoutingMutation:
     async def mark_notifications_read(self, info: Info,
                                       up_to: int | None = None) -> NotificationsResult:
         me = info.context.me
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
         if up_to is None:
             def latest() -> int:
                 with engine.connect() as conn:
@@ -356,5 +356,5 @@ class RoutingMutation:
                                                            up_to=max(up_to, 0), actor=me.actor))
         if refused is not None:
             return refused
-        await read_models_caught_up(info.context.container, "notifications")
+        await read_models_caught_up(info.context.app, "notifications")
         return await read_notifications(info, first=30, unread_only=False)

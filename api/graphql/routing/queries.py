@@ -63,7 +63,7 @@ class RoutingQuery:
     @strawberry.field(permission_classes=[IsAdmin],
                       description="Every operator with their place in routing.")
     async def routing_operators(self, info: Info) -> list[RoutingOperator]:
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> list[RoutingOperator]:
             with engine.connect() as conn:
@@ -84,7 +84,7 @@ class RoutingQuery:
     @strawberry.field(permission_classes=[IsAdmin],
                       description="The keyword routing rules, in the order they are tried.")
     async def routing_rules(self, info: Info) -> list[RoutingRule]:
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> list[RoutingRule]:
             with engine.connect() as conn:
@@ -102,7 +102,7 @@ class RoutingQuery:
     async def route_preview(self, info: Info, text: str) -> RoutePreview:
         if len(text) > 4096:
             raise ValueError("`text` is at most 4096 characters.")
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> RoutePreview:
             with engine.connect() as conn:
@@ -139,7 +139,7 @@ class RoutingQuery:
         if not since < until or until - since > MAX_WHAT_IF_PERIOD:
             raise ValueError("The period starts before it ends and spans at most a year.")
         proposed = proposed_rules(rules)
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> WhatIfReport:
             with engine.connect() as conn:
@@ -180,7 +180,7 @@ class RoutingQuery:
                                   "to (empty outside the group).")
     async def transfer_targets(self, info: Info) -> list[Colleague]:
         me = info.context.me.operator_id
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> list[Colleague]:
             with engine.connect() as conn:
@@ -206,7 +206,7 @@ class RoutingQuery:
 
 async def read_my_presence(info: Info) -> MyPresence:
     me = info.context.me.operator_id
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> MyPresence:
         with engine.connect() as conn:
@@ -223,7 +223,7 @@ async def read_my_presence(info: Info) -> MyPresence:
 
 async def read_notifications(info: Info, *, first: int, unread_only: bool) -> NotificationList:
     me = info.context.me.operator_id
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> NotificationList:
         with engine.connect() as conn:
@@ -241,7 +241,7 @@ async def read_notifications(info: Info, *, first: int, unread_only: bool) -> No
 
 
 async def read_access_group(info: Info) -> AccessGroup:
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> AccessGroup:
         with engine.connect() as conn:
@@ -253,7 +253,7 @@ async def read_access_group(info: Info) -> AccessGroup:
 
 
 async def read_queue(info: Info) -> EmployeeQueue:
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> EmployeeQueue:
         with engine.connect() as conn:
@@ -264,7 +264,7 @@ async def read_queue(info: Info) -> EmployeeQueue:
 
 
 async def read_distribution(info: Info) -> DistributionSettings:
-    engine = info.context.container.views.reader
+    engine = info.context.app.reads
 
     def read() -> DistributionSettings:
         with engine.connect() as conn:

@@ -24,8 +24,8 @@ class RoutingSubscription:
                                          "(nothing outside the access group).")
     async def notifications_changed(self, info: Info) -> AsyncGenerator[NotificationsChange, None]:
         me = info.context.me
-        container = info.context.container
-        engine = container.views.reader
+        app = info.context.app
+        engine = app.reads
         told = {"colleague_unread": -1}  # what the subscriber last heard
 
         def colleague_unread() -> int:
@@ -49,7 +49,7 @@ class RoutingSubscription:
                     notifications=[Notification.of(r) for r in rows],
                     colleague_unread=unread)
 
-        feed = container.feed
+        feed = app.feed
         async with feed.subscribe("notifications", me.operator_id) as queue, \
                 feed.subscribe("colleagues", me.operator_id, queue):
             told["colleague_unread"] = await to_thread.run_sync(colleague_unread)

@@ -40,12 +40,12 @@ async def _step(info: Info, action: Callable[[], Awaitable[Any]]) -> SetupResult
         return UserError(code=error.code, message=error.message, field="email")
     except WrongCode as error:
         return UserError(code=error.code, message=error.message, field="code")
-    await setup_caught_up(info.context.container)
-    return await read_wizard(info.context.container)
+    await setup_caught_up(info.context.app)
+    return await read_wizard(info.context.app)
 
 
 def _command(info: Info, command: object) -> Callable[[], Awaitable[Any]]:
-    return lambda: info.context.container.writer.execute(command)
+    return lambda: info.context.app.bus.execute(command)
 
 
 @strawberry.type
@@ -76,14 +76,14 @@ class SetupMutation:
                                      "again sends a new code.")
     async def request_registration_code(self, info: Info, email: str,
                                         server: str = DEFAULT_SERVER) -> SetupResult:
-        service = info.context.container.setup.registration
+        service = info.context.app.setup.registration
         return await _step(info, lambda: service.request_code(email, server,
                                                               info.context.me.actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Step 3: the mailed code completes the registration.")
     async def confirm_registration(self, info: Info, code: str) -> SetupResult:
-        service = info.context.container.setup.registration
+        service = info.context.app.setup.registration
         return await _step(info, lambda: service.confirm(code, info.context.me.actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
@@ -102,7 +102,7 @@ class SetupMutation:
         self, info: Info, code: str, scheme: ConnectionScheme, web_server: str = "",
         publication_name: str = "",
     ) -> SetupResult:
-        service = info.context.container.setup.pbx
+        service = info.context.app.setup.pbx
         return await _step(info, lambda: service.apply_code(
             code, scheme.value, web_server, publication_name, info.context.me.actor))
 
@@ -121,7 +121,7 @@ class SetupMutation:
                                      "`setupWizard.pbx.check` shows the progress. Run it again "
                                      "to retry.")
     async def configure_pbx(self, info: Info) -> SetupResult:
-        service = info.context.container.setup.pbx
+        service = info.context.app.setup.pbx
         return await _step(info, lambda: service.start_check(info.context.me.actor))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
@@ -132,7 +132,7 @@ class SetupMutation:
             oid = UUID(str(operator_id))
         except ValueError:
             return UserError(code="NOT_FOUND", message="No such employee.", field="operatorId")
-        region = info.context.container.settings.phone_region
+        region = info.context.app.settings.phone_region
         try:
             number = to_e164(mobile, region) if mobile.strip() else ""
         except DomainError as error:
@@ -156,7 +156,7 @@ class SetupMutation:
                                      "and the rows refused.")
     async def import_phonebook(self, info: Info, format: PhonebookFormat, content: str
                                ) -> SetupResult:
-        service = info.context.container.setup.phonebook
+        service = info.context.app.setup.phonebook
         return await _step(info, lambda: service.start_import(format.value, content,
                                                               info.context.me.actor))
 

@@ -13,20 +13,20 @@ from api.graphql.setup.types import (
     SetupWizard,
     build_wizard,
 )
-from infra.bootstrap import Container
-from projections import audit
+from application.services import Services
 from projections import channel as channel_view
 from projections import operators as operators_view
 from projections import setup as setup_view
+from projections.audit import trail as audit
 
 
-async def setup_caught_up(container: Container) -> None:
+async def setup_caught_up(app: Services) -> None:
     """The read models the wizard shows: the audit's sections, the phonebook, the operators."""
-    await read_models_caught_up(container, "audit", "phonebook", "operators", "whatsapp")
+    await read_models_caught_up(app, "audit", "phonebook", "operators", "whatsapp")
 
 
-async def read_wizard(container: Container) -> SetupWizard:
-    engine = container.views.reader
+async def read_wizard(app: Services) -> SetupWizard:
+    engine = app.reads
 
     def read() -> SetupWizard:
         with engine.connect() as conn:
@@ -46,15 +46,15 @@ class SetupQuery:
                       description="The setup wizard: current step, each step's state and what "
                                   "is missing, and the settings so far.")
     async def setup_wizard(self, info: Info) -> SetupWizard:
-        await setup_caught_up(info.context.container)
-        return await read_wizard(info.context.container)
+        await setup_caught_up(info.context.app)
+        return await read_wizard(info.context.app)
 
     @strawberry.field(permission_classes=[IsAdmin],
                       description="Development only: mails kept instead of sent, newest first "
                                   "(empty when mail leaves through SMTP).")
     async def dev_outbox(self, info: Info, first: int = 10) -> list[OutboxMail]:
-        outbox = info.context.container.setup.outbox
-        if outbox is None or not info.context.container.settings.is_development:
+        outbox = info.context.app.setup.outbox
+        if outbox is None or not info.context.app.settings.is_development:
             return []
         mails = await to_thread.run_sync(outbox.messages, max(1, min(first, 100)))
         return [OutboxMail(id=strawberry.ID(m.id), to=m.to, subject=m.subject, body=m.body,
@@ -63,7 +63,7 @@ class SetupQuery:
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The phonebook the setup filled, by name.")
     async def phonebook(self, info: Info, search: str = "", first: int = 50) -> Phonebook:
-        engine = info.context.container.views.reader
+        engine = info.context.app.reads
 
         def read() -> Phonebook:
             with engine.connect() as conn:

@@ -9,6 +9,8 @@ import { createStore } from "./store.mjs";
 
 export const PAGE_SIZE = 50;
 export const FILTERS = ["ALL", "UNREAD", "MINE", "UNASSIGNED", "UNANSWERED", "RESOLVED"];
+/** The messengers the inbox can be narrowed to (the API's `Messenger`); ALL: every one. */
+export const CHANNELS = ["ALL", "WHATSAPP", "TELEGRAM"];
 
 export const ENTRY = `fragment Entry on InboxEntry {
   id cursor channel openedAt messageCount replyCount unreadCount
@@ -31,12 +33,24 @@ export function matches(filter, entry) {
   }
 }
 
+/** Whether an entry came through the messenger chosen (ALL: any). */
+export function matchesChannel(channel, entry) {
+  return channel === "ALL" || entry.channel === channel;
+}
+
+/** The client's phone as the operator reads it: a Telegram user (`tg:123`) has no number. */
+export function contactOf(phone) {
+  const telegram = /^tg:(\d+)$/.exec(phone || "");
+  return telegram ? t("client.telegramId", { id: telegram[1] }) : phone;
+}
+
 /** Called with each new live client, to subscribe to more than the inbox on the same socket. */
 export const liveHooks = new Set();
 
-const PAGE = `query Inbox($first: Int!, $after: String, $filter: InboxFilter!) {
+const PAGE = `query Inbox($first: Int!, $after: String, $filter: InboxFilter!,
+    $channel: Messenger) {
   me { id login displayName role }
-  inbox(first: $first, after: $after, filter: $filter) {
+  inbox(first: $first, after: $after, filter: $filter, channel: $channel) {
     unreadDialogs
     edges { node { ...Entry } }
     pageInfo { hasNextPage endCursor }
@@ -64,6 +78,7 @@ const initial = () => ({
   lists: Object.fromEntries(FILTERS.map((f) => [f, emptyList()])),
   unread: 0,
   filter: "ALL",
+  channel: "ALL", // the lists hold this messenger's dialogs only
   live: "idle", // idle | connecting | online | lost
 });
 
@@ -80,8 +95,9 @@ function setList(filter, patch) {
   inbox.set((s) => ({ lists: { ...s.lists, [filter]: { ...s.lists[filter], ...patch } } }));
 }
 
-async function fetchPage(filter, after) {
-  const data = await api(PAGE, { first: PAGE_SIZE, after, filter });
+async function fetchPage(filter, after, channel) {
+  const data = await api(PAGE, { first: PAGE_SIZE, after, filter,
+    channel: channel === "ALL" ? null : channel });
   const fresh = data.inbox.edges.map((edge) => edge.node);
   const me = data.me;
   const current = session.get().operator;
@@ -92,9 +108,11 @@ async function fetchPage(filter, after) {
 }
 
 export async function loadFirst(filter = inbox.get().filter) {
+  const { channel } = inbox.get();
   setList(filter, { loading: true, error: null });
   try {
-    const { fresh, connection } = await fetchPage(filter, null);
+    const { fresh, connection } = await fetchPage(filter, null, channel);
+    if (inbox.get().channel !== channel) return; // another messenger was chosen meanwhile
     inbox.set((s) => {
       const entries = { ...s.entries };
       for (const entry of fresh) entries[entry.id] = entry;
@@ -114,7 +132,9 @@ export async function loadFirst(filter = inbox.get().filter) {
     });
     if (filter === inbox.get().filter) performance.mark("sb:inbox-ready");
   } catch (error) {
-    setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+    if (inbox.get().channel === channel) {
+      setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+    }
   }
 }
 
@@ -122,9 +142,11 @@ export async function loadMore(filter = inbox.get().filter) {
   const list = inbox.get().lists[filter];
   if (list.loading || !list.hasNext) return;
   if (!list.loaded) return loadFirst(filter);
+  const { channel } = inbox.get();
   setList(filter, { loading: true, error: null });
   try {
-    const { fresh, connection } = await fetchPage(filter, list.endCursor);
+    const { fresh, connection } = await fetchPage(filter, list.endCursor, channel);
+    if (inbox.get().channel !== channel) return;
     inbox.set((s) => {
       const entries = { ...s.entries };
       for (const entry of fresh) if (!entries[entry.id]) entries[entry.id] = entry;
@@ -140,7 +162,9 @@ export async function loadMore(filter = inbox.get().filter) {
       };
     });
   } catch (error) {
-    setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+    if (inbox.get().channel === channel) {
+      setList(filter, { loading: false, error: error.code || "UNKNOWN" });
+    }
   }
 }
 
@@ -149,13 +173,22 @@ export function setFilter(filter) {
   loadFirst(filter);
 }
 
+/** Narrows the inbox to one messenger: every list starts again with its dialogs. */
+export function setChannel(channel) {
+  if (channel === inbox.get().channel) return;
+  inbox.set({ channel, lists: Object.fromEntries(FILTERS.map((f) => [f, emptyList()])) });
+  loadFirst(inbox.get().filter);
+}
+
 /** The dialogs to show for a filter, newest first; the open one stays even once read. */
 export function visibleEntries(state, filter, openId) {
   const rows = [];
   for (const id of state.lists[filter].ids) {
     const entry = state.entries[id];
     if (!entry) continue;
-    if (id !== openId && !matches(filter, entry)) continue;
+    if (id !== openId && !(matches(filter, entry) && matchesChannel(state.channel, entry))) {
+      continue;
+    }
     rows.push(entry);
   }
   return rows.sort((a, b) => position(b) - position(a));
@@ -167,7 +200,7 @@ function applyChange({ dialog, unreadDialogs }) {
     const lists = { ...s.lists };
     for (const filter of FILTERS) {
       const list = lists[filter];
-      const belongs = matches(filter, dialog);
+      const belongs = matches(filter, dialog) && matchesChannel(s.channel, dialog);
       if (list.loaded && belongs && !list.ids.includes(dialog.id)) {
         lists[filter] = { ...list, ids: [dialog.id, ...list.ids] };
       }
@@ -181,7 +214,7 @@ function applyChange({ dialog, unreadDialogs }) {
 }
 
 function tellOperator(dialog) {
-  const name = dialog.client.name || dialog.client.phone;
+  const name = dialog.client.name || contactOf(dialog.client.phone);
   const text = dialog.lastMessage?.text ?? "";
   chime();
   announce(t("inbox.newMessageFrom", { name }) + ": " + text);

@@ -3,12 +3,12 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatDay, formatFull, formatTime, parseTime, t } from "../lib/i18n.mjs";
-import { ENTRY, inbox, markRead, remember } from "../lib/inbox.mjs";
+import { ENTRY, contactOf, inbox, markRead, remember } from "../lib/inbox.mjs";
 import { forgetPending, pending, watchReplies, withPending } from "../lib/outbox.mjs";
 import { Link } from "../lib/router.mjs";
 import { api, session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
-import { channelLabel, errorText, initials } from "./common.mjs";
+import { errorText, initials } from "./common.mjs";
 import { DialogActions } from "./desk.mjs";
 import { Discussion } from "./colleagues.mjs";
 import { AttachButton, MEDIA_FIELDS, MediaView } from "./media.mjs";
@@ -20,10 +20,23 @@ const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
     id hasEarlier
     entry { ...Entry }
     messages { id seq direction text sentAt recordedAt ${MEDIA_FIELDS}
-      status failureCode failureReason attempts nextAttemptAt }
+      status failureCode failureReason attempts nextAttemptAt editedAt }
   }
 }
 ${ENTRY}`;
+
+const MESSENGERS = {
+  WHATSAPP: "messenger.whatsapp", TELEGRAM: "messenger.telegram", OTHER: "messenger.other",
+};
+
+/** Which messenger the client writes through: a coloured word, read out as "Messenger: …". */
+export function ChannelBadge({ channel }) {
+  const known = channel in MESSENGERS ? channel : "OTHER";
+  const name = t(MESSENGERS[known]);
+  const label = t("messenger.label");
+  return html`<span class=${`channel-badge channel-${known.toLowerCase()}`} data-channel=${known}
+    title=${`${label}: ${name}`}><span class="visually-hidden">${label}: </span>${name}</span>`;
+}
 
 function merge(older, newer) {
   const bySeq = new Map(older.map((m) => [m.seq, m]));
@@ -51,6 +64,8 @@ function Messages({ messages }) {
           : html`<p class="msg-text">${m.text}</p>`}
         <span class="msg-time">
           <time datetime=${m.sentAt} title=${formatFull(m.sentAt)}>${formatTime(m.sentAt)}</time>
+          ${m.editedAt && html`<span class="msg-edited" data-edited
+            title=${formatFull(m.editedAt)}> · ${t("dialog.edited")}</span>`}
           ${!incoming && html`<${DeliveryTicks} message=${m}/>`}
         </span>
       </li>`);
@@ -69,6 +84,7 @@ export function DialogView({ id }) {
   const stick = useRef(true);
   const keepOffset = useRef(null);
   const seenCount = useRef(0);
+  const seenPreview = useRef(null);
   const busy = useRef(false);
   const again = useRef(false);
 
@@ -81,6 +97,7 @@ export function DialogView({ id }) {
         setView((v) => ({ ...v, status: "notFound" }));
       } else {
         seenCount.current = dialog.entry.messageCount;
+        seenPreview.current = dialog.entry.lastMessage?.text ?? null;
         if (!inbox.get().entries[id]) remember(dialog.entry);
         forgetPending(id, dialog.messages);
         setView((v) => {
@@ -121,10 +138,13 @@ export function DialogView({ id }) {
     if (!typing) heading.current?.focus({ preventScroll: true });
   }, [view.status === "ready"]);
 
-  // A new message in this dialog: fetch it.
+  // A new message in this dialog, or the client edited the last one: fetch it.
   useEffect(() => {
-    if (view.status === "ready" && entry && entry.messageCount > seenCount.current) fetchLatest();
-  }, [entry?.messageCount, view.status]);
+    if (view.status !== "ready" || !entry) return;
+    const edited = entry.messageCount === seenCount.current && entry.lastMessage?.direction === "IN"
+      && (entry.lastMessage.text ?? null) !== seenPreview.current;
+    if (entry.messageCount > seenCount.current || edited) fetchLatest();
+  }, [entry?.messageCount, entry?.lastMessage?.text, view.status]);
 
   // Seen: the dialog is open and the page is in front.
   useEffect(() => {
@@ -168,7 +188,8 @@ export function DialogView({ id }) {
         ${t("action.retry")}</button></div>`;
   }
   const client = entry?.client;
-  const name = client ? client.name || client.phone : "";
+  const name = client ? client.name || contactOf(client.phone) : "";
+  const telegram = client ? contactOf(client.phone) !== client.phone : false;
   const count = entry ? entry.messageCount + (entry.replyCount ?? 0) : view.messages.length;
   return html`
     <article class="dialog" aria-labelledby="dialog-title" onKeyDown=${onKeyDown}>
@@ -178,10 +199,12 @@ export function DialogView({ id }) {
         <div class="dialog-who">
           <h2 id="dialog-title" ref=${heading} tabindex="-1">${name || t("inbox.loading")}</h2>
           ${client && html`<p class="muted">
-            ${client.name && html`<a href=${`tel:${client.phone}`} class="client-phone">${client.phone}</a>
-              <span aria-hidden="true"> · </span>`}
+            <${ChannelBadge} channel=${entry.channel}/>
+            ${client.name && (telegram
+              ? html`<span class="client-phone">${contactOf(client.phone)}</span>`
+              : html`<a href=${`tel:${client.phone}`} class="client-phone">${client.phone}</a>`)}
+            ${client.name && html`<span aria-hidden="true"> · </span>`}
             <span data-message-count=${count}>${t("dialog.messages", { count })}</span>
-            <span aria-hidden="true"> · </span>${channelLabel(entry.channel)}
           </p>`}
         </div>
         <${DialogActions} entry=${entry}/>

@@ -2,12 +2,14 @@
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
-import { inbox, loadFirst, loadMore, setFilter, visibleEntries } from "../lib/inbox.mjs";
+import {
+  contactOf, inbox, loadFirst, loadMore, setChannel, setFilter, visibleEntries,
+} from "../lib/inbox.mjs";
 import { Link } from "../lib/router.mjs";
 import { useStore } from "../lib/store.mjs";
 import { errorText, initials } from "./common.mjs";
 import { AccessNotice, HolderChip } from "./desk.mjs";
-import { DialogView } from "./dialog.mjs";
+import { ChannelBadge, DialogView } from "./dialog.mjs";
 import { StartDialogButton } from "./reply.mjs";
 
 const TABS = [
@@ -38,9 +40,27 @@ function FilterTabs({ filter }) {
     </div>`;
 }
 
+const MESSENGER_CHOICES = [
+  { id: "ALL", label: "inbox.channel.all" },
+  { id: "WHATSAPP", label: "messenger.whatsapp" },
+  { id: "TELEGRAM", label: "messenger.telegram" },
+];
+
+/** Narrows every tab to the dialogs of one messenger. */
+function ChannelFilter({ channel }) {
+  return html`
+    <label class="channel-filter">
+      <span>${t("messenger.label")}</span>
+      <select value=${channel} onChange=${(e) => setChannel(e.currentTarget.value)}>
+        ${MESSENGER_CHOICES.map((choice) => html`
+          <option value=${choice.id}>${t(choice.label)}</option>`)}
+      </select>
+    </label>`;
+}
+
 function Row({ entry, active }) {
   const { client, lastMessage, unreadCount } = entry;
-  const name = client.name || client.phone;
+  const name = client.name || contactOf(client.phone);
   return html`
     <li class="row-item">
       <${Link} href=${`/dialogs/${entry.id}`} data-dialog-id=${entry.id}
@@ -50,7 +70,8 @@ function Row({ entry, active }) {
         <span class="row-main">
           <span class="row-top">
             <span class="row-name">${name}</span>
-            ${client.name && html`<span class="row-phone">${client.phone}</span>`}
+            ${client.name && html`<span class="row-phone">${contactOf(client.phone)}</span>`}
+            <${ChannelBadge} channel=${entry.channel}/>
             ${lastMessage && html`<time class="row-time" datetime=${lastMessage.at}
               title=${formatFull(lastMessage.at)}>${formatWhen(lastMessage.at)}</time>`}
           </span>
@@ -105,7 +126,7 @@ function moveFocus(event) {
 
 export function InboxPage({ dialogId }) {
   const state = useStore(inbox);
-  const { filter, unread } = state;
+  const { filter, unread, channel } = state;
   const list = state.lists[filter];
   const scroller = useRef(null);
 
@@ -114,7 +135,7 @@ export function InboxPage({ dialogId }) {
   }, [filter, list.loaded]);
 
   const rows = useMemo(() => visibleEntries(state, filter, dialogId),
-    [state.entries, list.ids, filter, dialogId]);
+    [state.entries, list.ids, filter, channel, dialogId]);
 
   let body;
   if (!list.loaded && list.error) {
@@ -123,6 +144,9 @@ export function InboxPage({ dialogId }) {
         ${t("action.retry")}</button></div>`;
   } else if (!list.loaded) {
     body = html`<div class="empty" aria-busy="true">${t("inbox.loading")}</div>`;
+  } else if (rows.length === 0 && channel !== "ALL") {
+    const name = t(MESSENGER_CHOICES.find((c) => c.id === channel)?.label ?? "inbox.channel.all");
+    body = html`<div class="empty">${t("inbox.empty.messenger", { name })}</div>`;
   } else if (rows.length === 0) {
     body = html`<div class="empty">${t(`inbox.empty.${filter.toLowerCase()}`)}</div>`;
   } else {
@@ -143,7 +167,10 @@ export function InboxPage({ dialogId }) {
           <${StartDialogButton}/>
         </header>
         <${AccessNotice}/>
-        <${FilterTabs} filter=${filter}/>
+        <div class="inbox-filters">
+          <${FilterTabs} filter=${filter}/>
+          <${ChannelFilter} channel=${channel}/>
+        </div>
         <div class="inbox-scroll" id="inbox-panel" role="tabpanel" ref=${scroller}
           aria-labelledby=${`tab-${filter}`} aria-busy=${list.loading ? "true" : "false"}>
           ${body}

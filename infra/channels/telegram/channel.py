@@ -1,0 +1,174 @@
+"""The Telegram channel: its webhook (`POST /webhooks/telegram`), its gateway, and the bot's
+standing for the admin area.
+
+Telegram proves an update is its own by one header, `X-Telegram-Bot-Api-Secret-Token`, the
+`secret_token` given to `setWebhook`; a request without it, or with another, is refused (401)
+before anything is read. Telegram repeats an update until it is answered 2xx ("we will repeat
+the request and give up after a reasonable number of attempts"): a repeated message changes
+nothing, its id here (`<chat id>:<message_id>`) is already recorded."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from datetime import datetime
+from typing import Any, Protocol
+
+from application.channels import (
+    ChannelStatus,
+    Intake,
+    Outbound,
+    WebhookRequest,
+)
+from application.errors import DomainError
+from application.ports import GatewayError
+from infra.channels.common import accepted, refuse
+from infra.channels.context import ChannelContext
+from infra.channels.telegram.gateway import ALLOWED_UPDATES, BotApiTelegramGateway
+from infra.channels.telegram.updates import CHANNEL, parse_update
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
+NOT_CHECKED = "Not checked yet."
+
+
+class TelegramBotApi(Outbound, Protocol):
+    """What the channel asks of the Bot API besides sending: the bot and its webhook."""
+
+    def get_me(self) -> dict[str, Any]: ...
+
+    def set_webhook(self, url: str, secret_token: str,
+                    allowed_updates: list[str] | None = None) -> bool: ...
+
+    def webhook_info(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class TelegramChannel:
+    name = CHANNEL
+    medium = CHANNEL
+
+    def __init__(self, ctx: ChannelContext, gateway: TelegramBotApi | None = None) -> None:
+        settings = ctx.settings
+        self._ctx = ctx
+        self._secret = settings.telegram_webhook_secret
+        self.webhook_url = f"{settings.base_url}/webhooks/telegram"
+        self._api: TelegramBotApi = gateway or BotApiTelegramGateway(
+            settings.telegram_api_url, settings.telegram_bot_token,
+            per_chat_per_second=settings.telegram_per_chat_per_second,
+            per_bot_per_second=settings.telegram_per_bot_per_second)
+        self.gateway: Outbound = self._api
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._bot = ""
+        self._webhook: dict[str, Any] = {}
+        self._error = NOT_CHECKED
+        self._checked_at: datetime | None = None
+
+    # -- the webhook -----------------------------------------------------------------------
+    async def webhook(self, request: WebhookRequest) -> Any:
+        if request.method.upper() != "POST":
+            raise refuse(CHANNEL, 405, "Telegram delivers updates by POST.")
+        given = request.headers.get(SECRET_HEADER, "")
+        if not given:
+            raise refuse(CHANNEL, 401, "The update does not carry "
+                                       "X-Telegram-Bot-Api-Secret-Token.")
+        if not self._secret or not hmac.compare_digest(given.encode(), self._secret.encode()):
+            raise refuse(CHANNEL, 401, "X-Telegram-Bot-Api-Secret-Token does not match.")
+        parsed = parse_update(request.body)
+        if parsed.message is not None:
+            try:
+                received = await self._ctx.intake.message(parsed.message)
+            except DomainError as error:
+                raise Intake.refusal(error) from None
+            return {**accepted(received, CHANNEL), "update_id": parsed.update_id}
+        if parsed.edit is not None:
+            try:
+                changed = await self._ctx.intake.edited(parsed.edit)
+            except DomainError as error:
+                raise Intake.refusal(error) from None
+            return {"status": "edited" if changed else "unknown", "update_id": parsed.update_id}
+        return {"status": "ignored", "update_id": parsed.update_id}
+
+    # -- the bot's standing ------------------------------------------------------------------
+    def start(self) -> None:
+        """Checks the token and registers the webhook in a thread of its own: start-up never
+        waits for Telegram, and a failure is only reported (status)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._register_quietly, name="telegram-webhook",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._api.close()
+
+    def register_webhook(self) -> ChannelStatus:
+        """getMe, then setWebhook to `<base_url>/webhooks/telegram` with the secret, then
+        getWebhookInfo. Blocks on Telegram: call it from a thread."""
+        try:
+            self._got_bot(self._api.get_me())
+            self._api.set_webhook(self.webhook_url, self._secret, list(ALLOWED_UPDATES))
+            self._got_webhook(self._api.webhook_info())
+        except GatewayError as error:
+            self._failed(error.message)
+        return self.status()
+
+    def check(self) -> ChannelStatus:
+        """getMe and getWebhookInfo, now (the admin area's check). Blocks on Telegram."""
+        try:
+            self._got_bot(self._api.get_me())
+            self._got_webhook(self._api.webhook_info())
+        except GatewayError as error:
+            self._failed(error.message)
+        return self.status()
+
+    def status(self) -> ChannelStatus:
+        with self._lock:
+            webhook = dict(self._webhook)
+            registered = webhook.get("url") == self.webhook_url
+            error = self._error or ("" if registered or not self._bot else
+                                    f"The webhook is not set to {self.webhook_url}.")
+            detail = {
+                "bot": f"@{self._bot}" if self._bot else "",
+                "webhook_url": webhook.get("url", ""),
+                "webhook_set": registered,
+                "pending_update_count": webhook.get("pending_update_count"),
+                "last_error": self._error or webhook.get("last_error_message", ""),
+                "checked_at": self._checked_at.isoformat() if self._checked_at else None,
+            }
+            return ChannelStatus(name=self.name, medium=self.medium,
+                                 ok=bool(self._bot) and registered and not self._error,
+                                 detail=detail, error=error)
+
+    # -- inside ----------------------------------------------------------------------------
+    def _register_quietly(self) -> None:
+        try:
+            outcome = self.register_webhook()
+        except Exception as error:  # a thread of its own: it reports, never raises
+            log.warning("telegram webhook registration failed", exc_info=True)
+            self._failed(f"{type(error).__name__}: {error}")
+            return
+        if outcome.ok:
+            log.info("telegram webhook registered for %s", outcome.detail.get("bot"))
+        else:
+            log.warning("telegram channel not ready: %s", outcome.error)
+
+    def _got_bot(self, me: dict[str, Any]) -> None:
+        username = me.get("username")
+        with self._lock:
+            self._bot = str(username) if isinstance(username, str) else ""
+            self._error = ""
+            self._checked_at = self._ctx.clock.now()
+
+    def _got_webhook(self, info: dict[str, Any]) -> None:
+        with self._lock:
+            self._webhook = info
+            self._checked_at = self._ctx.clock.now()
+
+    def _failed(self, message: str) -> None:
+        with self._lock:
+            self._error = message
+            self._checked_at = self._ctx.clock.now()

@@ -1,0 +1,246 @@
+"""WAHA's webhook (`POST /webhooks/waha`): WAHA delivers `message`, `message.ack` and
+`session.status` events.
+
+Every request must carry `X-Webhook-Hmac` — hex HMAC-SHA512 of the raw body with
+`SWITCHBOARD_WAHA_HMAC_KEY` (required with this gateway) — and be fresh: both
+`X-Webhook-Timestamp` (ms) and the envelope's own (signed) `timestamp` within
+`SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS`. A repeated delivery changes nothing: messages by their id,
+other events by the envelope's id. A sender named `…@lid` is resolved to a phone number through
+WAHA's lids API; with no number known the message is kept under the lid, never dropped."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from anyio import to_thread
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from application.channels import (
+    DeliveryReport,
+    IncomingMessage,
+    Intake,
+    WebhookRefused,
+    WebhookRequest,
+)
+from application.errors import DomainError
+from application.phones import to_e164
+from application.ports import GatewaySession, LinkedAccount
+from infra.channels.common import accepted, answer, describe
+from infra.channels.common import refuse as _refuse
+from infra.channels.media_payloads import waha_media
+from infra.channels.waha.gateway import STATUSES, WahaWhatsAppGateway
+from infra.settings import Settings
+
+CHANNEL = "waha"
+ACKS = {-1: "failed", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
+SEEN_KEPT = 10_000
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, Field(min_length=1, max_length=100)]
+    timestamp: Annotated[int, Field(ge=0, le=2**53)]
+    event: Annotated[str, Field(min_length=1, max_length=64)]
+    session: Annotated[str, Field(min_length=1, max_length=64)]
+    me: dict[str, Any] | None = None
+    payload: dict[str, Any]
+
+
+class WahaMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    timestamp: Annotated[int, Field(ge=0, le=2**40)]
+    from_: Annotated[str, Field(alias="from", min_length=3, max_length=100)]
+    fromMe: bool = False
+    body: Annotated[str | None, Field(max_length=65536)] = None
+    hasMedia: bool = False
+    data: Annotated[dict[str, Any] | None, Field(alias="_data")] = None
+    media: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    vCards: Annotated[list[Any] | None, Field(max_length=20)] = None
+
+
+class WahaAck(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    from_: Annotated[str, Field(alias="from", max_length=100)] = ""
+    fromMe: bool = True
+    ack: Annotated[int, Field(ge=-1, le=4)]
+
+
+class SessionStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class _Seen:
+    """Envelope ids recently handled, so a repeated `session.status` changes nothing."""
+
+    def __init__(self) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._ids:
+                return False
+            self._ids[key] = None
+            while len(self._ids) > SEEN_KEPT:
+                self._ids.popitem(last=False)
+            return True
+
+
+def refuse(status: int, reason: str) -> WebhookRefused:
+    return _refuse(CHANNEL, status, reason)
+
+
+def verify(key: str, skew_seconds: int, body: bytes, headers: Mapping[str, str]) -> None:
+    """Refuses (401) a request that is not signed with the key, or is stale."""
+    signature = headers.get("x-webhook-hmac", "")
+    if not signature:
+        raise refuse(401, "The request is not signed (X-Webhook-Hmac).")
+    if not key:  # settings require it; an empty key would let anyone sign
+        raise refuse(401, "No webhook key is configured (SWITCHBOARD_WAHA_HMAC_KEY): "
+                          "nothing is accepted.")
+    algorithm = headers.get("x-webhook-hmac-algorithm", "sha512").lower()
+    if algorithm != "sha512":
+        raise refuse(401, f"The signature algorithm {algorithm!r} is not sha512.")
+    expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
+    if not hmac.compare_digest(signature.strip().lower(), expected):
+        raise refuse(401, "The signature does not match.")
+    stamp = headers.get("x-webhook-timestamp", "")
+    if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > skew_seconds * 1000:
+        raise refuse(401, "The signature's timestamp (X-Webhook-Timestamp) is missing or stale.")
+
+
+class WahaReceiver:
+    """Takes WAHA's events: messages and acks to the intake, session changes to the WhatsApp
+    service (`session_changed`). `known_phone` looks a lid's number up in the read models."""
+
+    def __init__(self, *, intake: Intake, gateway: WahaWhatsAppGateway, settings: Settings,
+                 known_phone: Callable[[str], str | None],
+                 session_changed: Callable[[GatewaySession], None]) -> None:
+        self.intake = intake
+        self.gateway = gateway
+        self.settings = settings  # the key and the skew, read at each request
+        self.known_phone = known_phone
+        self.session_changed = session_changed
+        self._seen = _Seen()
+
+    async def receive(self, request: WebhookRequest) -> dict[str, Any]:
+        if request.method != "POST":
+            raise refuse(405, "WAHA delivers with POST.")
+        skew_seconds = self.settings.webhook_max_skew_seconds
+        verify(self.settings.waha_hmac_key, skew_seconds, request.body, request.headers)
+        try:
+            envelope = Envelope.model_validate(json.loads(request.body))
+        except ValueError as error:  # ValidationError is a ValueError too
+            reason = describe(error) if isinstance(error, ValidationError) else \
+                "Malformed event: the body is not JSON."
+            raise refuse(422, reason) from None
+        stamp = envelope.timestamp if envelope.timestamp > 10**11 else envelope.timestamp * 1000
+        if abs(time.time() * 1000 - stamp) > skew_seconds * 1000:
+            raise refuse(401, "The event's timestamp is stale.")
+        if envelope.session != self.gateway.session:
+            return answer("ignored")
+        try:
+            if envelope.event == "message":
+                return await self._message(WahaMessage.model_validate(envelope.payload))
+            if envelope.event == "message.ack":
+                return await self._ack(WahaAck.model_validate(envelope.payload))
+            if envelope.event == "session.status":
+                status = SessionStatus.model_validate(envelope.payload)
+                return await self._session(envelope, status)
+        except ValidationError as error:
+            raise refuse(422, describe(error)) from None
+        return answer("ignored")
+
+    async def _message(self, message: WahaMessage) -> dict[str, Any]:
+        sender = message.from_
+        if message.fromMe or sender.endswith(("@g.us", "@broadcast", "@newsletter")):
+            return answer("ignored")  # our own sends, groups and statuses
+        media = waha_media(body=message.body, has_media=message.hasMedia, media=message.media,
+                           location=message.location, vcards=message.vCards, data=message.data)
+        text = message.body or ("[media]" if message.hasMedia else "")
+        if media is None and not text.strip():
+            return answer("ignored")
+        phone = await self._phone(sender)
+        data = message.data or {}
+        name = data.get("notifyName") or data.get("pushName") or ""
+        try:
+            received = await self.intake.message(IncomingMessage(
+                channel=CHANNEL, external_id=message.id, sender=phone, name=str(name),
+                text=text, sent_at=datetime.fromtimestamp(message.timestamp, UTC), media=media))
+        except DomainError as error:
+            raise refuse(422, error.message) from None
+        return accepted(received, CHANNEL)
+
+    async def _phone(self, sender: str) -> str:
+        """The client's number; for `…@lid` the number WAHA knows, else the lid itself."""
+        if not sender.endswith("@lid"):
+            try:
+                return to_e164(sender)
+            except DomainError as error:
+                raise refuse(422, error.message) from None
+        lid = sender.split("@", 1)[0]
+        if not lid.isdigit() or not 3 <= len(lid) <= 25:
+            raise refuse(422, f"Malformed sender {sender!r}.")
+        identity = f"lid:{lid}"
+        phone = await to_thread.run_sync(self.known_phone, identity)
+        if phone:
+            return phone
+        try:
+            phone = await to_thread.run_sync(self.gateway.resolve_lid, lid)
+        except Exception:  # WAHA unreachable: keep the message under the lid, never drop it
+            phone = None
+        if phone is None:
+            return identity
+        await self.intake.merge_identity(identity, phone)
+        return phone
+
+    async def _ack(self, ack: WahaAck) -> dict[str, Any]:
+        status = ACKS.get(ack.ack)
+        if not ack.fromMe or status is None:
+            return answer("ignored")
+        recipient = ""
+        try:
+            recipient = to_e164(ack.from_) if ack.from_ else ""
+        except DomainError:
+            recipient = ack.from_[:64]
+        await self.intake.reports([DeliveryReport(
+            channel=CHANNEL, external_id=ack.id, status=status, at=datetime.now(UTC),
+            recipient=recipient, error="WAHA reports an error" if status == "failed" else "")])
+        return answer("recorded", message_id=ack.id)
+
+    async def _session(self, envelope: Envelope, status: SessionStatus) -> dict[str, Any]:
+        if status.status not in STATUSES:
+            raise refuse(422, f"Unknown session status {status.status!r}.")
+        if not self._seen.first_time(envelope.id):
+            return answer("duplicate")
+        account = None
+        me = envelope.me or {}
+        if status.status == "WORKING" and isinstance(me.get("id"), str):
+            try:
+                phone = to_e164(me["id"])
+            except DomainError:
+                phone = ""
+            if phone:
+                push = me.get("pushName")
+                account = LinkedAccount(phone=phone, device="WAHA" + (
+                    f" ({push})" if isinstance(push, str) and push else ""))
+        session = GatewaySession(status=status.status, account=account,
+                                 reason=f"WAHA reports {status.status}.")
+        await to_thread.run_sync(self.session_changed, session)
+        return answer("recorded")

@@ -1,1 +1,0 @@
-"""Adapters of the WhatsAppGateway port: the simulator, WAHA and the Cloud API."""
