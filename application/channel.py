@@ -25,6 +25,7 @@ from domain.channel import (
     held_message_id,
 )
 from domain.clients import Client, check_e164
+from domain.dialogs import WHATSAPP, medium_of
 from domain.errors import InvalidValue
 from domain.ids import client_id
 from domain.setup import INSTALLATION_ID, Installation
@@ -262,7 +263,8 @@ def hold_if_out_of_service(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Held
         return None  # delivered since: the inbox's own check answers a repeat
     allowed = chats_allowed(uow)
     ch = uow.get(WhatsAppChannel, CHANNEL_ID)
-    if allowed and (ch is None or ch.in_service):
+    # "In service" is WhatsApp's setting: another messenger's messages wait only for the mode.
+    if allowed and (ch is None or ch.in_service or medium_of(cmd.channel) != WHATSAPP):
         return None
     actor = f"client:{cmd.phone}"
     ch = ch or channel(uow, actor)

@@ -20,13 +20,11 @@ from application.errors import DomainError
 from application.handlers import Received
 from application.media import IncomingMedia, MediaLimits, MediaReceived, ReceiveClientMedia
 from application.ports import CommandBus, DeliveryReport, GatewayError, MediaFile
-from domain.dialogs import medium_of
+from domain.dialogs import WHATSAPP, medium_of
 
 __all__ = ["WHATSAPP", "Channel", "ChannelStatus", "Channels", "DeliveryReport", "EditedMessage",
            "GatewayError", "IncomingMessage", "Intake", "Outbound", "WebhookRefused",
            "WebhookRequest", "medium_of"]
-
-WHATSAPP = "whatsapp"
 
 
 # -- what a webhook turns into -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from application.ports import DeliveryReport, UnitOfWork
 from application.setup import ensure_chats_allowed
 from domain.channel import CHANNEL_ID, ChannelNotReady, WhatsAppChannel
 from domain.clients import Client, check_identity
-from domain.dialogs import AlreadyTaken, Dialog, medium_of
+from domain.dialogs import WHATSAPP, AlreadyTaken, Dialog, medium_of
 from domain.errors import InvalidValue, NotFound
 from domain.failures import RetryPolicy
 from domain.ids import client_id as client_id_of
@@ -403,11 +403,16 @@ def queued_before(uow: UnitOfWork, key: str) -> Queued | None:
 
 
 def reply_target(uow: UnitOfWork, dialog_id: UUID, operator_id: UUID) -> Dialog:
-    """The dialog an operator replies in: one they may read, with WhatsApp ready to send."""
+    """The dialog an operator replies in: one they may read, with its messenger ready to send
+    (WhatsApp linked and in service; another messenger's readiness is its gateway's to tell,
+    and a message waits in the outbox while it is not)."""
     dialog = uow.get(Dialog, dialog_id)
     if dialog is None or not dialog.may_read(operator_id):
         raise NotFound("No such dialog among yours.", field="dialogId")
-    _ready_channel(uow)
+    if medium_of(dialog.channel) == WHATSAPP:
+        _ready_channel(uow)
+    else:
+        ensure_chats_allowed(uow)
     return dialog
 
 

@@ -23,9 +23,10 @@ def check_e164(phone: str) -> str:
 # API) with no phone number known yet: such a client is kept under that identity, never dropped,
 # and merged into the client with the number once the number is known.
 UNRESOLVED = re.compile(r"^(lid|bsuid):[A-Za-z0-9._-]{3,25}$")
-# A messenger without phone numbers names its users by its own ids: Telegram's `tg:<user id>`.
-# A client so named is a client of that messenger alone (never merged with a phone number).
-MESSENGER_USER = re.compile(r"^tg:[1-9]\d{0,19}$")
+# A messenger without phone numbers names its users by its own ids, `<prefix>:<id>`: Telegram's
+# `tg:<user id>`. A client so named is a client of that messenger alone (never merged with a
+# phone number), so the same person writing through two messengers has two dialogs.
+MESSENGER_USER = re.compile(r"^(?!lid:|bsuid:)[a-z][a-z0-9]{1,15}:[A-Za-z0-9._@-]{1,64}$")
 
 
 def check_identity(phone: str) -> str:

@@ -18,11 +18,12 @@ MAX_TEXT = 4096
 # The channel names dialogs were recorded with before Telegram came: WhatsApp's gateways. Any
 # other channel name is its own messenger ("telegram").
 WHATSAPP_GATEWAYS = frozenset({"simulator", "waha", "cloud"})
+WHATSAPP = "whatsapp"
 
 
 def medium_of(channel: str) -> str:
     """The messenger of a channel name: "whatsapp" for WhatsApp's gateways, else the name."""
-    return "whatsapp" if channel in WHATSAPP_GATEWAYS else channel
+    return WHATSAPP if channel in WHATSAPP_GATEWAYS else channel
 
 
 class Status(StrEnum):

@@ -127,9 +127,11 @@ def settings(database_url: str) -> Settings:
 
 
 @contextlib.contextmanager
-def running_container(settings: Settings, *, projections: bool = True) -> Iterator[Container]:
+def running_container(settings: Settings, *, projections: bool = True,
+                      channels: tuple[Any, ...] = ()) -> Iterator[Container]:
+    """A started container; `channels` adds channels of a test's own (their `build`)."""
     migrate(settings)
-    container = bootstrap(settings, hasher=Argon2PasswordHasher(fast=True))
+    container = bootstrap(settings, hasher=Argon2PasswordHasher(fast=True), channels=channels)
     container.start(projections=projections)
     try:
         ensure_first_admin(container)

@@ -1,6 +1,7 @@
-"""One contract for every WhatsApp gateway: the simulator, WAHA (against a fake WAHA on loopback)
-and the Cloud API (against a fake Graph API). What only some gateways do (linking by QR code,
-idempotent sends) is checked where they declare it."""
+"""One contract for every channel's gateway: WhatsApp's simulator, WAHA (against a fake WAHA on
+loopback) and the Cloud API (against a fake Graph API), and Telegram's Bot API (against a fake Bot
+API). What only some gateways do (a session with a status, linking by QR code, idempotent sends)
+is checked where they declare it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 
 from application.ports import GatewayError, MediaFile, WhatsAppGateway
 from infra.channels.cloud.fake import FakeGraph
+from infra.channels.telegram.fake import TOKEN as BOT_TOKEN
+from infra.channels.telegram.fake import FakeBotApi
+from infra.channels.telegram.gateway import BotApiTelegramGateway
 from infra.channels.cloud.gateway import CloudWhatsAppGateway
 from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 from infra.channels.waha.fake import FakeWaha
@@ -29,9 +33,12 @@ class Clock:
 
 
 class Harness:
-    """An adapter and the other side of it: the phone, WAHA, or Meta."""
+    """An adapter and the other side of it: the phone, WAHA, Meta or Telegram."""
 
     gateway: Any
+    client = CLIENT  # how the gateway names the client it writes to
+    unauthorized = "GATEWAY_UNAUTHORIZED"  # the code of a refused token
+    has_session = True  # a WhatsApp session: a status, dropped and reconnected
 
     def link(self) -> None:
         """Brings the gateway to WORKING the way its users do."""
@@ -159,10 +166,51 @@ class CloudHarness(Harness):
         self.fake.stop()
 
 
-@pytest.fixture(params=["simulator", "waha", "cloud"])
+class TelegramHarness(Harness):
+    """The Bot API has no session to link: the token is the bot. Pacing (one send a second to a
+    chat) runs on a clock that the pauses move, so nothing waits."""
+
+    client = "tg:79161234567"
+    unauthorized = "TELEGRAM_UNAUTHORIZED"
+    has_session = False
+
+    def __init__(self) -> None:
+        self.fake = FakeBotApi().start()
+        self.now = 1000.0
+        self.gateway = self._gateway(BOT_TOKEN)
+
+    def _tick(self, seconds: float) -> None:
+        self.now += seconds
+
+    def _gateway(self, token: str) -> BotApiTelegramGateway:
+        return BotApiTelegramGateway(self.fake.url, token, clock=lambda: self.now,
+                                     sleep=self._tick, timeout=5)
+
+    def received(self, phone: str) -> list[str]:
+        chat = int(phone.removeprefix("tg:"))
+        return [str(m.get("text") or m.get("caption") or "") for m in self.fake.sent(chat)]
+
+    def drop(self) -> None:
+        self.fake.down = True
+
+    def restore(self) -> None:
+        self.fake.down = False
+
+    def with_wrong_credentials(self) -> Any:
+        return self._gateway("123456:a-guess")
+
+    def client_file(self, content: bytes, mime: str) -> str:
+        return str(self.fake.add_file(content, mime))
+
+    def close(self) -> None:
+        self.gateway.close()
+        self.fake.stop()
+
+
+@pytest.fixture(params=["simulator", "waha", "cloud", "telegram"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     built: Harness = {"simulator": SimulatorHarness, "waha": WahaHarness,
-                      "cloud": CloudHarness}[request.param]()
+                      "cloud": CloudHarness, "telegram": TelegramHarness}[request.param]()
     try:
         yield built
     finally:
@@ -170,19 +218,26 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
 
 
 def linking_only(harness: Harness) -> None:
-    if not harness.gateway.supports_linking:
+    if not harness.has_session or not harness.gateway.supports_linking:
         pytest.skip(f"{harness.gateway.kind} links no devices")
+
+
+def session_only(harness: Harness) -> None:
+    if not harness.has_session:
+        pytest.skip(f"{harness.gateway.kind} has no session to watch")
 
 
 class TestEveryGateway:
     def test_it_names_its_kind_and_what_it_supports(self, harness: Harness) -> None:
         gateway = harness.gateway
-        assert gateway.kind in ("simulator", "waha", "cloud")
-        assert isinstance(gateway.supports_linking, bool)
+        assert gateway.kind in ("simulator", "waha", "cloud", "telegram")
         assert isinstance(gateway.idempotent_sends, bool)
+        if harness.has_session:
+            assert isinstance(gateway.supports_linking, bool)
 
     def test_once_linked_it_reports_working_with_the_company_number(self,
                                                                     harness: Harness) -> None:
+        session_only(harness)
         harness.link()
         session = harness.gateway.status()
         assert session.status == "WORKING"
@@ -192,29 +247,31 @@ class TestEveryGateway:
     def test_a_sent_text_reaches_the_client_and_its_id_comes_back(self,
                                                                   harness: Harness) -> None:
         harness.link()
-        first = harness.gateway.send_text(CLIENT, "Hello from Acme", "key-1")
-        second = harness.gateway.send_text(CLIENT, "And again", "key-2")
+        first = harness.gateway.send_text(harness.client, "Hello from Acme", "key-1")
+        second = harness.gateway.send_text(harness.client, "And again", "key-2")
         assert first and second and first != second
-        assert harness.received(CLIENT) == ["Hello from Acme", "And again"]
+        assert harness.received(harness.client) == ["Hello from Acme", "And again"]
 
     def test_a_lost_connection_shows_in_the_status_and_sending_fails_retryably(
         self, harness: Harness
     ) -> None:
         harness.link()
         harness.drop()
-        assert harness.gateway.status().status != "WORKING"
+        if harness.has_session:
+            assert harness.gateway.status().status != "WORKING"
         with pytest.raises(GatewayError) as refused:
-            harness.gateway.send_text(CLIENT, "Lost?", "key-lost")
+            harness.gateway.send_text(harness.client, "Lost?", "key-lost")
         assert refused.value.retryable
-        assert harness.received(CLIENT) == []
+        assert harness.received(harness.client) == []
 
     def test_reconnecting_after_the_connection_is_back_works_again(self,
                                                                     harness: Harness) -> None:
+        session_only(harness)
         harness.link()
         harness.drop()
         harness.restore()
         assert harness.gateway.reconnect().status == "WORKING"
-        assert harness.gateway.send_text(CLIENT, "Back", "key-back")
+        assert harness.gateway.send_text(harness.client, "Back", "key-back")
 
     def test_wrong_credentials_are_refused_for_good_not_retried(self,
                                                                 harness: Harness) -> None:
@@ -222,9 +279,11 @@ class TestEveryGateway:
         if wrong is None:
             pytest.skip("the simulator has no credentials")
         with pytest.raises(GatewayError) as refused:
-            wrong.send_text(CLIENT, "Hi", "key-x")
-        assert refused.value.code == "GATEWAY_UNAUTHORIZED"
+            wrong.send_text(harness.client, "Hi", "key-x")
+        assert refused.value.code == harness.unauthorized
         assert not refused.value.retryable
+        if not harness.has_session:
+            return
         try:
             assert wrong.status().status != "WORKING"
         except GatewayError as error:
@@ -236,10 +295,10 @@ class TestEveryGateway:
         if not harness.gateway.idempotent_sends:
             pytest.skip(f"{harness.gateway.kind} takes no idempotency key")
         harness.link()
-        first = harness.gateway.send_text(CLIENT, "Once", "same-key")
-        again = harness.gateway.send_text(CLIENT, "Once", "same-key")
+        first = harness.gateway.send_text(harness.client, "Once", "same-key")
+        again = harness.gateway.send_text(harness.client, "Once", "same-key")
         assert first == again
-        assert harness.received(CLIENT) == ["Once"]
+        assert harness.received(harness.client) == ["Once"]
 
     # -- media -----------------------------------------------------------------------------
     def test_a_clients_file_is_downloaded_whole_with_its_type(self, harness: Harness) -> None:
@@ -268,12 +327,12 @@ class TestEveryGateway:
         harness.link()
         image = MediaFile(content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, mime_type="image/png",
                           file_name="plan.png")
-        first = harness.gateway.send_media(CLIENT, "image", image, "The plan", "media-1")
+        first = harness.gateway.send_media(harness.client, "image", image, "The plan", "media-1")
         document = MediaFile(content=b"%PDF-1.4 ...", mime_type="application/pdf",
                              file_name="offer.pdf")
-        second = harness.gateway.send_media(CLIENT, "document", document, "", "media-2")
+        second = harness.gateway.send_media(harness.client, "document", document, "", "media-2")
         assert first and second and first != second
-        assert harness.received(CLIENT) == ["The plan", ""]
+        assert harness.received(harness.client) == ["The plan", ""]
 
     # -- linking ---------------------------------------------------------------------------
     def test_starting_a_session_offers_a_qr_code_and_a_scan_links_it(self,
@@ -290,7 +349,7 @@ class TestEveryGateway:
     ) -> None:
         linking_only(harness)
         harness.gateway.start()
-        code = harness.gateway.request_pairing_code(CLIENT)
+        code = harness.gateway.request_pairing_code(harness.client)
         assert len(code) == 9 and code[4] == "-"
 
     def test_no_qr_code_is_given_once_linked(self, harness: Harness) -> None:
@@ -312,6 +371,7 @@ class TestEveryGateway:
     def test_a_gateway_without_linked_devices_says_so_when_asked_for_a_code(
         self, harness: Harness
     ) -> None:
+        session_only(harness)
         if harness.gateway.supports_linking:
             pytest.skip("this gateway links devices")
         with pytest.raises(GatewayError) as refused:
