@@ -43,7 +43,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            # a route may name itself more precisely (each active channel's webhook)
+            path = scope.get("metrics_route") or getattr(route, "path", None) or "unmatched"
             REQUEST_LATENCY.labels(scope["method"], path, str(status)).observe(
                 time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")

@@ -18,7 +18,7 @@ from uuid import UUID
 from application import routing
 from application.ports import DeliveryReport, UnitOfWork
 from application.setup import ensure_chats_allowed
-from domain.channel import CHANNEL_ID, ChannelNotReady, WhatsAppChannel
+from domain.channel import CHANNEL_ID, ChannelNotReady, EmployeesMayNotWriteFirst, WhatsAppChannel
 from domain.clients import Client, check_identity
 from domain.dialogs import WHATSAPP, AlreadyTaken, Dialog, medium_of
 from domain.errors import InvalidValue, NotFound
@@ -209,8 +209,16 @@ def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
     if known is not None:
         return known
     text = check_text(cmd.text)
-    channel = _ready_channel(uow)
-    channel.ensure_employees_may_write_first()
+    through = _channel_to_write_first(uow, cmd)
+    if medium_of(through) == WHATSAPP:
+        _ready_channel(uow).ensure_employees_may_write_first()
+    else:  # the company's setting holds for every messenger
+        ensure_chats_allowed(uow)
+        settings = uow.get(WhatsAppChannel, CHANNEL_ID)
+        if settings is None:
+            raise EmployeesMayNotWriteFirst(
+                "Only a client can start a dialog: employees may not write first.")
+        settings.ensure_employees_may_write_first()
     routing.ensure_access(uow, cmd.operator_id)
     client = _client(uow, cmd)
     dialog = uow.get(Dialog, client.current_dialog_id) if client.current_dialog_id else None
@@ -218,7 +226,7 @@ def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
     if dialog is None or dialog.resolved:
         dialog = Dialog.open(
             client_id=client.id, phone=client.phone, client_name=client.name,
-            channel=cmd.channel, recipients=[cmd.operator_id], rule="", actor=cmd.actor)
+            channel=through, recipients=[cmd.operator_id], rule="", actor=cmd.actor)
         uow.add(dialog)
         client.start_episode(dialog.id, actor=cmd.actor)
     elif not dialog.may_read(cmd.operator_id):
@@ -226,6 +234,18 @@ def start_dialog(cmd: StartDialog, uow: UnitOfWork) -> Queued:
     return Queued.of(queue_reply(uow, dialog, operator_id=cmd.operator_id, text=text, key=key,
                                  at=cmd.at, actor=cmd.actor, client=client),
                      new_dialog=new_dialog)
+
+
+def _channel_to_write_first(uow: UnitOfWork, cmd: StartDialog) -> str:
+    """A known client is written to through the messenger of their last dialog (a Telegram
+    client through Telegram); a phone number through WhatsApp (`cmd.channel`)."""
+    if cmd.client_id is not None:
+        client = uow.get(Client, cmd.client_id)
+        if client is not None and client.current_dialog_id is not None:
+            last = uow.get(Dialog, client.current_dialog_id)
+            if last is not None:
+                return str(last.channel)
+    return cmd.channel
 
 
 def retry_message(cmd: RetryMessage, uow: UnitOfWork) -> Queued:

@@ -1,6 +1,7 @@
 """What entry points (GraphQL's resolvers) reach the application through: one protocol per role —
-reading the read models, executing commands, the clock, linking WhatsApp, the sync job, the
-setup wizard's services, the live feed, signing in, catching up, operators' panels, media URLs —
+reading the read models, executing commands, the clock, linking WhatsApp, how the messenger
+channels stand, the sync job, the setup wizard's services, the live feed, signing in, catching up,
+operators' panels, media URLs —
 and `Services`, which holds one of each, with the few settings resolvers read as plain values.
 The composition root provides them (infra/services.py); nothing here knows how they are built.
 
@@ -20,6 +21,7 @@ from uuid import UUID
 
 from application import outbox as ob
 from application.auth import Principal, SignedIn
+from application.channels import ChannelStatus
 from application.ports import Clock, CommandBus
 from application.sync import RunReport
 from domain.channel import ChannelState, LinkMethod
@@ -107,6 +109,19 @@ class WhatsAppLinking(Protocol):
 
     def update_settings(self, *, in_service: bool, employees_may_write_first: bool,
                         actor: str) -> ChannelState: ...
+
+
+# -- the messenger channels --------------------------------------------------------------------
+class ChannelsStatus(Protocol):
+    """How the channels active here stand, for the admin area (application/channels.py)."""
+
+    def statuses(self) -> list[ChannelStatus]:
+        """Every active channel's standing as last seen (no messenger is asked)."""
+
+    def check(self, name: str) -> ChannelStatus | None:
+        """The channel named `name` asks its messenger now (Telegram: getMe, getWebhookInfo)
+        and answers its new standing; a channel with nothing to ask answers its standing.
+        None when no channel of that name is active here. Blocks: call it from a thread."""
 
 
 # -- the sync job ------------------------------------------------------------------------------
@@ -306,6 +321,9 @@ class Services(Protocol):
 
     @property
     def whatsapp(self) -> WhatsAppLinking: ...
+
+    @property
+    def channels(self) -> ChannelsStatus: ...
 
     @property
     def sync(self) -> OutboxSync: ...

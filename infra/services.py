@@ -8,14 +8,17 @@ import asyncio
 import time
 from concurrent.futures import Future
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 from anyio import to_thread
 
 from application import outbox as ob
 from application.auth import AuthService
+from application.channels import Channels, ChannelStatus
 from application.ports import Clock, CommandBus
 from application.services import (
+    ChannelsStatus,
     EffectiveSchedule,
     Services,
     ServiceSettings,
@@ -52,6 +55,31 @@ class ProjectorCatchUp:
                     break
                 container.projector.wake()
                 await asyncio.sleep(0.01)
+
+
+@runtime_checkable
+class _Checkable(Protocol):
+    """A channel that can ask its messenger how it stands now (Telegram's `check`)."""
+
+    def check(self) -> ChannelStatus: ...
+
+
+class ChannelStandings:
+    """The active channels' standing: each channel's `status()`, or its `check()` now."""
+
+    def __init__(self, channels: Channels) -> None:
+        self._channels = channels
+
+    def statuses(self) -> list[ChannelStatus]:
+        return [channel.status() for channel in self._channels]
+
+    def check(self, name: str) -> ChannelStatus | None:
+        channel = self._channels.named(name)
+        if channel is None:
+            return None
+        if isinstance(channel, _Checkable):
+            return channel.check()
+        return channel.status()
 
 
 class SyncJobControl:
@@ -127,6 +155,10 @@ class ContainerServices:
     @property
     def whatsapp(self) -> WhatsAppLinking:
         return self._container.whatsapp.service
+
+    @property
+    def channels(self) -> ChannelsStatus:
+        return ChannelStandings(self._container.channels)
 
     @property
     def sync(self) -> SyncJobControl:

@@ -118,6 +118,23 @@ class Settings(TelegramSettings, BaseSettings):
         if self.simulator_autolink is not None:
             return self.simulator_autolink and self.gateway == Gateway.SIMULATOR
         return self.gateway == Gateway.SIMULATOR and self.env != Environment.PRODUCTION
+
+    # -- Telegram played here (infra/channels/telegram/settings.py): where it may be ----------
+    @property
+    def telegram_simulation_allowed(self) -> bool:
+        return self.env != Environment.PRODUCTION
+
+    @property
+    def telegram_simulated_by_default(self) -> bool:
+        """In development (not in tests: they ask for it) with the WhatsApp simulator."""
+        return self.env == Environment.DEVELOPMENT and self.gateway == Gateway.SIMULATOR
+
+    @model_validator(mode="after")
+    def refuse_a_simulated_telegram_in_production(self) -> Self:
+        if self.telegram_simulated and self.env == Environment.PRODUCTION:
+            raise ValueError("SWITCHBOARD_TELEGRAM_SIMULATED=true plays Telegram with a fake Bot "
+                             "API that anyone may write through: not in production.")
+        return self
     # -- routing: idle-timeout forwarding, retrying waiting dialogs, presence ----------------
     run_routing_jobs: bool = Field(default=True, description="Run routing's timers here")
     routing_tick_seconds: float = Field(default=1.0, gt=0, le=60,

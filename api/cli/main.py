@@ -29,8 +29,8 @@ app = typer.Typer(help="Switchboard: WhatsApp conversations for a team of operat
                   no_args_is_help=True)
 projections_app = typer.Typer(help="Read models: status, run, rebuild.", no_args_is_help=True)
 admin_app = typer.Typer(help="Operators and admins.", no_args_is_help=True)
-phone_app = typer.Typer(help="The built-in WhatsApp simulator: act as a client.",
-                        no_args_is_help=True)
+phone_app = typer.Typer(help="The built-in simulator: act as a client (WhatsApp, or Telegram "
+                             "where it is played here).", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 app.add_typer(admin_app, name="admin")
 app.add_typer(phone_app, name="phone")
@@ -257,7 +257,8 @@ def admin_create(
 
 @phone_app.command("send")
 def phone_send(
-    from_: Annotated[str, typer.Option("--from", help="The client's number, e.g. +79161234567.")],
+    from_: Annotated[str, typer.Option("--from", help="The client's number, e.g. +79161234567 "
+                                                      "(Telegram: the user's id, e.g. 42).")],
     text: Annotated[str, typer.Argument(help="What the client writes (the caption of a "
                                              "location, contact or sticker).")] = "",
     name: Annotated[str, typer.Option(help="The client's name as WhatsApp shows it.")] = "",
@@ -272,11 +273,31 @@ def phone_send(
         help="A number of the shared contact (repeat for more).")] = None,
     sticker: Annotated[Path | None, typer.Option(
         help="Send a sticker instead: a WebP or PNG image.", exists=True, dir_okay=False)] = None,
+    channel: Annotated[str, typer.Option(
+        help="whatsapp, or telegram: write to the company's bot as a Telegram user (where "
+             "Telegram is simulated).")] = "whatsapp",
+    file: Annotated[Path | None, typer.Option(
+        help="Telegram: send a file (a photo, a voice note, a document) with TEXT as its "
+             "caption.", exists=True, dir_okay=False)] = None,
+    username: Annotated[str, typer.Option(help="Telegram: the user's @username, without @.")
+                        ] = "",
 ) -> None:
     """Writes to the company's number as a client from the simulated phone, as the phone page
     does: while the company's phone is offline (`phone drop`) the message waits, and arrives on
-    `phone restore`. Or shares a location, a contact or a sticker (refused while offline)."""
+    `phone restore`. Or shares a location, a contact or a sticker (refused while offline).
+    With `--channel telegram`, writes to the company's bot as the Telegram user `--from`."""
     from infra.channels.simulator.client import SimulatorPhone
+
+    if channel not in ("whatsapp", "telegram"):
+        console.print(f"[red]--channel is whatsapp or telegram, not {channel!r}.[/red]")
+        raise typer.Exit(2)
+    if channel == "telegram":
+        _send_from_telegram(from_, text, name, url, twice, location, place, contact,
+                            contact_phone, sticker, file, username)
+        return
+    if file is not None or username:
+        console.print("[red]--file and --username are Telegram's (--channel telegram).[/red]")
+        raise typer.Exit(2)
 
     shares = [what for what, given in (("--location", location is not None),
                                        ("--contact", contact is not None or contact_phone),
@@ -315,6 +336,31 @@ def phone_send(
                           "and reaches the operators when it is back in service.")
         else:
             console.print(f"Delivered ({answer['status']}); dialog {answer['dialog_id']}.")
+
+
+def _send_from_telegram(from_: str, text: str, name: str, url: str | None, twice: bool,
+                        location: str | None, place: str, contact: str | None,
+                        contact_phone: list[str] | None, sticker: Path | None,
+                        file: Path | None, username: str) -> None:
+    from api.cli.phone import send_from_telegram
+
+    if twice or sticker is not None:
+        console.print("[red]--twice and --sticker are WhatsApp's.[/red]")
+        raise typer.Exit(2)
+    shares = [what for what, given in (("--location", location is not None),
+                                       ("--contact", contact is not None or contact_phone),
+                                       ("--file", file is not None)) if given]
+    if len(shares) > 1:
+        console.print(f"[red]One thing at a time:[/red] {', '.join(shares)}.")
+        raise typer.Exit(2)
+    if not shares and not text.strip():
+        console.print("[red]Write a TEXT, or send a --file, --location or --contact.[/red]")
+        raise typer.Exit(2)
+    send_from_telegram(console, url or _settings().base_url, from_, text, name=name,
+                       username=username,
+                       location=_coordinates(location) if location is not None else None,
+                       place=place, contact=contact, contact_phones=contact_phone or [],
+                       file=file)
 
 
 def _coordinates(value: str) -> tuple[float, float]:

@@ -186,11 +186,30 @@ def register(app: typer.Typer, phone_app: typer.Typer, console: Console,
         console.print(f"Paired: the company's WhatsApp is {state['status']}.")
 
     @phone_app.command("inbox")
-    def phone_inbox(number: Annotated[str, typer.Option("--number", help="The client's "
-                                                         "number.")],
+    def phone_inbox(number: Annotated[str | None, typer.Option(
+                        "--number", help="The client's number (WhatsApp).")] = None,
                     url: Url = None,
-                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """What the company sent to this client's phone."""
+                    as_json: Annotated[bool, typer.Option("--json")] = False,
+                    channel: Annotated[str, typer.Option(
+                        help="whatsapp, or telegram (then name the USER).")] = "whatsapp",
+                    user: Annotated[str | None, typer.Argument(
+                        help="Telegram: the user's id, e.g. 42.", show_default=False)] = None,
+                    ) -> None:
+        """What the company sent to this client's phone (`--channel telegram USER`: what the
+        bot sent to this Telegram user)."""
+        if channel == "telegram":
+            from api.cli.phone import print_telegram_inbox
+
+            if not user:
+                console.print("[red]Name the Telegram USER, e.g. `phone inbox --channel "
+                              "telegram 42`.[/red]")
+                raise typer.Exit(2)
+            print_telegram_inbox(console, url or settings().base_url, user, as_json)
+            return
+        if channel != "whatsapp" or not number or user:
+            console.print("[red]WhatsApp's inbox takes --number (a USER is Telegram's: "
+                          "--channel telegram).[/red]")
+            raise typer.Exit(2)
         sent = phone(url, "GET", f"/{number}/messages")
         if as_json:
             print(json.dumps(sent))

@@ -23,6 +23,8 @@ from api.graphql.auth.queries import AuthQuery
 from api.graphql.channel.mutations import ChannelMutation
 from api.graphql.channel.queries import ChannelQuery
 from api.graphql.channel.subscriptions import ChannelSubscription
+from api.graphql.channels.mutations import ChannelsMutation
+from api.graphql.channels.queries import ChannelsQuery
 from api.graphql.colleagues.mutations import ColleaguesMutation
 from api.graphql.colleagues.queries import ColleaguesQuery
 from api.graphql.colleagues.subscriptions import ColleaguesSubscription
@@ -40,10 +42,11 @@ from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
-                              RoutingQuery, OutboxQuery, ColleaguesQuery, AnalyticsQuery))
+                              ChannelsQuery, RoutingQuery, OutboxQuery, ColleaguesQuery,
+                              AnalyticsQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
-                                    ChannelMutation, RoutingMutation, OutboxMutation,
-                                    ColleaguesMutation))
+                                    ChannelMutation, ChannelsMutation, RoutingMutation,
+                                    OutboxMutation, ColleaguesMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
                                             RoutingSubscription, OutboxSubscription,
                                             ColleaguesSubscription, MediaSubscription))

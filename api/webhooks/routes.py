@@ -29,6 +29,7 @@ async def webhook(name: ChannelName, request: Request) -> Response:
     if channel is None:
         WEBHOOK_REFUSED.labels(name, "404").inc()
         raise HTTPException(404, f"The {name} channel is not active here.")
+    request.scope["metrics_route"] = f"/webhooks/{channel.name}"  # active channels: bounded
     body = b""
     if request.method == "POST":
         body = await read_limited_body(request, container.settings.webhook_max_body_bytes)

@@ -18,7 +18,9 @@ go out as `sendPhoto` (up to 10 MB) or `sendDocument` (up to 50 MB) with a capti
 1024 characters; a text is at most 4096. Sends are paced to one a second per chat and 30 a
 second in all (the FAQ's limits); a 429 `retry_after` holds every send until it passes.
 
-`fake.py` is a Bot API on loopback for tests and local trials."""
+`fake.py` is a Bot API on loopback for tests and local trials. Without a token, in development
+(`SWITCHBOARD_TELEGRAM_SIMULATED`, see `settings.py`), the channel is played against it in
+process (`simulated.py`): the same adapter, the fake as Telegram, the phone page as the clients."""
 
 from __future__ import annotations
 
@@ -32,9 +34,23 @@ __all__ = ["build"]
 
 
 def build(ctx: ChannelContext) -> TelegramChannel | None:
-    """The Telegram channel, or None when no bot token is set."""
-    if not ctx.settings.telegram_enabled:
-        return None
+    """The Telegram channel with the bot of the token; or, when Telegram is simulated here,
+    against the fake Bot API started now on 127.0.0.1 (its token, a webhook secret derived
+    from the simulator's, the channel's `stop` stops it); else None."""
     from infra.channels.telegram.channel import TelegramChannel
 
-    return TelegramChannel(ctx)
+    settings = ctx.settings
+    if settings.telegram_enabled:
+        return TelegramChannel(ctx)
+    if not settings.simulates_telegram:
+        return None
+    from infra.channels.telegram.gateway import BotApiTelegramGateway
+    from infra.channels.telegram.simulated import SimulatedTelegram, webhook_secret
+
+    simulated = SimulatedTelegram.start()
+    gateway = BotApiTelegramGateway(
+        simulated.url, simulated.token,
+        per_chat_per_second=settings.telegram_per_chat_per_second,
+        per_bot_per_second=settings.telegram_per_bot_per_second)
+    return TelegramChannel(ctx, gateway, secret=webhook_secret(settings.simulator_secret),
+                           simulated=simulated)

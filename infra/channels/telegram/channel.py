@@ -13,7 +13,7 @@ import hmac
 import logging
 import threading
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from application.channels import (
     ChannelStatus,
@@ -27,6 +27,9 @@ from infra.channels.common import accepted, refuse
 from infra.channels.context import ChannelContext
 from infra.channels.telegram.gateway import ALLOWED_UPDATES, BotApiTelegramGateway
 from infra.channels.telegram.updates import CHANNEL, parse_update
+
+if TYPE_CHECKING:  # the simulated Telegram is loaded only where it is played
+    from infra.channels.telegram.simulated import SimulatedTelegram
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
@@ -50,10 +53,14 @@ class TelegramChannel:
     name = CHANNEL
     medium = CHANNEL
 
-    def __init__(self, ctx: ChannelContext, gateway: TelegramBotApi | None = None) -> None:
+    def __init__(self, ctx: ChannelContext, gateway: TelegramBotApi | None = None, *,
+                 secret: str | None = None, simulated: SimulatedTelegram | None = None) -> None:
+        """`secret` replaces the settings' webhook secret; `simulated` is the Telegram played
+        here that `gateway` talks to (stopped with the channel), else None."""
         settings = ctx.settings
         self._ctx = ctx
-        self._secret = settings.telegram_webhook_secret
+        self._secret = settings.telegram_webhook_secret if secret is None else secret
+        self.simulated = simulated
         self.webhook_url = f"{settings.base_url}/webhooks/telegram"
         self._api: TelegramBotApi = gateway or BotApiTelegramGateway(
             settings.telegram_api_url, settings.telegram_bot_token,
@@ -104,6 +111,8 @@ class TelegramChannel:
 
     def stop(self) -> None:
         self._api.close()
+        if self.simulated is not None:
+            self.simulated.stop()
 
     def register_webhook(self) -> ChannelStatus:
         """getMe, then setWebhook to `<base_url>/webhooks/telegram` with the secret, then
@@ -138,6 +147,7 @@ class TelegramChannel:
                 "pending_update_count": webhook.get("pending_update_count"),
                 "last_error": self._error or webhook.get("last_error_message", ""),
                 "checked_at": self._checked_at.isoformat() if self._checked_at else None,
+                "simulated": self.simulated is not None,
             }
             return ChannelStatus(name=self.name, medium=self.medium,
                                  ok=bool(self._bot) and registered and not self._error,

@@ -17,7 +17,9 @@ Knobs: `add_file` (a client's file), `rate_limit(n)` (the next send answers 429 
 Requests: retry after n"), `block(chat)` (403 "Forbidden: bot was blocked by the user"),
 `down` (502), `https_only` (Telegram takes only HTTPS webhooks; off so that `deliver` can reach
 a loopback server). `deliver(update)` POSTs an update to the registered webhook with
-`X-Telegram-Bot-Api-Secret-Token`, as Telegram does; the builders below write updates."""
+`X-Telegram-Bot-Api-Secret-Token`, as Telegram does (`deliver_answered` answers the webhook's
+body too); the builders below write updates, and `next_message_id(chat)` numbers a user's
+message in the chat's one sequence."""
 
 from __future__ import annotations
 
@@ -79,8 +81,12 @@ def _ok(result: Any, description: str = "") -> tuple[int, Any]:
 
 
 class FakeBotApi:
-    def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+    def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME, *,
+                 message_ids_after: int = 0) -> None:
+        """`message_ids_after`: where every chat's message_ids start counting (a fake started
+        again over the same database starts above the ids it used before)."""
         self.token = token
+        self._message_ids_after = message_ids_after
         self.me = {"id": BOT_ID, "is_bot": True, "first_name": "Acme Support",
                    "username": username, "can_join_groups": True,
                    "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -93,6 +99,7 @@ class FakeBotApi:
         self.delivered: list[tuple[dict[str, Any], int]] = []
         self._files: dict[str, _File] = {}
         self._sent: dict[int, list[dict[str, Any]]] = {}
+        self._last_message_id: dict[int, int] = {}  # per chat: the bot's and the user's
         self._blocked: set[int] = set()
         self._rate_limit: int | None = None
         self._lock = threading.Lock()
@@ -140,15 +147,27 @@ class FakeBotApi:
             self._blocked.add(chat_id)
 
     def sent(self, chat_id: int) -> list[dict[str, Any]]:
-        """What the bot sent to a chat: `message_id`, `method`, `text` or `caption`, and for a
-        file its `content`, `file_name` and `mime_type`."""
+        """What the bot sent to a chat: `message_id`, `date`, `method`, `text` or `caption`,
+        and for a file its `content`, `file_name` and `mime_type`."""
         with self._lock:
             return [dict(m) for m in self._sent.get(chat_id, [])]
+
+    def next_message_id(self, chat_id: int) -> int:
+        """A new message_id in a chat for a message the user writes: in a private chat the
+        user's messages and the bot's count up together."""
+        with self._lock:
+            return self._next_message_id(chat_id)
 
     # -- what Telegram does ------------------------------------------------------------------
     def deliver(self, update: dict[str, Any], timeout: float = 10.0) -> int:
         """POSTs `update` to the webhook as Telegram does; answers the HTTP status (0 when the
         webhook could not be reached). A failure is kept as getWebhookInfo's last error."""
+        return self.deliver_answered(update, timeout)[0]
+
+    def deliver_answered(self, update: dict[str, Any], timeout: float = 10.0
+                         ) -> tuple[int, Any]:
+        """As `deliver`, answering the webhook's body too (JSON, else its text; None when it
+        could not be reached)."""
         with self._lock:
             url, secret = self.webhook["url"], self.webhook["secret_token"]
         if not url:
@@ -156,9 +175,15 @@ class FakeBotApi:
         headers = {"content-type": "application/json"}
         if secret:
             headers["x-telegram-bot-api-secret-token"] = secret
+        body: Any = None
         try:
-            status = httpx.post(url, content=json.dumps(update).encode(), headers=headers,
-                                timeout=timeout).status_code
+            response = httpx.post(url, content=json.dumps(update).encode(), headers=headers,
+                                  timeout=timeout)
+            status = response.status_code
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
             failure = "" if 200 <= status < 300 else f"Wrong response from the webhook: {status}"
         except httpx.HTTPError as error:
             status, failure = 0, f"Connection failed: {type(error).__name__}"
@@ -167,7 +192,7 @@ class FakeBotApi:
             if failure:
                 self.last_error = (int(time.time()), failure)
                 self.pending_update_count += 1
-        return status
+        return status, body
 
     # -- the API -----------------------------------------------------------------------------
     def _method(self, request: Request) -> tuple[int, Any]:
@@ -337,16 +362,21 @@ class FakeBotApi:
         self._files[kept.file_id] = kept
         return kept
 
+    def _next_message_id(self, chat: int) -> int:
+        self._last_message_id[chat] = self._last_message_id.get(
+            chat, self._message_ids_after) + 1
+        return self._last_message_id[chat]
+
     def _record(self, chat: int, method: str, shown: dict[str, Any],
                 kept: dict[str, Any]) -> dict[str, Any]:
         sent = self._sent.setdefault(chat, [])
-        message = {"message_id": len(sent) + 1, "from": {
+        message = {"message_id": self._next_message_id(chat), "from": {
             "id": BOT_ID, "is_bot": True, "first_name": self.me["first_name"],
             "username": self.me["username"]}, "chat": {"id": chat, "type": "private"},
             "date": int(time.time()), **shown}
-        sent.append({"message_id": message["message_id"], "method": method,
-                     "text": shown.get("text", ""), "caption": shown.get("caption", ""),
-                     **kept})
+        sent.append({"message_id": message["message_id"], "date": message["date"],
+                     "method": method, "text": shown.get("text", ""),
+                     "caption": shown.get("caption", ""), **kept})
         return message
 
 

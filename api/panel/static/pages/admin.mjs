@@ -1,5 +1,5 @@
-// The admin area: setup, WhatsApp, queue and routing, sync, audit, analytics. Admins; auditors
-// see what they may read.
+// The admin area: setup, WhatsApp, Telegram, queue and routing, sync, audit, analytics. Admins;
+// auditors see what they may read.
 import { html } from "../lib/html.mjs";
 import { t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
@@ -9,12 +9,14 @@ import { AuditPage } from "./audit.mjs";
 import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
 import { SyncPage } from "./sync.mjs";
+import { TelegramPage } from "./telegram.mjs";
 import { WhatsAppPage } from "./whatsapp.mjs";
 
-export const SECTIONS = ["setup", "whatsapp", "queue", "sync", "audit", "analytics"];
+export const SECTIONS = ["setup", "whatsapp", "telegram", "queue", "sync", "audit",
+  "analytics"];
 /** Each section's page; without one, the overview. */
 const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
-  whatsapp: WhatsAppPage, sync: SyncPage, analytics: AnalyticsPage };
+  whatsapp: WhatsAppPage, telegram: TelegramPage, sync: SyncPage, analytics: AnalyticsPage };
 /** What an auditor (read-only) may open. */
 const AUDITOR_SECTIONS = ["setup", "audit", "analytics"];
 
