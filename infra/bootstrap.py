@@ -1,4 +1,9 @@
-"""The one composition root: every adapter is built here, from one settings object."""
+"""The one composition root: every adapter is built here, from one settings object.
+
+`Container.start` starts the writer and the projector, registers the reactions each setting
+enables with the one runner (infra/runner.py: routing's timers, the WhatsApp supervisor, the sync
+job and its watch, media downloads) and starts it; `stop` stops the runner first, waiting for
+the jobs that run, and then closes what they used."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from infra.media_jobs import FileKeeping, MediaJobs, limits_of, media_caught_up
 from infra.projection.livefeed import LiveFeed
 from infra.projection.projector import Projector
 from infra.routing_jobs import RoutingJobs
+from infra.runner import Runner
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
 from infra.settings import Settings
 from infra.setup_services import SetupServices, build_setup_services, start_installation_command
@@ -53,6 +59,12 @@ class Container:
     hasher: PasswordHasher
     clock: Clock
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def runner(self) -> Runner:
+        """The one scheduler of reactions and timers."""
+        runner: Runner = self.extras["runner"]
+        return runner
 
     @property
     def setup(self) -> SetupServices:
@@ -97,18 +109,21 @@ class Container:
         self.writer.start()
         if self.settings.run_projections if projections is None else projections:
             self.projector.start()
+        runner = self.runner
         if self.settings.run_routing_jobs:
-            self.routing.start()
+            self.routing.start(runner)
         if self.settings.autolinks_simulator:  # before the supervisor resumes the gateway
             self.whatsapp.link_at_first_start(self.writer, self.clock)
-        self.whatsapp.start()
+        self.whatsapp.start(runner)
         self.channels.start()
         if self.settings.run_sync_job:
-            self.sync.start()
+            self.sync.start(runner)
         if self.settings.run_media_jobs:
-            self.media.start()
+            self.media.start(runner)
+        runner.start()  # the jobs registered above run from here on
 
     def stop(self) -> None:
+        self.runner.stop(wait=True)  # no job runs after this: what they use can close
         self.media.stop()
         self.sync.stop()
         self.channels.stop()
@@ -144,7 +159,7 @@ def bootstrap(
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     projector = Projector(settings, store, views, all_projections(settings.business_timezone))
     keeping = FileKeeping(blobs, views, media_caught_up(projector))
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"runner": Runner()}
     intake = Intake(writer, limits=lambda: limits_of(settings),
                     media_arrived=lambda: extras["media"].wake(),
                     reports=whatsapp.delivery_reports.report)

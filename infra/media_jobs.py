@@ -1,12 +1,15 @@
 """Downloads of clients' files, in the background: a slow or broken download never holds up the
 message it belongs to.
 
-A thread looks for pending downloads in the media read model (every `media_poll_seconds`, or at
-once when a webhook wakes it), fetches each file through the gateway (at most the per-file limit,
-refused as soon as it is over), stores it content-addressed in the blob store, and records
-`AttachDownloadedMedia`; a failure records `RecordDownloadFailure`, which schedules the next
-attempt with exponential backoff until the attempts run out. Two replicas may fetch the same
-file at once: the blob is the same and the second "attached" changes nothing.
+A reaction of the runner (infra/runner.py), the job "media-downloads", looks for pending
+downloads in the media read model — every `media_poll_seconds`, and at once when a webhook wakes
+it (`wake`) — and fetches the files of one run in parallel in a small pool of its own (up to
+`concurrency`). Each file comes through its message's channel's gateway (at most the per-file
+limit, refused as soon as it is over), is stored content-addressed in the blob store, and is
+recorded with `AttachDownloadedMedia`; a failure records `RecordDownloadFailure`, which
+schedules the next attempt with exponential backoff until the attempts run out. Two replicas
+may fetch the same file at once: the blob is the same and the second "attached" changes
+nothing.
 
 A file over the per-file limit, or over what its dialog may keep (asked of the read model), is
 refused before it is stored. The read model may be behind: a file that the limits refuse once
@@ -31,12 +34,14 @@ from application.sync import Gateways
 from domain.failures import RetryPolicy
 from domain.media import check_limits
 from infra.projection.projector import Projector
+from infra.runner import Runner
 from infra.settings import Settings
 from infra.sniff import incoming_mime
 from infra.views import ViewsDatabase
 from projections import media as media_view
 
 log = logging.getLogger(__name__)
+JOB = "media-downloads"
 BATCH = 20
 DONE = 2**31  # stored, refused or given up: nothing more to download
 REMEMBERED = 10_000
@@ -130,9 +135,7 @@ class MediaJobs:
         self.limits = limits_of(settings)
         self.policy = policy_of(settings)
         self._concurrency = concurrency
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._runner: Runner | None = None
         self._inflight: set[UUID] = set()
         # What this job recorded last for a file: the attempts failed so far, or DONE. The read
         # model may lag behind; a row that shows less is stale and is not downloaded again.
@@ -140,36 +143,28 @@ class MediaJobs:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
+    def start(self, runner: Runner) -> None:
+        """Registers the downloads with the runner: at once, then every `media_poll_seconds`."""
+        if self._runner is None:
             self._pool = ThreadPoolExecutor(max_workers=self._concurrency,
                                             thread_name_prefix="media-download")
-            self._thread = threading.Thread(target=self._run, name="media-jobs", daemon=True)
-            self._thread.start()
+            self._runner = runner
+            runner.every(JOB, self.settings.media_poll_seconds, self.run_once)
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._wake.set()
-            self._thread.join(timeout=15)
-            self._thread = None
+        """Removes the job (stop the runner first: a run going on then is over)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.remove(JOB)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def wake(self) -> None:
         """A file is waiting (a webhook just recorded one): look now, not at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the job never dies: it looks again at the next poll
-                log.warning("media downloads failed to run", exc_info=True)
-            self._wake.wait(self.settings.media_poll_seconds)
-            self._wake.clear()
+        runner = self._runner
+        if runner is not None:
+            runner.wake(JOB)
 
     def run_once(self) -> DownloadReport:
         """Downloads what is due now; answers what happened."""

@@ -1,4 +1,6 @@
-"""Routing's background work, in every replica, driven by an injectable clock:
+"""Routing's background work, in every replica, driven by an injectable clock: one reaction of
+the runner (infra/runner.py), the job "routing", calls `tick()` at once and then every
+`routing_tick_seconds`; each tick does what is due of these:
 
 - presence: each panel socket is recorded as a connection of this replica (online while
   connected); the replica writes a heartbeat, and connections of replicas whose heartbeat has
@@ -15,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 from application import routing as r
 from application.ports import Clock
+from infra.runner import Runner
 from infra.settings import Settings
 from infra.views import ViewsDatabase
 from infra.writer import GroupCommitWriter
@@ -34,6 +36,7 @@ from projections import presence as presence_view
 from projections.base import metadata
 
 log = logging.getLogger(__name__)
+JOB = "routing"
 
 replica_heartbeats = sa.Table(
     "replica_heartbeats",
@@ -57,37 +60,27 @@ class RoutingJobs:
         self._tried: dict[UUID, datetime] = {}  # lapsed offers that found nobody, when tried
         self._next_heartbeat: datetime | None = None
         self._next_retry: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._runner: Runner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="routing-jobs", daemon=True)
-            self._thread.start()
+    def start(self, runner: Runner) -> None:
+        """Registers `tick` with the runner: at once, then every `routing_tick_seconds`."""
+        if self._runner is None:
+            self._runner = runner
+            runner.every(JOB, self.settings.routing_tick_seconds, self.tick)
 
     def stop(self) -> None:
-        """Stops the loop and disconnects this replica's sockets (their panels reconnect
-        elsewhere)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        """Removes the job (stop the runner first: a tick going on then is over) and
+        disconnects this replica's sockets (their panels reconnect elsewhere)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.remove(JOB)
         for connection, operator in list(self._connections.items()):
             with contextlib.suppress(Exception):
                 self.writer.execute_sync(r.DisconnectPanel(
                     operator_id=operator, connection_id=connection, at=self.clock.now(),
                     actor="system:presence"))
         self._connections.clear()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.warning("routing job failed; it will run again", exc_info=True)
-            self._stop.wait(self.settings.routing_tick_seconds)
 
     # -- presence ------------------------------------------------------------------------------
     @contextlib.asynccontextmanager

@@ -1,15 +1,18 @@
-"""The scheduled sync job: APScheduler 3.11 in every replica, with an in-memory job store.
+"""The scheduled sync job: reactions of the runner (infra/runner.py, the replica's one APScheduler
+3.11 scheduler with an in-memory job store) in every replica.
 
-The schedule itself is events (`SyncSchedule`); each replica's scheduler watches its read model
-every `sync_watch_seconds` and reschedules, pauses or resumes the job when it changes, so a change
-applies in every running replica without a restart. A run takes a lock first — a PostgreSQL
-advisory lock (a file lock on SQLite) — so two replicas never send at once; inside, every send is
-claimed by an event before the gateway is called (application/sync.py), which alone already makes
-a double send impossible.
+The schedule itself is events (`SyncSchedule`). The runner's job "sync-watch" reads its read
+model at once and then every `sync_watch_seconds`, and adds, reschedules or removes the job
+"sync" (the schedule's interval or cron trigger) when it changes, so a change applies in every
+running replica without a restart; "send now" is a one-off job "sync-now-…". A run takes a lock
+first — a PostgreSQL advisory lock (a file lock on SQLite) — so two replicas never send at once;
+inside, every send is claimed by an event before the gateway is called (application/sync.py),
+which alone already makes a double send impossible.
 
-Health: the scheduler not running, the lock held too long (by this replica's run, or by another
-replica's connection on PostgreSQL), sync off while messages wait, and the oldest due message
-older than the schedule allows — in GraphQL `health`, `/readyz`, `/metrics` and the logs."""
+Health: the runner's scheduler not running (or the watch not run for a while), the lock held too
+long (by this replica's run, or by another replica's connection on PostgreSQL), sync off while
+messages wait, and the oldest due message older than the schedule allows — in GraphQL `health`,
+`/readyz`, `/metrics` and the logs."""
 
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ from infra.metrics import (
     SYNC_RUNS,
     SYNC_SCHEDULER_RUNNING,
 )
+from infra.runner import Runner
 from infra.settings import Settings
 from infra.views import ViewsDatabase
 from infra.writer import GroupCommitWriter
@@ -307,36 +311,42 @@ class SyncJob:
             worker=self.replica, policy=send_policy(settings), blobs=blobs)
         self.sender.on_outcome = _count_outcome
         self.lock = SyncLock(settings, self.replica)
-        self.scheduler: BackgroundScheduler | None = None
         self.applied: ob.ScheduleState | None = None
+        self._runner: Runner | None = None  # while started
         self._guard = threading.Lock()  # one run at a time in this process
         self._watching = threading.Lock()
         self._status = _Status()
 
+    @property
+    def scheduler(self) -> BackgroundScheduler | None:
+        """The runner's scheduler while the job is started here (tests look at its jobs)."""
+        return self._runner.scheduler if self._runner is not None else None
+
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> None:
-        if self.scheduler is not None:
+    def start(self, runner: Runner) -> None:
+        """Registers the watch with the runner: at once, then every `sync_watch_seconds`; the
+        watch adds the job itself."""
+        if self._runner is not None:
             return
-        # A run every second would log two lines a second at INFO: the job logs its own.
-        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-        scheduler = BackgroundScheduler(timezone=ZoneInfo(self.settings.sync_timezone),
-                                        job_defaults={"coalesce": True, "max_instances": 1,
-                                                      "misfire_grace_time": 30})
-        scheduler.add_job(self.watch, IntervalTrigger(seconds=self.settings.sync_watch_seconds),
-                          id=WATCH_ID, name="sync schedule watch")
-        scheduler.start()
-        self.scheduler = scheduler
+        self._runner = runner
         self._status.started = True
-        scheduler.add_job(self.watch, id="sync-watch-first")  # now, not in a second
+        runner.every(WATCH_ID, self.settings.sync_watch_seconds, self.watch)
 
     def stop(self) -> None:
-        scheduler, self.scheduler = self.scheduler, None
-        if scheduler is not None:
-            with contextlib.suppress(Exception):
-                scheduler.shutdown(wait=True)
-        self.applied = None
-        self.sender.close()
-        self.lock.close()
+        """Removes the jobs and closes the sender and the lock (stop the runner first: a run
+        going on then is over; else this waits for it a while)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.remove(WATCH_ID)
+            runner.remove(JOB_ID)
+        waited = self._guard.acquire(timeout=30)
+        try:
+            self.applied = None
+            self.sender.close()
+            self.lock.close()
+        finally:
+            if waited:
+                self._guard.release()
 
     # -- the schedule --------------------------------------------------------------------------
     def schedule(self) -> EffectiveSchedule:
@@ -359,17 +369,17 @@ class SyncJob:
                     self.log_health(self.health())
 
     def apply(self, state: ob.ScheduleState) -> bool:
-        """Makes the scheduler's job follow `state`; False when nothing had to change."""
-        scheduler = self.scheduler
-        if scheduler is None:
+        """Makes the runner's job follow `state`; False when nothing had to change."""
+        runner = self._runner
+        if runner is None:
             return False
-        job = scheduler.get_job(JOB_ID)
+        job = runner.job(JOB_ID)
         if state == self.applied and (job is not None) == state.enabled:
             return False
         SYNC_ENABLED.set(1 if state.enabled else 0)
         if not state.enabled:
             if job is not None:
-                scheduler.remove_job(JOB_ID)
+                runner.remove(JOB_ID)
             self.applied = state
             log.info("sync is off: outgoing messages wait", extra={"replica": self.replica})
             return True
@@ -380,11 +390,8 @@ class SyncJob:
                 self._status.refused = state
                 log.warning("the sync schedule is not valid here: %s", error)
             return False
-        if job is None:
-            scheduler.add_job(self.scheduled_run, trigger, id=JOB_ID, name="sync messages",
-                              max_instances=3)
-        else:
-            scheduler.reschedule_job(JOB_ID, trigger=trigger)
+        if not runner.at(JOB_ID, trigger, self.scheduled_run):  # added, or rescheduled
+            return False  # the runner stops
         self.applied = state
         log.info("sync schedule applied", extra={
             "replica": self.replica, "mode": state.mode.value,
@@ -392,10 +399,8 @@ class SyncJob:
         return True
 
     def next_run_at(self) -> datetime | None:
-        scheduler = self.scheduler
-        job = scheduler.get_job(JOB_ID) if scheduler is not None else None
-        when: datetime | None = getattr(job, "next_run_time", None) if job else None
-        return when
+        runner = self._runner
+        return runner.next_run(JOB_ID) if runner is not None else None
 
     # -- running ---------------------------------------------------------------------------
     def scheduled_run(self) -> None:
@@ -446,8 +451,8 @@ class SyncJob:
             self._guard.release()
 
     def run_now(self) -> Future[RunReport | None]:
-        """"Send now": a run at once, whatever the schedule says (in the scheduler's pool when
-        it runs, else in a thread of its own)."""
+        """"Send now": a run at once, whatever the schedule says (a one-off job of the runner
+        when the job is started here and the runner runs, else in a thread of its own)."""
         done: Future[RunReport | None] = Future()
 
         def job() -> None:
@@ -456,9 +461,8 @@ class SyncJob:
             except Exception as error:  # pragma: no cover - run() answers None on errors
                 done.set_exception(error)
 
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.add_job(job, id=f"{NOW_ID}-{uuid.uuid4().hex[:8]}")
-        else:
+        runner = self._runner
+        if runner is None or not runner.once(f"{NOW_ID}-{uuid.uuid4().hex[:8]}", job):
             threading.Thread(target=job, name="sync-now", daemon=True).start()
         return done
 
@@ -472,10 +476,10 @@ class SyncJob:
         warnings: list[HealthWarning] = []
         status = self._status
         runs_here = self.settings.run_sync_job
-        scheduler = self.scheduler
+        runner = self._runner
         stale = max(3 * self.settings.sync_watch_seconds, 5.0)
         tick = time.monotonic()
-        running = scheduler is not None and scheduler.running and (
+        running = runner is not None and runner.running and (
             status.last_watch_tick is None or tick - status.last_watch_tick <= stale)
         if runs_here and not running:
             warnings.append(HealthWarning(

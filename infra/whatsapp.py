@@ -1,11 +1,11 @@
 """Builds the configured WhatsApp gateway and the service around it, and runs the supervisor: a
-thread that calls `WhatsAppService.tick()` once a second (QR rotation, polling, reconnecting)."""
+reaction of the runner (infra/runner.py), the job "whatsapp-supervisor", that calls
+`WhatsAppService.tick()` at once and then every second (QR rotation, polling, reconnecting)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from application.channel import LinkAtFirstStart
@@ -14,6 +14,7 @@ from application.whatsapp import WhatsAppService
 from infra.channels.cloud.gateway import CloudWhatsAppGateway
 from infra.channels.simulator.gateway import DEVICE, SimulatorWhatsAppGateway
 from infra.channels.waha.gateway import WahaWhatsAppGateway
+from infra.runner import Runner
 from infra.settings import Gateway, Settings
 from infra.views import ViewsDatabase
 from infra.writer import GroupCommitWriter
@@ -21,6 +22,7 @@ from projections.channel import last_client_message_at
 
 log = logging.getLogger(__name__)
 __all__ = ["WhatsApp", "build_whatsapp"]
+JOB = "whatsapp-supervisor"
 
 
 @dataclass
@@ -31,8 +33,7 @@ class WhatsApp:
     service: WhatsAppService
     delivery_reports: DeliveryReports  # where the webhooks hand the gateway's delivery reports
     tick_seconds: float = 1.0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _runner: Runner | None = None
 
     @property
     def simulator(self) -> SimulatorWhatsAppGateway | None:
@@ -55,29 +56,21 @@ class WhatsApp:
         log.info("the simulated WhatsApp starts linked and in service")
         return True
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="whatsapp-supervisor",
-                                            daemon=True)
-            self._thread.start()
+    def start(self, runner: Runner) -> None:
+        """Registers the supervisor with the runner: a tick at once, then every second."""
+        if self._runner is None:
+            self._runner = runner
+            runner.every(JOB, self.tick_seconds, self.service.tick)
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=15)
-            self._thread = None
+        """Removes the supervisor's job (stop the runner first: a tick going on then is over)
+        and closes the gateway."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.remove(JOB)
         close = getattr(self.gateway, "close", None)
         if callable(close):
             close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.service.tick()
-            except Exception:  # the supervisor never dies: it tries again next second
-                log.warning("whatsapp supervisor step failed", exc_info=True)
-            self._stop.wait(self.tick_seconds)
 
 
 def build_gateway(settings: Settings, clock: Clock, views: ViewsDatabase) -> WhatsAppGateway:

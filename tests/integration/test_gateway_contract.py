@@ -13,11 +13,11 @@ import pytest
 
 from application.ports import GatewayError, MediaFile, WhatsAppGateway
 from infra.channels.cloud.fake import FakeGraph
+from infra.channels.cloud.gateway import CloudWhatsAppGateway
+from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 from infra.channels.telegram.fake import TOKEN as BOT_TOKEN
 from infra.channels.telegram.fake import FakeBotApi
 from infra.channels.telegram.gateway import BotApiTelegramGateway
-from infra.channels.cloud.gateway import CloudWhatsAppGateway
-from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 from infra.channels.waha.fake import FakeWaha
 from infra.channels.waha.gateway import WahaWhatsAppGateway
 
