@@ -324,7 +324,7 @@ def test_a_live_table_changed_after_the_scratch_was_made_is_refused(
     projection = InboxProjection()
     scratch, _ = rebuilt(views, projection, 3)
     with views.writer.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE read.messages ADD COLUMN edited_at timestamptz"))
+        conn.execute(sa.text("ALTER TABLE read.messages ADD COLUMN added_by_hand timestamptz"))
         conn.execute(sa.text("CREATE INDEX ix_dialogs_phone ON read.dialogs (phone)"))
     with views.writer.begin() as conn:
         assert obstacles(conn, projection.tables, scratch.name) == [
