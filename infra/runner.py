@@ -85,6 +85,7 @@ class Runner:
         # A run every second would log two lines a second at INFO: the jobs log their own.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         scheduler_log = logging.getLogger(f"{__name__}.scheduler")
+        scheduler_log.setLevel(logging.WARNING)  # "Added job …" for each registration, each run
         if not any(isinstance(f, _QuietSkips) for f in scheduler_log.filters):
             scheduler_log.addFilter(_QuietSkips())
         self._store = MemoryJobStore()

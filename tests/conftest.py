@@ -310,3 +310,15 @@ async def subscribe_inbox(url: str, token: str, received: list[dict[str, Any]],
                 continue
             if message["type"] == "next":
                 received.append(message["payload"]["data"]["inboxChanged"])
+
+
+@pytest.fixture
+def telegram() -> Iterator[Any]:
+    """A Telegram Bot API on loopback (infra/channels/telegram/fake.py)."""
+    from infra.channels.telegram.fake import FakeBotApi
+
+    fake = FakeBotApi().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -87,7 +87,13 @@ def serve(
                       "to choose it).")
     else:
         console.print(f"Sign in as [bold]{settings.admin_login}[/bold] with its password.")
-    console.print(f"Write as a client from {url}/phone or `switchboard phone send`.\n")
+    messengers = " and ".join(m.capitalize().replace("Whatsapp", "WhatsApp")
+                              for m in reversed(container.channels.mediums()))
+    console.print(f"Messengers here: {messengers}.")
+    telegram = container.channels.named("telegram")
+    also = " (as a Telegram user too: `--channel telegram`)" \
+        if getattr(telegram, "simulated", None) is not None else ""
+    console.print(f"Write as a client from {url}/phone or `switchboard phone send`{also}.\n")
     app = create_app(container)
     settle_memory(settings)
     uvicorn.run(app, host=settings.host, port=settings.port,

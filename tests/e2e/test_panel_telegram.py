@@ -21,15 +21,6 @@ Shot = Callable[[Page, str], Any]
 NewPage = Callable[..., Page]
 
 
-@pytest.fixture
-def telegram() -> Iterator[FakeBotApi]:
-    fake = FakeBotApi().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
 def started(server: PanelServer) -> Iterator[PanelServer]:
     server.start()
     try:

@@ -99,6 +99,9 @@ def test_the_channel_is_the_real_adapter_registered_with_the_simulated_bot_api(
     assert status.detail["bot"] == telegram.bot and status.detail["simulated"] is True
     state = httpx.get(f"{server.url}/simulator/telegram", timeout=10).json()
     assert state == {"active": True, "bot": telegram.bot, "webhook_set": True}
+    admin = signed_in(server, "admin", ADMIN_PASSWORD)
+    channels = admin("{ channels { name simulated } }")["channels"]
+    assert {c["name"]: c["simulated"] for c in channels}["telegram"] is True
 
 
 def test_a_users_text_reaches_the_inbox_as_a_telegram_dialog(

@@ -33,13 +33,6 @@ class FakeTime:
 
 
 @pytest.fixture
-def telegram() -> Iterator[FakeBotApi]:
-    fake = FakeBotApi().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def time_() -> FakeTime:
     return FakeTime()
 

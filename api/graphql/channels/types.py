@@ -38,6 +38,9 @@ class ChannelState:
                                   "last error delivering to the webhook.")
     checked_at: datetime | None = strawberry.field(
         default=None, description="Telegram: when the bot was last asked about.")
+    simulated: bool = strawberry.field(
+        default=False, description="Whether the built-in simulator plays this messenger "
+                                   "(development: no outside account behind it).")
 
     @classmethod
     def of(cls, status: ChannelStatus) -> ChannelState:
@@ -53,6 +56,7 @@ class ChannelState:
         state.pending_updates = pending if isinstance(pending, int) else None
         state.last_error = _text(detail.get("last_error"))
         state.checked_at = _instant(detail.get("checked_at"))
+        state.simulated = bool(detail.get("simulated"))
         return state
 
 

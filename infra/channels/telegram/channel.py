@@ -126,10 +126,16 @@ class TelegramChannel:
         return self.status()
 
     def check(self) -> ChannelStatus:
-        """getMe and getWebhookInfo, now (the admin area's check). Blocks on Telegram."""
+        """The admin area's check, now: getMe and getWebhookInfo, and setWebhook again when
+        the webhook is not ours (someone unset it, or pointed it elsewhere). Blocks on
+        Telegram: call it from a thread."""
         try:
             self._got_bot(self._api.get_me())
-            self._got_webhook(self._api.webhook_info())
+            info = self._api.webhook_info()
+            if info.get("url") != self.webhook_url:
+                self._api.set_webhook(self.webhook_url, self._secret, list(ALLOWED_UPDATES))
+                info = self._api.webhook_info()
+            self._got_webhook(info)
         except GatewayError as error:
             self._failed(error.message)
         return self.status()

@@ -43,30 +43,83 @@ async function sendFile(from, name, file, caption, sticker = false) {
 /** A location or a contact from the client's phone. */
 const share = (body) => phoneCall("/share", body);
 
-/** What a phone shares besides text and files: a location, a contact, a sticker. `deliver(call,
- * label)` sends and adds it to the conversation; answers whether it was taken. */
-function ShareCard({ from, name, busy, deliver }) {
+/** A location the client shares: `share(location)` sends it through `deliver(call, label)`,
+ * which adds it to the conversation and answers whether it was taken. `prefix` keeps the
+ * fields' ids apart on a page with two phones. */
+function LocationForm({ prefix, busy, deliver, share }) {
   const [latitude, setLatitude] = useState("");
   const [longitude, setLongitude] = useState("");
   const [place, setPlace] = useState("");
-  const [contact, setContact] = useState("");
-  const [numbers, setNumbers] = useState("");
-
-  const sendLocation = async (event) => {
+  const submit = async (event) => {
     event.preventDefault();
     const location = { latitude: Number(latitude), longitude: Number(longitude),
       name: place.trim() };
     const where = location.name || `${location.latitude}, ${location.longitude}`;
-    if (await deliver(() => share({ from, name, location }),
-      t("phone.shared.location", { where }))) setPlace("");
+    if (await deliver(() => share(location), t("phone.shared.location", { where }))) setPlace("");
   };
-  const sendContact = async (event) => {
+  return html`
+    <form onSubmit=${submit} data-share="location">
+      <fieldset>
+        <legend>${t("phone.share.location")}</legend>
+        <div class="phone-share-row">
+          <div class="field">
+            <label for="${prefix}-latitude">${t("phone.share.latitude")}</label>
+            <input id="${prefix}-latitude" type="number" step="any" min="-90" max="90" required
+              placeholder="55.7558" value=${latitude}
+              onInput=${(e) => setLatitude(e.currentTarget.value)}/>
+          </div>
+          <div class="field">
+            <label for="${prefix}-longitude">${t("phone.share.longitude")}</label>
+            <input id="${prefix}-longitude" type="number" step="any" min="-180" max="180"
+              required placeholder="37.6173" value=${longitude}
+              onInput=${(e) => setLongitude(e.currentTarget.value)}/>
+          </div>
+        </div>
+        <div class="field">
+          <label for="${prefix}-place">${t("phone.share.place")}</label>
+          <input id="${prefix}-place" maxlength="200" value=${place}
+            onInput=${(e) => setPlace(e.currentTarget.value)}/>
+        </div>
+        <button type="submit" class="button" disabled=${busy}>
+          ${t("phone.share.sendLocation")}</button>
+      </fieldset>
+    </form>`;
+}
+
+/** A contact the client shares: a name and phone numbers (`phonesLabel`: one, or several
+ * separated by commas); `share(name, phones)` sends it. */
+function ContactForm({ prefix, busy, deliver, share, phonesLabel, placeholder = "" }) {
+  const [contact, setContact] = useState("");
+  const [numbers, setNumbers] = useState("");
+  const submit = async (event) => {
     event.preventDefault();
     const phones = numbers.split(",").map((p) => p.trim()).filter(Boolean);
     const who = contact.trim() || phones.join(", ");
-    if (await deliver(() => share({ from, name, contact: { name: contact.trim(), phones } }),
+    if (await deliver(() => share(contact.trim(), phones),
       t("phone.shared.contact", { name: who }))) { setContact(""); setNumbers(""); }
   };
+  return html`
+    <form onSubmit=${submit} data-share="contact">
+      <fieldset>
+        <legend>${t("phone.share.contact")}</legend>
+        <div class="field">
+          <label for="${prefix}-contact">${t("phone.share.contactName")}</label>
+          <input id="${prefix}-contact" maxlength="120" value=${contact}
+            onInput=${(e) => setContact(e.currentTarget.value)}/>
+        </div>
+        <div class="field">
+          <label for="${prefix}-numbers">${phonesLabel}</label>
+          <input id="${prefix}-numbers" type="tel" required value=${numbers}
+            placeholder=${placeholder} onInput=${(e) => setNumbers(e.currentTarget.value)}/>
+        </div>
+        <button type="submit" class="button" disabled=${busy}>
+          ${t("phone.share.sendContact")}</button>
+      </fieldset>
+    </form>`;
+}
+
+/** What a phone shares besides text and files: a location, a contact, a sticker. */
+function ShareCard({ from, name, busy, deliver }) {
   const sendSticker = async (event) => {
     const file = event.currentTarget.files?.[0];
     event.currentTarget.value = "";
@@ -77,49 +130,12 @@ function ShareCard({ from, name, busy, deliver }) {
   return html`
     <section class="card phone-share" aria-labelledby="share-title">
       <h2 id="share-title">${t("phone.share.title")}</h2>
-      <form onSubmit=${sendLocation} data-share="location">
-        <fieldset>
-          <legend>${t("phone.share.location")}</legend>
-          <div class="phone-share-row">
-            <div class="field">
-              <label for="share-latitude">${t("phone.share.latitude")}</label>
-              <input id="share-latitude" type="number" step="any" min="-90" max="90" required
-                placeholder="55.7558" value=${latitude}
-                onInput=${(e) => setLatitude(e.currentTarget.value)}/>
-            </div>
-            <div class="field">
-              <label for="share-longitude">${t("phone.share.longitude")}</label>
-              <input id="share-longitude" type="number" step="any" min="-180" max="180" required
-                placeholder="37.6173" value=${longitude}
-                onInput=${(e) => setLongitude(e.currentTarget.value)}/>
-            </div>
-          </div>
-          <div class="field">
-            <label for="share-place">${t("phone.share.place")}</label>
-            <input id="share-place" maxlength="200" value=${place}
-              onInput=${(e) => setPlace(e.currentTarget.value)}/>
-          </div>
-          <button type="submit" class="button" disabled=${busy}>
-            ${t("phone.share.sendLocation")}</button>
-        </fieldset>
-      </form>
-      <form onSubmit=${sendContact} data-share="contact">
-        <fieldset>
-          <legend>${t("phone.share.contact")}</legend>
-          <div class="field">
-            <label for="share-contact">${t("phone.share.contactName")}</label>
-            <input id="share-contact" maxlength="200" value=${contact}
-              onInput=${(e) => setContact(e.currentTarget.value)}/>
-          </div>
-          <div class="field">
-            <label for="share-numbers">${t("phone.share.contactPhones")}</label>
-            <input id="share-numbers" type="tel" required value=${numbers}
-              onInput=${(e) => setNumbers(e.currentTarget.value)}/>
-          </div>
-          <button type="submit" class="button" disabled=${busy}>
-            ${t("phone.share.sendContact")}</button>
-        </fieldset>
-      </form>
+      <${LocationForm} prefix="share" busy=${busy} deliver=${deliver}
+        share=${(location) => share({ from, name, location })}/>
+      <${ContactForm} prefix="share" busy=${busy} deliver=${deliver}
+        phonesLabel=${t("phone.share.contactPhones")}
+        share=${(contactName, phones) => share({ from, name,
+          contact: { name: contactName, phones } })}/>
       <label class="button button-quiet phone-share-sticker">
         ${t("phone.share.sticker")}
         <input type="file" class="visually-hidden" data-phone-sticker accept="image/webp,image/png"
@@ -418,75 +434,15 @@ function useBotReplies(user) {
 
 /** A location or a contact from the user's Telegram. */
 function TelegramShareCard({ busy, deliver, sender }) {
-  const [latitude, setLatitude] = useState("");
-  const [longitude, setLongitude] = useState("");
-  const [place, setPlace] = useState("");
-  const [contact, setContact] = useState("");
-  const [number, setNumber] = useState("");
-
-  const sendLocation = async (event) => {
-    event.preventDefault();
-    const location = { latitude: Number(latitude), longitude: Number(longitude),
-      name: place.trim() };
-    const where = location.name || `${location.latitude}, ${location.longitude}`;
-    if (await deliver(() => telegramCall("/share", { ...sender, location }),
-      t("phone.shared.location", { where }))) setPlace("");
-  };
-  const sendContact = async (event) => {
-    event.preventDefault();
-    const shared = { name: contact.trim(), phone: number.trim() };
-    if (await deliver(() => telegramCall("/share", { ...sender, contact: shared }),
-      t("phone.shared.contact", { name: shared.name || shared.phone }))) {
-      setContact(""); setNumber("");
-    }
-  };
-
   return html`
     <section class="card phone-share" aria-labelledby="tg-share-title">
       <h2 id="tg-share-title">${t("phone.share.title")}</h2>
-      <form onSubmit=${sendLocation} data-share="location">
-        <fieldset>
-          <legend>${t("phone.share.location")}</legend>
-          <div class="phone-share-row">
-            <div class="field">
-              <label for="tg-share-latitude">${t("phone.share.latitude")}</label>
-              <input id="tg-share-latitude" type="number" step="any" min="-90" max="90" required
-                placeholder="55.7558" value=${latitude}
-                onInput=${(e) => setLatitude(e.currentTarget.value)}/>
-            </div>
-            <div class="field">
-              <label for="tg-share-longitude">${t("phone.share.longitude")}</label>
-              <input id="tg-share-longitude" type="number" step="any" min="-180" max="180"
-                required placeholder="37.6173" value=${longitude}
-                onInput=${(e) => setLongitude(e.currentTarget.value)}/>
-            </div>
-          </div>
-          <div class="field">
-            <label for="tg-share-place">${t("phone.share.place")}</label>
-            <input id="tg-share-place" maxlength="200" value=${place}
-              onInput=${(e) => setPlace(e.currentTarget.value)}/>
-          </div>
-          <button type="submit" class="button" disabled=${busy}>
-            ${t("phone.share.sendLocation")}</button>
-        </fieldset>
-      </form>
-      <form onSubmit=${sendContact} data-share="contact">
-        <fieldset>
-          <legend>${t("phone.share.contact")}</legend>
-          <div class="field">
-            <label for="tg-share-contact">${t("phone.share.contactName")}</label>
-            <input id="tg-share-contact" maxlength="120" value=${contact}
-              onInput=${(e) => setContact(e.currentTarget.value)}/>
-          </div>
-          <div class="field">
-            <label for="tg-share-number">${t("phone.tg.contactPhone")}</label>
-            <input id="tg-share-number" type="tel" required value=${number}
-              placeholder="+79161234567" onInput=${(e) => setNumber(e.currentTarget.value)}/>
-          </div>
-          <button type="submit" class="button" disabled=${busy}>
-            ${t("phone.share.sendContact")}</button>
-        </fieldset>
-      </form>
+      <${LocationForm} prefix="tg-share" busy=${busy} deliver=${deliver}
+        share=${(location) => telegramCall("/share", { ...sender, location })}/>
+      <${ContactForm} prefix="tg-share" busy=${busy} deliver=${deliver}
+        phonesLabel=${t("phone.tg.contactPhone")} placeholder="+79161234567"
+        share=${(contactName, phones) => telegramCall("/share", { ...sender,
+          contact: { name: contactName, phone: phones[0] ?? "" } })}/>
     </section>`;
 }
 

@@ -8,7 +8,8 @@ import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
 import { api, isAdmin } from "../lib/session.mjs";
 import { errorText } from "./common.mjs";
 
-const FIELDS = "name messenger ok error bot webhookUrl webhookSet pendingUpdates lastError checkedAt";
+const FIELDS = `name messenger ok error bot webhookUrl webhookSet pendingUpdates lastError
+  checkedAt simulated`;
 const QUERY = `query Channels { channels { ${FIELDS} } }`;
 const CHECK = `mutation CheckTelegram { checkTelegram { __typename
   ... on ChannelStatePayload { channel { ${FIELDS} } } ... on UserError { code message } } }`;
@@ -44,8 +45,11 @@ function BotCard({ channel, busy, onCheck, failure }) {
           ${t(channel.ok ? "tg.status.ok" : "tg.status.bad")}</span>
       </div>
       ${reason && html`<p class="wa-reason" data-reason>${reason}</p>`}
+      ${channel.simulated && html`<p class="muted" data-simulated>${t("tg.simulated")}${" "}
+        <a href="/phone">${t("tg.simulated.phone")}</a></p>`}
       <dl class="facts">
-        <dt>${t("tg.bot")}</dt><dd data-bot><${Bot} bot=${channel.bot}/></dd>
+        <dt>${t("tg.bot")}</dt>
+        <dd data-bot>${channel.simulated ? channel.bot : html`<${Bot} bot=${channel.bot}/>`}</dd>
         <dt>${t("tg.webhook")}</dt>
         <dd data-webhook=${channel.webhookSet ? "set" : "unset"}>
           ${t(channel.webhookSet ? "tg.webhook.set" : "tg.webhook.notSet")}
