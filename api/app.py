@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health, media, simulator
+from api import health, media, simulator, telegram_phone
 from api.graphql.router import graphql_router
 from api.middleware import RequestContextMiddleware
 from api.panel.routes import mount_panel
@@ -41,6 +41,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
                        prefix="/graphql")
     app.include_router(webhooks.router)
     app.include_router(simulator.router)
+    app.include_router(telegram_phone.router)
     app.include_router(health.router)
     app.include_router(media.router)
     mount_panel(app)

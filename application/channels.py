@@ -100,13 +100,16 @@ class Outbound(Protocol):
 
 @dataclass(frozen=True)
 class ChannelStatus:
-    """How a channel stands, for the admin area: whether it works, and what went wrong last."""
+    """How a channel stands, for the admin area: whether it works, and what is wrong — `code`
+    stable (the panel says it in its language, with `detail`), `error` the same in English for
+    logs and scripts."""
 
     name: str
     medium: str
     ok: bool
     detail: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    code: str = ""
 
 
 class Channel(Protocol):
@@ -133,7 +136,12 @@ class Channel(Protocol):
 
     def stop(self) -> None: ...
 
-    def status(self) -> ChannelStatus: ...
+    def status(self) -> ChannelStatus:
+        """How it stands as last seen (no I/O)."""
+
+    def check(self) -> ChannelStatus:
+        """How it stands now: asks the messenger where there is something to ask (and mends
+        what it can, such as a webhook pointed elsewhere); blocks, so call it from a thread."""
 
 
 class Channels:

@@ -8,7 +8,6 @@ import asyncio
 import time
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 from anyio import to_thread
@@ -57,13 +56,6 @@ class ProjectorCatchUp:
                 await asyncio.sleep(0.01)
 
 
-@runtime_checkable
-class _Checkable(Protocol):
-    """A channel that can ask its messenger how it stands now (Telegram's `check`)."""
-
-    def check(self) -> ChannelStatus: ...
-
-
 class ChannelStandings:
     """The active channels' standing: each channel's `status()`, or its `check()` now."""
 
@@ -77,9 +69,7 @@ class ChannelStandings:
         channel = self._channels.named(name)
         if channel is None:
             return None
-        if isinstance(channel, _Checkable):
-            return channel.check()
-        return channel.status()
+        return channel.check()
 
 
 class SyncJobControl:

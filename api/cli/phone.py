@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from infra.channels.simulator.client import refusal_of
+
 
 class PhoneRefused(Exception):
     """The server did not take it: the reason, readable."""
@@ -64,14 +66,7 @@ class TelegramPhone:
             raise PhoneRefused(f"The server at {self.base_url} did not answer: {error}") from None
         if response.status_code < 400:
             return response.json()
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        if isinstance(detail, list):  # a malformed request: FastAPI's validation errors
-            detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: "
-                               f"{d.get('msg', d)}" for d in detail)
-        raise PhoneRefused(f"{response.status_code}: {detail}")
+        raise PhoneRefused(refusal_of(response))
 
 
 def send_from_telegram(console: Console, base_url: str, user: str, text: str, *, name: str,

@@ -34,5 +34,9 @@ class WhatsAppChannelAdapter:
         """The WhatsApp supervisor closes the gateway."""
 
     def status(self) -> ChannelStatus:
+        """The linking and the connection are the WhatsApp service's (its own admin page)."""
         return ChannelStatus(name=self.name, medium=self.medium, ok=True,
                              detail={"gateway": self.gateway.kind})
+
+    def check(self) -> ChannelStatus:
+        return self.status()

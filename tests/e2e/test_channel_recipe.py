@@ -106,6 +106,9 @@ class PigeonChannel:
     def status(self) -> ChannelStatus:
         return ChannelStatus(name=self.name, medium=self.medium, ok=True)
 
+    def check(self) -> ChannelStatus:
+        return self.status()
+
 
 def build(ctx: ChannelContext) -> PigeonChannel:
     return PigeonChannel(ctx.intake)

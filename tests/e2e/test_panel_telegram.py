@@ -83,3 +83,25 @@ def test_without_a_bot_the_telegram_card_names_the_settings_to_set(
     for name in ("SWITCHBOARD_TELEGRAM_BOT_TOKEN", "SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET",
                  "SWITCHBOARD_PUBLIC_URL"):
         expect(card.get_by_text(name, exact=True)).to_be_visible()
+
+
+@pytest.fixture
+def server_with_a_wrong_token(tmp_path: Path, telegram: FakeBotApi) -> Iterator[PanelServer]:
+    server = PanelServer(tmp_path)
+    server.env.update({
+        "SWITCHBOARD_TELEGRAM_BOT_TOKEN": "987654321:AAwrong-token",
+        "SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "SWITCHBOARD_TELEGRAM_API_URL": telegram.url, "SWITCHBOARD_PUBLIC_URL": server.url})
+    yield from started(server)
+
+
+def test_what_is_wrong_with_the_bot_is_said_in_the_readers_language(
+    server_with_a_wrong_token: PanelServer, new_page: NewPage,
+) -> None:
+    admin = sign_in(new_page(), server_with_a_wrong_token, ADMIN)
+    open_telegram(admin)
+    admin.get_by_label("Language").select_option("ru")
+    card = admin.locator("[data-telegram]")
+    expect(card).to_have_attribute("data-telegram", "bad")
+    expect(card.locator("[data-reason]")).to_have_text(
+        "Telegram не принимает токен бота: проверьте SWITCHBOARD_TELEGRAM_BOT_TOKEN.")

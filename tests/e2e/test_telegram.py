@@ -50,10 +50,10 @@ DIALOG = """query($id: ID!) { dialog(id: $id) { channel entry { client { phone n
   messages { direction text status attempts failureCode } } }"""
 SEND = """mutation($d: ID!, $t: String!) { sendMessage(dialogId: $d, text: $t) { __typename
   ... on SendMessageSuccess { outgoing { id status } } ... on UserError { code message } } }"""
-CHANNELS = """{ channels { name messenger ok error bot webhookUrl webhookSet pendingUpdates
-  lastError checkedAt } }"""
+CHANNELS = """{ channels { name messenger ok error errorCode bot webhookUrl webhookSet
+  pendingUpdates lastError checkedAt } }"""
 CHECK = """mutation { checkTelegram { __typename
-  ... on ChannelStatePayload { channel { name messenger ok error bot webhookUrl webhookSet
+  ... on ChannelStatePayload { channel { name messenger ok error errorCode bot webhookUrl webhookSet
     pendingUpdates lastError checkedAt } }
   ... on UserError { code message } } }"""
 
@@ -259,8 +259,8 @@ def test_channels_report_telegram_working_and_check_telegram_asks_again(
     assert {(c["name"], c["messenger"]) for c in channels} == {
         ("simulator", "WHATSAPP"), ("telegram", "TELEGRAM")}
     state = telegram_state(admin)
-    assert (state["ok"], state["error"], state["bot"], state["webhookSet"]) == (
-        True, "", f"@{BOT_USERNAME}", True)
+    assert (state["ok"], state["error"], state["errorCode"], state["bot"],
+            state["webhookSet"]) == (True, "", None, f"@{BOT_USERNAME}", True)
     assert state["webhookUrl"] == f"{server.url}/webhooks/telegram"
     assert state["pendingUpdates"] == 0 and state["lastError"] is None
     assert state["checkedAt"]
@@ -292,11 +292,12 @@ def test_with_a_wrong_token_telegram_is_reported_not_working_with_telegrams_desc
         admin = signed_in(server, "admin", ADMIN_PASSWORD)
         state = telegram_state(admin)
         assert (state["ok"], state["bot"], state["webhookSet"]) == (False, None, False)
+        assert state["errorCode"] == "TELEGRAM_UNAUTHORIZED"
         assert "Unauthorized" in state["error"]
         assert "SWITCHBOARD_TELEGRAM_BOT_TOKEN" in state["error"]
         assert telegram.webhook["url"] == ""  # nothing was registered
         checked = admin(CHECK)["checkTelegram"]["channel"]
-        assert checked["ok"] is False and "Unauthorized" in checked["lastError"]
+        assert (checked["ok"], checked["errorCode"]) == (False, "TELEGRAM_UNAUTHORIZED")
         assert checked["checkedAt"] >= state["checkedAt"]
 
 

@@ -254,7 +254,9 @@ def test_without_a_simulated_telegram_the_routes_say_so(database_url: str) -> No
             "active": False, "bot": "", "webhook_set": False}
         answer = post(server, "/send", {"from": USER, "text": "Hi"})
         assert answer.status_code == 404
-        assert "SWITCHBOARD_TELEGRAM_SIMULATED" in answer.json()["detail"]
+        refusal = answer.json()["detail"]
+        assert refusal["code"] == "TELEGRAM_NOT_SIMULATED"
+        assert "SWITCHBOARD_TELEGRAM_SIMULATED" in refusal["message"]
         done = cli("phone", "send", "--channel", "telegram", "--from", "42", "hello",
                    "--url", server.url, env=cli_env(database_url))
         assert done.returncode == 1 and "not simulated here" in " ".join(done.stdout.split())

@@ -49,6 +49,9 @@ class TelegramLike:
     def status(self) -> ChannelStatus:
         return ChannelStatus(name=self.name, medium=self.medium, ok=True)
 
+    def check(self) -> ChannelStatus:
+        return self.status()
+
 
 @contextlib.contextmanager
 def two_messengers(database_url: str, **overrides: Any) -> Iterator[Container]:

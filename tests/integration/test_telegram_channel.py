@@ -28,7 +28,7 @@ from infra.bootstrap import Container
 from infra.channels.context import ChannelContext
 from infra.channels.fakeserver import FakeServer, Request
 from infra.channels.telegram import build
-from infra.channels.telegram.channel import TelegramChannel
+from infra.channels.telegram.channel import NOT_CHECKED, TelegramChannel
 from infra.channels.telegram.fake import (
     BOT_USERNAME,
     SECRET,
@@ -222,20 +222,20 @@ def test_a_bad_token_leaves_the_channel_not_ok_with_telegrams_words(
         telegram: FakeBotApi, intake: RecordingIntake) -> None:
     channel = channel_with(intake, telegram.url, token="987654321:AAwrong-token")
     channel.start()
-    status = wait_for(lambda: (s := channel.status()).error != "Not checked yet." and s)
+    status = wait_for(lambda: (s := channel.status()).code != NOT_CHECKED and s)
     channel.stop()
-    assert status.ok is False
+    assert (status.ok, status.code) == (False, "TELEGRAM_UNAUTHORIZED")
     assert "Unauthorized" in status.error
-    assert status.detail["last_error"] == status.error
+    assert status.detail["last_error"] == ""  # Telegram delivered nothing that failed
     assert telegram.webhook["url"] == ""
 
 
 def test_telegram_unreachable_at_start_is_reported_not_raised(intake: RecordingIntake) -> None:
     channel = channel_with(intake, "http://127.0.0.1:9")
     channel.start()
-    status = wait_for(lambda: (s := channel.status()).error != "Not checked yet." and s)
+    status = wait_for(lambda: (s := channel.status()).code != NOT_CHECKED and s)
     channel.stop()
-    assert status.ok is False
+    assert (status.ok, status.code) == (False, "GATEWAY_UNREACHABLE")
     assert "not reachable" in status.error
 
 

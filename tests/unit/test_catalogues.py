@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 
+from infra.channels.telegram.channel import ELSEWHERE, NOT_CHECKED, UNEXPECTED
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "panel" / "static"
+
 LANGUAGES = ("en", "ru")
 # Intl.PluralRules(lang).resolvedOptions().pluralCategories for integers and fractions.
 PLURAL_FORMS = {"en": {"one", "other"}, "ru": {"one", "few", "many", "other"}}
@@ -26,8 +29,10 @@ BUILT_KEYS = [
     *(f"error.{code}" for code in ("NETWORK", "BAD_RESPONSE", "UNKNOWN")),
     *(f"role.{role}" for role in ("ADMIN", "OPERATOR", "AUDITOR")),
     *(f"lang.{lang}" for lang in LANGUAGES),
-    *(f"admin.{s}{suffix}" for s in ("setup", "whatsapp", "queue", "sync", "audit", "analytics")
-      for suffix in ("", ".about")),
+    *(f"admin.{s}{suffix}" for s in ("setup", "whatsapp", "telegram", "queue", "sync", "audit",
+                                      "analytics") for suffix in ("", ".about")),
+    # what the Telegram card says of the channel's own codes (a gateway's have error.<CODE>)
+    *(f"tg.problem.{code}" for code in (NOT_CHECKED, ELSEWHERE, UNEXPECTED)),
     *(f"phone.status.{status}" for status in ("accepted", "duplicate")),
     "channel.simulator",
     *(f"reply.status.{s}" for s in ("QUEUED", "SENDING", "SENT", "DELIVERED", "READ", "PLAYED",
@@ -172,3 +177,24 @@ def test_every_error_code_the_api_can_return_is_translated(lang: str) -> None:
     missing = sorted(code for code in error_codes_the_api_returns()
                      if f"error.{code}" not in texts)
     assert missing == [], f"{lang}.json lacks error.<CODE> for {missing}"
+
+
+def phone_refusals() -> set[str]:
+    """The codes the simulated phones refuse with: the WhatsApp phone's (PhoneRefused) and the
+    Telegram phone's (its REFUSALS)."""
+    from api.telegram_phone import REFUSALS
+
+    sources = (ROOT / "infra" / "channels" / "simulator" / "gateway.py",
+               ROOT / "api" / "simulator.py")
+    whatsapp = {code for source in sources for code in re.findall(
+        r'PhoneRefused\([^)]*?"([A-Z_]+)"\)', source.read_text(), flags=re.S)}
+    return whatsapp | set(REFUSALS)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_refusal_of_the_simulated_phones_is_translated(lang: str) -> None:
+    codes = phone_refusals()
+    assert {"NOT_LINKED", "WRONG_PAIRING_CODE", "TELEGRAM_NOT_SIMULATED", "EMPTY_TEXT"} <= codes
+    texts = catalogue(lang)
+    missing = sorted(code for code in codes if f"phone.refused.{code}" not in texts)
+    assert missing == [], f"{lang}.json lacks phone.refused.<CODE> for {missing}"

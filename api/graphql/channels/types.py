@@ -24,6 +24,10 @@ class ChannelState:
     messenger: Messenger
     ok: bool = strawberry.field(description="Whether it receives and sends.")
     error: str = strawberry.field(description="What is wrong, in English; empty when it works.")
+    error_code: str | None = strawberry.field(
+        default=None, description="What is wrong, as a stable code (null when it works): "
+                                  "NOT_CHECKED, WEBHOOK_ELSEWHERE, UNEXPECTED or a gateway "
+                                  "error's code (TELEGRAM_UNAUTHORIZED, GATEWAY_UNREACHABLE, …).")
     bot: str | None = strawberry.field(
         default=None, description="Telegram: the bot's @username (null until getMe answered).")
     webhook_url: str | None = strawberry.field(
@@ -34,8 +38,8 @@ class ChannelState:
     pending_updates: int | None = strawberry.field(
         default=None, description="Telegram: updates waiting to be delivered to the webhook.")
     last_error: str | None = strawberry.field(
-        default=None, description="Telegram: the last error in reaching Telegram, or Telegram's "
-                                  "last error delivering to the webhook.")
+        default=None, description="Telegram: Telegram's last error delivering to the webhook, "
+                                  "in its own words.")
     checked_at: datetime | None = strawberry.field(
         default=None, description="Telegram: when the bot was last asked about.")
     simulated: bool = strawberry.field(
@@ -45,7 +49,7 @@ class ChannelState:
     @classmethod
     def of(cls, status: ChannelStatus) -> ChannelState:
         state = cls(name=status.name, messenger=Messenger.of(status.medium), ok=status.ok,
-                    error=status.error)
+                    error=status.error, error_code=status.code or None)
         if status.medium != TELEGRAM:
             return state
         detail = status.detail
@@ -55,7 +59,8 @@ class ChannelState:
         pending = detail.get("pending_update_count")
         state.pending_updates = pending if isinstance(pending, int) else None
         state.last_error = _text(detail.get("last_error"))
-        state.checked_at = _instant(detail.get("checked_at"))
+        checked = detail.get("checked_at")
+        state.checked_at = utc(checked) if isinstance(checked, datetime) else None
         state.simulated = bool(detail.get("simulated"))
         return state
 
@@ -67,14 +72,3 @@ class ChannelStatePayload:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _instant(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return utc(value)
-    if isinstance(value, str) and value:
-        try:
-            return utc(datetime.fromisoformat(value))
-        except ValueError:
-            return None
-    return None

@@ -52,14 +52,24 @@ class SimulatorPhone:
             files={"file": (file_name, content, "application/octet-stream")}, timeout=30))
 
 
+def refusal_of(response: httpx.Response) -> str:
+    """Why a simulated phone's route refused: `<status>: <reason>` (a phone's refusal is
+    `{code, message}`; a malformed request FastAPI's list of validation errors)."""
+    try:
+        detail = response.json().get("detail", response.text) if response.content else ""
+    except ValueError:
+        detail = response.text
+    if isinstance(detail, dict):
+        detail = detail.get("message", detail)
+    elif isinstance(detail, list):
+        detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: "
+                           f"{d.get('msg', d)}" for d in detail)
+    return f"{response.status_code}: {detail}"
+
+
 def _answer(response: httpx.Response) -> Any:
     """The phone's answer, or HTTPStatusError with its reason."""
     if response.status_code >= 400:
-        detail = response.json().get("detail", response.text) if response.content else ""
-        if isinstance(detail, dict):  # the phone's refusals: {code, message}
-            detail = detail.get("message", detail)
-        elif isinstance(detail, list):  # a malformed request: FastAPI's validation errors
-            detail = "; ".join(str(d.get("msg", d)) for d in detail)
-        raise httpx.HTTPStatusError(f"{response.status_code}: {detail}",
-                                    request=response.request, response=response)
+        raise httpx.HTTPStatusError(refusal_of(response), request=response.request,
+                                    response=response)
     return response.json()

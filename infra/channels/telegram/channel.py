@@ -33,7 +33,10 @@ if TYPE_CHECKING:  # the simulated Telegram is loaded only where it is played
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
-NOT_CHECKED = "Not checked yet."
+# What can be wrong besides a gateway error's own code (TELEGRAM_UNAUTHORIZED, …).
+NOT_CHECKED = "NOT_CHECKED"
+ELSEWHERE = "WEBHOOK_ELSEWHERE"
+UNEXPECTED = "UNEXPECTED"
 
 
 class TelegramBotApi(Outbound, Protocol):
@@ -71,7 +74,7 @@ class TelegramChannel:
         self._thread: threading.Thread | None = None
         self._bot = ""
         self._webhook: dict[str, Any] = {}
-        self._error = NOT_CHECKED
+        self._problem = (NOT_CHECKED, "Not checked yet.")  # (code, the same in English)
         self._checked_at: datetime | None = None
 
     # -- the webhook -----------------------------------------------------------------------
@@ -101,11 +104,11 @@ class TelegramChannel:
 
     # -- the bot's standing ------------------------------------------------------------------
     def start(self) -> None:
-        """Checks the token and registers the webhook in a thread of its own: start-up never
-        waits for Telegram, and a failure is only reported (status)."""
+        """Checks the token and registers the webhook (`check`) in a thread of its own:
+        start-up never waits for Telegram, and a failure is only reported (status)."""
         if self._thread is not None and self._thread.is_alive():
             return
-        self._thread = threading.Thread(target=self._register_quietly, name="telegram-webhook",
+        self._thread = threading.Thread(target=self._check_quietly, name="telegram-webhook",
                                         daemon=True)
         self._thread.start()
 
@@ -114,21 +117,10 @@ class TelegramChannel:
         if self.simulated is not None:
             self.simulated.stop()
 
-    def register_webhook(self) -> ChannelStatus:
-        """getMe, then setWebhook to `<base_url>/webhooks/telegram` with the secret, then
-        getWebhookInfo. Blocks on Telegram: call it from a thread."""
-        try:
-            self._got_bot(self._api.get_me())
-            self._api.set_webhook(self.webhook_url, self._secret, list(ALLOWED_UPDATES))
-            self._got_webhook(self._api.webhook_info())
-        except GatewayError as error:
-            self._failed(error.message)
-        return self.status()
-
     def check(self) -> ChannelStatus:
-        """The admin area's check, now: getMe and getWebhookInfo, and setWebhook again when
-        the webhook is not ours (someone unset it, or pointed it elsewhere). Blocks on
-        Telegram: call it from a thread."""
+        """getMe, then getWebhookInfo, and setWebhook (`<base_url>/webhooks/telegram`, the
+        secret, the update kinds we take) when the webhook is not ours — at start, and from the
+        admin area. Blocks on Telegram: call it from a thread."""
         try:
             self._got_bot(self._api.get_me())
             info = self._api.webhook_info()
@@ -137,35 +129,36 @@ class TelegramChannel:
                 info = self._api.webhook_info()
             self._got_webhook(info)
         except GatewayError as error:
-            self._failed(error.message)
+            self._failed(error.code, error.message)
         return self.status()
 
     def status(self) -> ChannelStatus:
         with self._lock:
             webhook = dict(self._webhook)
             registered = webhook.get("url") == self.webhook_url
-            error = self._error or ("" if registered or not self._bot else
-                                    f"The webhook is not set to {self.webhook_url}.")
+            code, error = self._problem
+            if not code and self._bot and not registered:
+                code, error = ELSEWHERE, f"The webhook is not set to {self.webhook_url}."
             detail = {
                 "bot": f"@{self._bot}" if self._bot else "",
                 "webhook_url": webhook.get("url", ""),
+                "expected_webhook_url": self.webhook_url,
                 "webhook_set": registered,
                 "pending_update_count": webhook.get("pending_update_count"),
-                "last_error": self._error or webhook.get("last_error_message", ""),
-                "checked_at": self._checked_at.isoformat() if self._checked_at else None,
+                "last_error": webhook.get("last_error_message", ""),  # Telegram's own words
+                "checked_at": self._checked_at,
                 "simulated": self.simulated is not None,
             }
-            return ChannelStatus(name=self.name, medium=self.medium,
-                                 ok=bool(self._bot) and registered and not self._error,
-                                 detail=detail, error=error)
+            return ChannelStatus(name=self.name, medium=self.medium, ok=not code,
+                                 detail=detail, error=error, code=code)
 
     # -- inside ----------------------------------------------------------------------------
-    def _register_quietly(self) -> None:
+    def _check_quietly(self) -> None:
         try:
-            outcome = self.register_webhook()
+            outcome = self.check()
         except Exception as error:  # a thread of its own: it reports, never raises
             log.warning("telegram webhook registration failed", exc_info=True)
-            self._failed(f"{type(error).__name__}: {error}")
+            self._failed(UNEXPECTED, f"{type(error).__name__}: {error}")
             return
         if outcome.ok:
             log.info("telegram webhook registered for %s", outcome.detail.get("bot"))
@@ -176,7 +169,7 @@ class TelegramChannel:
         username = me.get("username")
         with self._lock:
             self._bot = str(username) if isinstance(username, str) else ""
-            self._error = ""
+            self._problem = ("", "")
             self._checked_at = self._ctx.clock.now()
 
     def _got_webhook(self, info: dict[str, Any]) -> None:
@@ -184,7 +177,7 @@ class TelegramChannel:
             self._webhook = info
             self._checked_at = self._ctx.clock.now()
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, code: str, message: str) -> None:
         with self._lock:
-            self._error = message
+            self._problem = (code, message)
             self._checked_at = self._ctx.clock.now()

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatTime, t } from "../lib/i18n.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
-import { CompanyWhatsApp, Replies, phoneCall, useReplies } from "./phone_link.mjs";
+import { CompanyWhatsApp, Replies, phoneCall, simulatorCall, useReplies } from "./phone_link.mjs";
 
 const KEYS = { phone: "sb.phone.number", name: "sb.phone.name", sent: "sb.phone.sent",
   messenger: "sb.phone.messenger" };
@@ -394,24 +394,7 @@ function loadTelegramSent() {
 
 /** POST/GET to the simulated Telegram (a FormData body goes as multipart); answers the body, or
  * {error} with a readable reason. */
-async function telegramCall(path, body = null) {
-  const init = body === null ? {} : body instanceof FormData
-    ? { method: "POST", body }
-    : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-  let response;
-  try {
-    response = await fetch(`/simulator/telegram${path}`, init);
-  } catch {
-    return { error: t("error.NETWORK") };
-  }
-  const answer = await response.json().catch(() => ({}));
-  if (response.ok) return answer;
-  const detail = answer.detail;
-  if (Array.isArray(detail)) {
-    return { error: detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ") };
-  }
-  return { error: detail || `HTTP ${response.status}` };
-}
+const telegramCall = (path, body = null) => simulatorCall("/simulator/telegram", path, body);
 
 /** What the bot sent to this user's chat, polled. */
 function useBotReplies(user) {

@@ -7,14 +7,16 @@ import { formatFull, formatTime, t } from "../lib/i18n.mjs";
 
 const POLL_MS = 1500;
 
-/** POST/GET to the simulated phone; answers the body, or {error} with a readable reason. */
-export async function phoneCall(path, body = null) {
+/** POST (a JSON body or a form) or GET to a simulated phone's routes under `base`; answers
+ * the body, or {error} with a readable reason — a refusal's code said in the reader's
+ * language (phone.refused.<CODE>, with the server's message as {message}). */
+export async function simulatorCall(base, path, body = null) {
+  const init = body === null ? {} : body instanceof FormData ? { method: "POST", body }
+    : { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify(body) };
   let response;
   try {
-    response = await fetch(`/simulator/phone${path}`, body === null ? {} : {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    response = await fetch(`${base}${path}`, init);
   } catch {
     return { error: t("error.NETWORK") };
   }
@@ -23,7 +25,7 @@ export async function phoneCall(path, body = null) {
   const detail = answer.detail;
   if (detail && typeof detail === "object" && !Array.isArray(detail)) {
     const key = `phone.refused.${detail.code}`;
-    const text = t(key);
+    const text = t(key, { message: detail.message });
     return { error: text === key ? detail.message : text, code: detail.code };
   }
   if (Array.isArray(detail)) {
@@ -31,6 +33,9 @@ export async function phoneCall(path, body = null) {
   }
   return { error: detail || `HTTP ${response.status}` };
 }
+
+/** The WhatsApp phone's routes (`/simulator/phone…`). */
+export const phoneCall = (path, body = null) => simulatorCall("/simulator/phone", path, body);
 
 function usePoll(load, deps) {
   useEffect(() => {

@@ -8,8 +8,8 @@ import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
 import { api, isAdmin } from "../lib/session.mjs";
 import { errorText } from "./common.mjs";
 
-const FIELDS = `name messenger ok error bot webhookUrl webhookSet pendingUpdates lastError
-  checkedAt simulated`;
+const FIELDS = `name messenger ok error errorCode bot webhookUrl webhookSet pendingUpdates
+  lastError checkedAt simulated`;
 const QUERY = `query Channels { channels { ${FIELDS} } }`;
 const CHECK = `mutation CheckTelegram { checkTelegram { __typename
   ... on ChannelStatePayload { channel { ${FIELDS} } } ... on UserError { code message } } }`;
@@ -36,8 +36,17 @@ function Bot({ bot }) {
     rel="noopener">${bot}</a>`;
 }
 
+/** What is wrong, in the reader's language: the channel's code, with the server's English
+ * (Telegram's own words, for a refusal) as the detail. */
+function problem(channel) {
+  if (!channel.errorCode) return "";
+  const key = `tg.problem.${channel.errorCode}`;
+  const text = t(key, { url: location.origin + "/webhooks/telegram", message: channel.error });
+  return text === key ? errorText(channel.errorCode, channel.error) : text;
+}
+
 function BotCard({ channel, busy, onCheck, failure }) {
-  const reason = channel.error && channel.error !== channel.lastError ? channel.error : "";
+  const reason = problem(channel);
   return html`
     <div class="card wa-status" data-telegram=${channel.ok ? "ok" : "bad"}>
       <div class="wa-status-head">
