@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from application import commands as c
 from application.channel import MergeClientIdentity
-from application.errors import DomainError
 from application.handlers import Received
 from application.media import IncomingMedia, MediaLimits, MediaReceived, ReceiveClientMedia
 from application.ports import CommandBus, DeliveryReport, GatewayError, MediaFile
@@ -237,7 +236,3 @@ class Intake:
     async def merge_identity(self, identity: str, phone: str) -> None:
         """A WhatsApp identity with no number (a lid, a business-scoped id) is this number."""
         await self._bus.execute(MergeClientIdentity(identity=identity, phone=phone))
-
-    @staticmethod
-    def refusal(error: DomainError) -> WebhookRefused:
-        return WebhookRefused(422, error.message)

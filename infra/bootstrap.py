@@ -164,7 +164,7 @@ def bootstrap(
                     media_arrived=lambda: extras["media"].wake(),
                     reports=whatsapp.delivery_reports.report)
     active = build_channels(ChannelContext(settings=settings, intake=intake, clock=clock,
-                                           views=views, bus=writer, whatsapp=whatsapp), channels)
+                                           views=views, whatsapp=whatsapp), channels)
     extras.update({"setup": build_setup_services(settings, writer, clock),
                    "routing": RoutingJobs(settings, writer, views, clock),
                    "whatsapp": whatsapp, "channels": active, "intake": intake,

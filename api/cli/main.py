@@ -35,6 +35,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(admin_app, name="admin")
 app.add_typer(phone_app, name="phone")
 console = Console()
+MESSENGER_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram"}
 
 
 def _settings() -> Settings:
@@ -87,8 +88,7 @@ def serve(
                       "to choose it).")
     else:
         console.print(f"Sign in as [bold]{settings.admin_login}[/bold] with its password.")
-    messengers = " and ".join(m.capitalize().replace("Whatsapp", "WhatsApp")
-                              for m in reversed(container.channels.mediums()))
+    messengers = " and ".join(MESSENGER_NAMES.get(m, m) for m in container.channels.mediums())
     console.print(f"Messengers here: {messengers}.")
     telegram = container.channels.named("telegram")
     also = " (as a Telegram user too: `--channel telegram`)" \

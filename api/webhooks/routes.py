@@ -36,7 +36,7 @@ async def webhook(name: ChannelName, request: Request) -> Response:
     try:
         answer = await channel.webhook(WebhookRequest(
             method=request.method, body=body,
-            headers={key.lower(): value for key, value in request.headers.items()},
+            headers=dict(request.headers),  # ASGI header names come lower-cased
             query=dict(request.query_params)))
     except WebhookRefused as refused:
         raise HTTPException(refused.status, refused.reason) from None

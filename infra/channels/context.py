@@ -1,5 +1,5 @@
 """What every channel adapter is built with: the settings, the intake its webhook hands values
-to, the clock, the read models (for lookups such as a known phone of an identity), the bus, and
+to, the clock, the read models (for lookups such as a known phone of an identity), and
 WhatsApp's gateway with its service (WhatsApp's three folders share one)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.channels import Intake
-from application.ports import Clock, CommandBus, WhatsAppGateway
+from application.ports import Clock, WhatsAppGateway
 from application.whatsapp import WhatsAppService
 from infra.settings import Settings
 from infra.views import ViewsDatabase
@@ -31,5 +31,4 @@ class ChannelContext:
     intake: Intake
     clock: Clock
     views: ViewsDatabase
-    bus: CommandBus
     whatsapp: WhatsAppLink  # the WhatsApp gateway, its linking service and supervisor

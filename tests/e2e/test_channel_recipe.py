@@ -25,7 +25,7 @@ from application.channels import (
 from application.errors import DomainError
 from application.ports import GatewayError, MediaFile
 from infra.bootstrap import Container
-from infra.channels.common import accepted
+from infra.channels.common import accepted, refuse
 from infra.channels.context import ChannelContext
 from infra.settings import Settings
 from tests.conftest import (
@@ -97,7 +97,7 @@ class PigeonChannel:
         try:
             return accepted(await self.intake.message(message), self.name)
         except DomainError as error:
-            raise Intake.refusal(error) from None
+            raise refuse(self.name, 422, error.message) from None
 
     def start(self) -> None: ...
 

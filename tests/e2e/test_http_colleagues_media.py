@@ -68,8 +68,10 @@ def media_of(gql: GraphQLClient, dialog_id: str, count: int,
              states: tuple[str, ...] = ("STORED", "NONE", "REFUSED", "FAILED")
              ) -> list[dict[str, Any]]:
     def ready() -> list[dict[str, Any]] | None:
-        found = [m["media"] for m in gql(DIALOG, {"id": dialog_id})["dialog"]["messages"]
-                 if m["media"]]
+        dialog = gql(DIALOG, {"id": dialog_id})["dialog"]
+        if dialog is None:  # the inbox has not caught up with the message yet
+            return None
+        found = [m["media"] for m in dialog["messages"] if m["media"]]
         return found if len(found) >= count and all(m["state"] in states for m in found) \
             else None
 

@@ -77,8 +77,6 @@ class RecordingIntake:
         self.edits.append(edit)
         return True
 
-    refusal = staticmethod(Intake.refusal)
-
 
 def settings_for(api_url: str, token: str = TOKEN) -> ChannelSettings:
     return ChannelSettings(telegram_bot_token=token, telegram_webhook_secret=SECRET,

@@ -67,7 +67,7 @@ def test_the_webhook_secret_is_derived_from_the_simulators_and_telegram_takes_it
 
 def context(values: Settings) -> ChannelContext:
     unset: Any = None  # build reads only the settings; the channel, the clock when it checks
-    return ChannelContext(settings=values, intake=unset, clock=unset, views=unset, bus=unset,
+    return ChannelContext(settings=values, intake=unset, clock=unset, views=unset,
                           whatsapp=unset)
 
 

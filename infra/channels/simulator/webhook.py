@@ -30,7 +30,7 @@ from application.channels import (
 from application.errors import DomainError
 from application.media import IncomingMedia
 from application.phones import to_e164
-from infra.channels.common import accepted, answer, describe
+from infra.channels.common import accepted, answer, describe, refuse
 from infra.security import sign_body
 
 CHANNEL = "simulator"
@@ -174,5 +174,5 @@ async def receive(intake: Intake, secret: str, skew_seconds: int,
     try:
         received = await intake.message(parsed)
     except DomainError as error:
-        raise Intake.refusal(error) from None
+        raise refuse(CHANNEL, 422, error.message) from None
     return accepted(received, CHANNEL)

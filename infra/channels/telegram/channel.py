@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from application.channels import (
     ChannelStatus,
-    Intake,
     Outbound,
     WebhookRequest,
 )
@@ -92,13 +91,13 @@ class TelegramChannel:
             try:
                 received = await self._ctx.intake.message(parsed.message)
             except DomainError as error:
-                raise Intake.refusal(error) from None
+                raise refuse(CHANNEL, 422, error.message) from None
             return {**accepted(received, CHANNEL), "update_id": parsed.update_id}
         if parsed.edit is not None:
             try:
                 changed = await self._ctx.intake.edited(parsed.edit)
             except DomainError as error:
-                raise Intake.refusal(error) from None
+                raise refuse(CHANNEL, 422, error.message) from None
             return {"status": "edited" if changed else "unknown", "update_id": parsed.update_id}
         return {"status": "ignored", "update_id": parsed.update_id}
 
