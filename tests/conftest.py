@@ -174,11 +174,13 @@ def free_port() -> int:
 class LiveServer:
     """The real ASGI app on a loopback port, in a thread of the test process."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, port: int | None = None) -> None:
+        """`port`: one chosen before the container was built (a channel that registers its
+        public URL at start-up, as Telegram's webhook, must know it first)."""
         from api.app import create_app
 
         self.container = container
-        self.port = free_port()
+        self.port = port or free_port()
         config = uvicorn.Config(create_app(container, manage_lifecycle=False),
                                 host="127.0.0.1", port=self.port, log_level="warning",
                                 ws="websockets-sansio", lifespan="on")

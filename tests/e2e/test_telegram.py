@@ -58,31 +58,21 @@ CHECK = """mutation { checkTelegram { __typename
   ... on UserError { code message } } }"""
 
 
-class ServerOnPort(LiveServer):
-    """The live server on a port chosen before the container was built: the Telegram channel
-    registers `<public URL>/webhooks/telegram` at start-up, so the URL must be known first."""
-
-    def __init__(self, container: Container, port: int) -> None:
-        super().__init__(container)
-        self.port = port
-        self.server.config.port = port
-
-
 @contextlib.contextmanager
 def telegram_app(database_url: str, fake: FakeBotApi, token: str = TOKEN,
-                 **overrides: Any) -> Iterator[tuple[Container, ServerOnPort]]:
+                 **overrides: Any) -> Iterator[tuple[Container, LiveServer]]:
     port = free_port()
     settings = make_settings(database_url, telegram_bot_token=token,
                              telegram_webhook_secret=SECRET, telegram_api_url=fake.url,
                              public_url=f"http://127.0.0.1:{port}", **overrides)
     with running_container(settings) as container:
-        server = ServerOnPort(container, port)
+        server = LiveServer(container, port)
         with server:
             yield container, server
 
 
 @pytest.fixture
-def app(database_url: str, telegram: FakeBotApi) -> Iterator[tuple[Container, ServerOnPort]]:
+def app(database_url: str, telegram: FakeBotApi) -> Iterator[tuple[Container, LiveServer]]:
     with telegram_app(database_url, telegram) as (container, server):
         channel = container.channels.named("telegram")
         assert channel is not None
@@ -125,7 +115,7 @@ def telegram_state(gql: GraphQLClient) -> dict[str, Any]:
 
 # -- receiving ---------------------------------------------------------------------------------
 def test_an_update_the_fake_delivers_reaches_every_queue_member_live_as_a_telegram_dialog(
-        app: tuple[Container, ServerOnPort], telegram: FakeBotApi) -> None:
+        app: tuple[Container, LiveServer], telegram: FakeBotApi) -> None:
     container, server = app
     add_operator(container, "olga")
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
@@ -144,7 +134,7 @@ def test_an_update_the_fake_delivers_reaches_every_queue_member_live_as_a_telegr
 
 
 def test_the_same_update_delivered_twice_is_stored_once_and_answered_duplicate(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     container, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     update = text_update(102, CHAT, "Hello?")
@@ -163,7 +153,7 @@ def test_the_same_update_delivered_twice_is_stored_once_and_answered_duplicate(
 
 @pytest.mark.parametrize("secret", [None, "", "not-the-secret"])
 def test_an_update_without_telegrams_secret_is_refused_401_and_nothing_is_stored(
-        app: tuple[Container, ServerOnPort], secret: str | None) -> None:
+        app: tuple[Container, LiveServer], secret: str | None) -> None:
     container, server = app
     before = head(container)
     answer = post_update(server, text_update(103, CHAT, "Let me in"), secret=secret)
@@ -172,7 +162,7 @@ def test_an_update_without_telegrams_secret_is_refused_401_and_nothing_is_stored
 
 
 def test_the_same_person_on_whatsapp_and_telegram_has_two_dialogs(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     whatsapp = simulator_post(server.url, client_message("+79161234567", "Hi from WhatsApp",
@@ -196,7 +186,7 @@ def test_the_same_person_on_whatsapp_and_telegram_has_two_dialogs(
 
 
 def test_a_photo_from_the_client_is_fetched_through_get_file_into_the_dialogs_media(
-        app: tuple[Container, ServerOnPort], telegram: FakeBotApi) -> None:
+        app: tuple[Container, LiveServer], telegram: FakeBotApi) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     file_id = telegram.add_file(JPEG, "image/jpeg")
@@ -216,7 +206,7 @@ def test_a_photo_from_the_client_is_fetched_through_get_file_into_the_dialogs_me
 
 # -- replying ----------------------------------------------------------------------------------
 def test_an_operators_reply_reaches_the_bot_api_once_and_shows_as_sent(
-        app: tuple[Container, ServerOnPort], telegram: FakeBotApi) -> None:
+        app: tuple[Container, LiveServer], telegram: FakeBotApi) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     dialog_id = post_update(server, text_update(107, CHAT, "Is it shipped?")).json()["dialog_id"]
@@ -233,7 +223,7 @@ def test_an_operators_reply_reaches_the_bot_api_once_and_shows_as_sent(
 
 
 def test_a_reply_telegram_refuses_with_429_is_sent_again_after_retry_after_and_arrives_once(
-        app: tuple[Container, ServerOnPort], telegram: FakeBotApi) -> None:
+        app: tuple[Container, LiveServer], telegram: FakeBotApi) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     dialog_id = post_update(server, text_update(108, CHAT, "Hello?")).json()["dialog_id"]
@@ -252,7 +242,7 @@ def test_a_reply_telegram_refuses_with_429_is_sent_again_after_retry_after_and_a
 
 # -- the admin area ----------------------------------------------------------------------------
 def test_channels_report_telegram_working_and_check_telegram_asks_again(
-        app: tuple[Container, ServerOnPort], telegram: FakeBotApi) -> None:
+        app: tuple[Container, LiveServer], telegram: FakeBotApi) -> None:
     container, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     channels = admin(CHANNELS)["channels"]

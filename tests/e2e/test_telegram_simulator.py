@@ -22,6 +22,7 @@ from infra.channels.telegram.simulated import SimulatedTelegram
 from tests.conftest import (
     ADMIN_PASSWORD,
     GraphQLClient,
+    LiveServer,
     cli,
     cli_env,
     free_port,
@@ -32,7 +33,6 @@ from tests.conftest import (
 from tests.e2e.conftest import ADMIN, PanelServer
 from tests.e2e.test_http_colleagues_media import media_of
 from tests.e2e.test_http_inbox import signed_in
-from tests.e2e.test_telegram import ServerOnPort
 
 USER = "4242"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 300 + b"\xff\xd9"
@@ -44,14 +44,14 @@ SEND = """mutation($d: ID!, $t: String!) { sendMessage(dialogId: $d, text: $t) {
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[tuple[Container, ServerOnPort]]:
+def app(database_url: str) -> Iterator[tuple[Container, LiveServer]]:
     """A server in the test environment with Telegram simulated (tests ask for it: the automatic
     rule plays it in development only), on a port known before start-up: the channel registers
     `<base URL>/webhooks/telegram` with the simulated Bot API then."""
     port = free_port()
     settings = make_settings(database_url, telegram_simulated=True, host="127.0.0.1",
                              port=port)
-    with running_container(settings) as container, ServerOnPort(container, port) as server:
+    with running_container(settings) as container, LiveServer(container, port) as server:
         wait_for(lambda: simulated(container).webhook_set, timeout=15)
         yield container, server
 
@@ -62,11 +62,11 @@ def simulated(container: Container) -> SimulatedTelegram:
     return channel.simulated
 
 
-def post(server: ServerOnPort, path: str, body: dict[str, Any]) -> httpx.Response:
+def post(server: LiveServer, path: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(f"{server.url}/simulator/telegram{path}", json=body, timeout=15)
 
 
-def write(server: ServerOnPort, text: str, user: str = USER, name: str = "Ivan Petrov"
+def write(server: LiveServer, text: str, user: str = USER, name: str = "Ivan Petrov"
           ) -> dict[str, Any]:
     answer = post(server, "/send", {"from": user, "name": name, "text": text})
     assert answer.status_code == 200, answer.text
@@ -74,7 +74,7 @@ def write(server: ServerOnPort, text: str, user: str = USER, name: str = "Ivan P
     return body
 
 
-def received(server: ServerOnPort, user: str = USER) -> list[dict[str, Any]]:
+def received(server: LiveServer, user: str = USER) -> list[dict[str, Any]]:
     answer = httpx.get(f"{server.url}/simulator/telegram/{user}/messages", timeout=10)
     assert answer.status_code == 200, answer.text
     messages: list[dict[str, Any]] = answer.json()
@@ -88,7 +88,7 @@ def texts(gql: GraphQLClient, dialog_id: str) -> list[tuple[str, str]]:
 
 # -- the simulated Telegram --------------------------------------------------------------------
 def test_the_channel_is_the_real_adapter_registered_with_the_simulated_bot_api(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     container, server = app
     telegram = simulated(container)
     assert telegram.api.webhook["url"] == f"{server.url}/webhooks/telegram"
@@ -105,7 +105,7 @@ def test_the_channel_is_the_real_adapter_registered_with_the_simulated_bot_api(
 
 
 def test_a_users_text_reaches_the_inbox_as_a_telegram_dialog(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     first = write(server, "Where is my order?")
@@ -120,7 +120,7 @@ def test_a_users_text_reaches_the_inbox_as_a_telegram_dialog(
 
 
 def test_an_operators_reply_arrives_at_the_users_chat_exactly_once(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     dialog_id = write(server, "Is it shipped?")["dialog_id"]
@@ -140,7 +140,7 @@ def gql_status(gql: GraphQLClient, dialog_id: str) -> str:
     return str(gql(DIALOG, {"id": dialog_id})["dialog"]["messages"][-1]["status"])
 
 
-def test_an_edit_changes_the_shown_text(app: tuple[Container, ServerOnPort]) -> None:
+def test_an_edit_changes_the_shown_text(app: tuple[Container, LiveServer]) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     written = write(server, "Order #1243, please")
@@ -159,7 +159,7 @@ def test_an_edit_changes_the_shown_text(app: tuple[Container, ServerOnPort]) -> 
 
 
 def test_a_photo_is_fetched_through_get_file_and_a_place_and_a_contact_are_shared(
-        app: tuple[Container, ServerOnPort]) -> None:
+        app: tuple[Container, LiveServer]) -> None:
     container, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     photo = httpx.post(f"{server.url}/simulator/telegram/send-media",
@@ -179,7 +179,7 @@ def test_a_photo_is_fetched_through_get_file_and_a_place_and_a_contact_are_share
     assert kinds == ["IMAGE", "LOCATION", "CONTACT"]
 
 
-def test_a_file_the_bot_sent_is_listed_and_served(app: tuple[Container, ServerOnPort]) -> None:
+def test_a_file_the_bot_sent_is_listed_and_served(app: tuple[Container, LiveServer]) -> None:
     container, server = app
     write(server, "Send me the invoice")
     gateway = container.channels.gateway("telegram")
@@ -206,7 +206,7 @@ def test_a_file_the_bot_sent_is_listed_and_served(app: tuple[Container, ServerOn
     ("/edit", {"from": USER, "text": "Hi", "message_id": 0}, "message_id"),
 ])
 def test_what_is_malformed_is_refused_with_a_reason(
-        app: tuple[Container, ServerOnPort], path: str, body: dict[str, Any],
+        app: tuple[Container, LiveServer], path: str, body: dict[str, Any],
         reason: str) -> None:
     _, server = app
     answer = post(server, path, body)
@@ -218,7 +218,7 @@ def test_what_is_malformed_is_refused_with_a_reason(
 
 # -- the command line --------------------------------------------------------------------------
 def test_phone_send_as_a_telegram_user_from_the_command_line(
-        app: tuple[Container, ServerOnPort], database_url: str) -> None:
+        app: tuple[Container, LiveServer], database_url: str) -> None:
     _, server = app
     admin = signed_in(server, "admin", ADMIN_PASSWORD)
     env = cli_env(database_url)
@@ -241,10 +241,10 @@ def test_phone_send_as_a_telegram_user_from_the_command_line(
 
 # -- where Telegram is not simulated -----------------------------------------------------------
 @contextlib.contextmanager
-def server_with(database_url: str, **overrides: Any) -> Iterator[ServerOnPort]:
+def server_with(database_url: str, **overrides: Any) -> Iterator[LiveServer]:
     port = free_port()
     settings = make_settings(database_url, port=port, **overrides)
-    with running_container(settings) as container, ServerOnPort(container, port) as server:
+    with running_container(settings) as container, LiveServer(container, port) as server:
         yield server
 
 
