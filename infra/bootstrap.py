@@ -28,7 +28,7 @@ from infra.channels.registry import Build, build_channels
 from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
-from infra.media_jobs import FileKeeping, MediaJobs, limits_of, media_caught_up
+from infra.media_jobs import FileKeeping, MediaJobs, limits_of
 from infra.projection.livefeed import LiveFeed
 from infra.projection.projector import Projector
 from infra.routing_jobs import RoutingJobs
@@ -158,7 +158,7 @@ def bootstrap(
                               RecordedDeliveryReports(writer), gateway)  # reports become events
     blobs = build_blob_store(settings)  # clients' and operators' files, by sha256
     projector = Projector(settings, store, views, all_projections(settings.business_timezone))
-    keeping = FileKeeping(blobs, views, media_caught_up(projector))
+    keeping = FileKeeping(blobs, views, projector.waiter("media"))
     extras: dict[str, Any] = {"runner": Runner()}
     intake = Intake(writer, limits=lambda: limits_of(settings),
                     media_arrived=lambda: extras["media"].wake(),
@@ -168,7 +168,8 @@ def bootstrap(
     extras.update({"setup": build_setup_services(settings, writer, clock),
                    "routing": RoutingJobs(settings, writer, views, clock),
                    "whatsapp": whatsapp, "channels": active, "intake": intake,
-                   "sync": SyncJob(settings, writer, views, active, clock, blobs=blobs),
+                   "sync": SyncJob(settings, writer, views, active, clock, blobs=blobs,
+                                   caught_up=projector.waiter("outbox")),
                    "blobs": blobs,
                    "media": MediaJobs(settings, writer, views, active, blobs, clock,
                                       keeping=keeping)})

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from application.ports import BlobStore, Clock, GatewayError
 from application.sync import Gateways
 from domain.failures import RetryPolicy
 from domain.media import check_limits
-from infra.projection.projector import Projector
 from infra.runner import Runner
 from infra.settings import Settings
 from infra.sniff import incoming_mime
@@ -99,26 +97,6 @@ class FileKeeping:
         deleted it in between."""
         if not self.blobs.exists(sha256):
             self.blobs.put(content)
-
-
-def media_caught_up(projector: Projector, seconds: float = 5.0) -> Callable[[], bool]:
-    """Waits (at most `seconds`) until the media read model holds every event stored so far;
-    answers whether it does."""
-
-    def wait() -> bool:
-        runner = next((r for r in projector.runners if r.name == "media"), None)
-        if runner is None:
-            return False
-        head = runner.status().head
-        deadline = time.monotonic() + seconds
-        while runner.status().position < head:
-            if time.monotonic() > deadline:
-                return False
-            projector.wake()
-            time.sleep(0.01)
-        return True
-
-    return wait
 
 
 class MediaJobs:

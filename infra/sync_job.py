@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -299,9 +300,10 @@ class SyncJob:
     def __init__(
         self, settings: Settings, writer: GroupCommitWriter, views: ViewsDatabase,
         gateways: Gateways, clock: Clock, *, replica: str | None = None,
-        blobs: BlobStore | None = None,
+        blobs: BlobStore | None = None, caught_up: Callable[[], bool] | None = None,
     ) -> None:
         self.settings = settings
+        self.caught_up = caught_up  # waits until the outbox read model has what is stored
         self.writer = writer
         self.views = views
         self.clock = clock
@@ -452,11 +454,15 @@ class SyncJob:
 
     def run_now(self) -> Future[RunReport | None]:
         """"Send now": a run at once, whatever the schedule says (a one-off job of the runner
-        when the job is started here and the runner runs, else in a thread of its own)."""
+        when the job is started here and the runner runs, else in a thread of its own). The run
+        finds its work in the outbox read model: it first waits (a little) until that holds
+        every reply queued before it was asked for."""
         done: Future[RunReport | None] = Future()
 
         def job() -> None:
             try:
+                if self.caught_up is not None and not self.caught_up():
+                    log.warning("send now: the outbox read model is behind; sending what it has")
                 done.set_result(self.run("now"))
             except Exception as error:  # pragma: no cover - run() answers None on errors
                 done.set_exception(error)

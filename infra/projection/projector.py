@@ -344,6 +344,25 @@ class Projector:
     def held(self) -> list[str]:
         return [r.name for r in self.runners if self.locks.held(r.name)]
 
+    def waiter(self, name: str, seconds: float = 5.0) -> Callable[[], bool]:
+        """A blocking wait (at most `seconds`) until the read model `name` holds every event
+        stored before the call, whichever replica projects it; answers whether it does."""
+
+        def wait() -> bool:
+            runner = next((r for r in self.runners if r.name == name), None)
+            if runner is None:
+                return False
+            head = runner.status().head
+            deadline = time.monotonic() + seconds
+            while runner.status().position < head:
+                if time.monotonic() > deadline:
+                    return False
+                self.wake()
+                time.sleep(0.01)
+            return True
+
+        return wait
+
     def _run(self) -> None:
         next_lock_try = 0.0
         next_prune = time.monotonic() + 60

@@ -138,6 +138,20 @@ def test_a_reply_is_queued_at_once_then_sent_once_and_shows_in_the_dialog(
         assert run_job(container).claimed == 0
 
 
+def test_send_now_right_after_a_reply_is_queued_sends_it_though_the_read_model_lags(
+        database_url: str) -> None:
+    with installation(database_url) as container:
+        dialog_id = client_writes(container)
+        wait_for(lambda: caught_up(container))
+        container.projector.stop()  # the outbox read model does not have the reply yet
+        reply(container, dialog_id, "Sent at once")
+        running = container.sync.run_now()
+        container.projector.start()
+        report = running.result(timeout=30)
+        assert report is not None and (report.claimed, report.sent) == (1, 1)
+        assert gateway_of(container).texts == [("+79161234567", "Sent at once")]
+
+
 # -- the claim race ------------------------------------------------------------------------------
 def test_two_workers_claiming_the_same_message_exactly_one_gets_it(database_url: str) -> None:
     gateway = CountingGateway()
