@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck layers install schema clean browser
+.PHONY: run test test-fast lint typecheck layers install schema clean browser nats
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ browser:
 	  (command -v apt-get >/dev/null 2>&1 && (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null) || \
 	   echo "chromium is missing and cannot be installed here: browser tests will skip")
 
-test: $(STAMP) browser lint typecheck layers
+# Debian's nats-server plays the NATS server of MIKO's module for 1C in the PBX check's tests.
+nats:
+	@command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || \
+	  (command -v apt-get >/dev/null 2>&1 && (apt-get update -qq && apt-get install -y -qq --no-install-recommends nats-server >/dev/null) || \
+	   echo "nats-server is missing and cannot be installed here: the PBX check's tests will skip")
+
+test: $(STAMP) browser nats lint typecheck layers
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)

@@ -282,6 +282,18 @@ async def phone_messages(number: str, request: Request) -> list[dict[str, Any]]:
              "status": m.status, "media": m.media} for m in simulator.sent_to(phone)]
 
 
+@router.get("/simulator/phone/{number}/company", tags=["simulator"])
+async def phone_company(number: str, request: Request) -> dict[str, Any]:
+    """What this client's phone shows of the company besides its messages: which of the
+    client's messages it has read (blue ticks) and whether it is typing now."""
+    _, simulator = _phone(request)
+    try:
+        phone = to_e164(number)
+    except DomainError as error:
+        raise HTTPException(422, error.message) from None
+    return {"seen": simulator.seen_by_company(phone), "typing": simulator.company_typing(phone)}
+
+
 @router.post("/simulator/phone/ack", response_model=Accepted, tags=["simulator"])
 async def phone_ack(ack: Ack, request: Request) -> Accepted:
     """The client's phone reports a message delivered or read, through the webhook."""

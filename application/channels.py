@@ -9,21 +9,22 @@ through `Channels`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application import commands as c
 from application.channel import MergeClientIdentity
+from application.conversation import ReactToMessage, RecordPhoneReply, RevokeClientMessage
 from application.handlers import Received
 from application.media import IncomingMedia, MediaLimits, MediaReceived, ReceiveClientMedia
 from application.ports import CommandBus, DeliveryReport, GatewayError, MediaFile
 from domain.dialogs import WHATSAPP, medium_of
 
 __all__ = ["WHATSAPP", "Channel", "ChannelStatus", "Channels", "DeliveryReport", "EditedMessage",
-           "GatewayError", "IncomingMessage", "Intake", "Outbound", "WebhookRefused",
-           "WebhookRequest", "medium_of"]
+           "GatewayError", "IncomingMessage", "IncomingReaction", "Intake", "Outbound",
+           "PhoneReply", "RevokedMessage", "WebhookRefused", "WebhookRequest", "medium_of"]
 
 
 # -- what a webhook turns into -----------------------------------------------------------------
@@ -50,6 +51,42 @@ class EditedMessage:
     external_id: str
     text: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class IncomingReaction:
+    """Someone reacted with an emoji to a message of a dialog: `target_external_id` is the
+    client's message's id as received, or one of our replies' id as the gateway returned it
+    when sent. An empty `emoji` removes the sender's reaction."""
+
+    channel: str
+    target_external_id: str
+    sender: str
+    emoji: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RevokedMessage:
+    """The client deleted a message they sent, for everyone (WhatsApp's "delete for
+    everyone")."""
+
+    channel: str
+    external_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PhoneReply:
+    """The company wrote to a client on the linked phone itself, not through Switchboard
+    (WAHA's `message.any` with `fromMe`). `recipient` is the client as a channel names a
+    sender (E.164, or a WhatsApp identity with no number yet)."""
+
+    channel: str
+    external_id: str
+    recipient: str
+    text: str
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -95,6 +132,20 @@ class Outbound(Protocol):
     def download_media(self, source: str, max_bytes: int) -> MediaFile:
         """The file a client sent, from the gateway's reference to it. Refuses (GatewayError,
         FILE_TOO_LARGE, not retryable) a file over `max_bytes` without reading it whole."""
+
+    # What the client sees of the operators' attention, where the messenger shows it (a
+    # courtesy: infra/receipts.py calls these in the background and only logs a failure).
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """Shows the client `to` their messages `external_ids` (the gateway's ids, oldest
+        first) as read. A messenger without read receipts (Telegram) sends nothing. Raises
+        GatewayError."""
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """Shows the client that the company is typing (`on`), or no longer. `latest` is the
+        gateway's id of the client's latest message when it may be marked read (the Cloud API
+        shows typing only with a read receipt of a message: without one it sends nothing). A
+        messenger that clears "typing…" by itself sends nothing for `on=False`. Raises
+        GatewayError."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +279,29 @@ class Intake:
             channel=edit.channel, external_id=edit.external_id, text=edit.text,
             edited_at=edit.at))
         return changed
+
+    async def reaction(self, reaction: IncomingReaction) -> bool:
+        """Shows (or, with an empty emoji, removes) a reaction on a client's message or one of
+        our replies; False when the target message is not known here or nothing changes."""
+        changed: bool = await self._bus.execute(ReactToMessage(
+            channel=reaction.channel, target_external_id=reaction.target_external_id,
+            sender=reaction.sender, emoji=reaction.emoji, at=reaction.at))
+        return changed
+
+    async def revoked(self, revoked: RevokedMessage) -> bool:
+        """Shows a client's message as deleted (its text stays for the audit); False when it
+        is not known here or was deleted already."""
+        changed: bool = await self._bus.execute(RevokeClientMessage(
+            channel=revoked.channel, external_id=revoked.external_id, revoked_at=revoked.at))
+        return changed
+
+    async def phone_reply(self, reply: PhoneReply) -> bool:
+        """Records a reply typed on the linked phone as the company's; False for one of our own
+        sends reported back, a repeat, or a client with no dialog here."""
+        recorded: bool = await self._bus.execute(RecordPhoneReply(
+            channel=reply.channel, external_id=reply.external_id, recipient=reply.recipient,
+            text=reply.text, sent_at=reply.sent_at))
+        return recorded
 
     async def reports(self, reports: list[DeliveryReport]) -> None:
         if reports:

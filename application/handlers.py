@@ -39,6 +39,9 @@ def receive_client_message(cmd: c.ReceiveClientMessage, uow: UnitOfWork) -> Rece
         return Received(dialog_id=None, message_id=mid, duplicate=held.duplicate, held=True)
     actor = f"client:{cmd.phone}"
     client = uow.get(Client, client_id(cmd.phone))
+    if client is not None and client.merged_into is not None:
+        # A lid or business-scoped id known to be a number (the webhook's read model may lag).
+        client = uow.get(Client, client.merged_into) or client
     if client is None:
         client = Client.register(phone=cmd.phone, name=cmd.name, actor=actor)
         uow.add(client)
@@ -94,12 +97,31 @@ def change_password(cmd: c.ChangePassword, uow: UnitOfWork) -> UUID:
     return operator.id
 
 
-def mark_read(cmd: c.MarkRead, uow: UnitOfWork) -> bool:
+@dataclass(frozen=True)
+class Read:
+    """What MarkRead did: `changed`, whether anything was unread for the operator; and the
+    client's messages nobody had read before — numbers `after`+1 to `up_to` in the order they
+    came (none when equal), which the messenger may now show the client as read."""
+
+    dialog_id: UUID
+    changed: bool
+    after: int = 0
+    up_to: int = 0
+
+    @property
+    def first_read(self) -> bool:
+        return self.up_to > self.after
+
+
+def mark_read(cmd: c.MarkRead, uow: UnitOfWork) -> Read:
     dialog = uow.get(Dialog, cmd.dialog_id)
     if (dialog is None or not dialog.may_read(cmd.operator_id)
             or not routing.has_access(uow, cmd.operator_id)):
         raise NotFound("No such dialog among yours.", field="dialogId")
-    return dialog.mark_read(cmd.operator_id, actor=cmd.actor)
+    before = dialog.read_by_anyone
+    changed = dialog.mark_read(cmd.operator_id, actor=cmd.actor)
+    return Read(dialog_id=dialog.id, changed=changed, after=before,
+                up_to=dialog.read_by_anyone)
 
 
 def start_session(cmd: c.StartSession, uow: UnitOfWork) -> UUID:
@@ -137,4 +159,4 @@ HANDLERS: dict[type, Callable[[Any, UnitOfWork], Any]] = {
     c.EndSession: end_session,
 }
 
-__all__ = ["HANDLERS", "Received", "operator_id"]
+__all__ = ["HANDLERS", "Read", "Received", "operator_id"]

@@ -175,6 +175,7 @@ class Claim:
     queued_at: datetime
     media: Any = None  # application.media.OutgoingMedia: the file sent with the message, if any
     channel: str = ""  # the dialog's channel: its gateway sends it
+    template: tuple[str, str, tuple[str, ...]] | None = None  # (name, language, parameters)
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ def claim_outgoing(cmd: ClaimOutgoing, uow: UnitOfWork) -> ClaimBatch:
                             key=message.send_key, attempt=attempt, recovered=recovered,
                             queued_at=message.queued_at,
                             media=_outgoing_media(uow, message_id),
-                            channel=message.channel))
+                            channel=message.channel, template=message.template))
     return ClaimBatch(claims=claims, uncertain=uncertain, skipped=skipped)
 
 

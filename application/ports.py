@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -57,10 +57,44 @@ class SecretBox(Protocol):
     def decrypt(self, token: str) -> str: ...
 
 
-class PbxProbe(Protocol):
-    """Asks a PBX at `address` whether it answers; returns None when it does, else why not."""
+REST_ANSWERED = ("REST_OK", "REST_REDIRECTED_HTTPS", "REST_HTTPS")
+REST_CODES = (*REST_ANSWERED, "REST_HTTP_ERROR", "REST_NOT_MIKOPBX", "REST_TOO_MANY_REDIRECTS",
+              "REST_TIMEOUT", "REST_UNREACHABLE")
+NATS_CODES = ("NATS_OK", "NATS_AUTH_REFUSED", "NATS_NO_PASSWORD", "NATS_TLS_REQUIRED",
+              "NATS_NOT_NATS", "NATS_ERROR", "NATS_TIMEOUT", "NATS_UNREACHABLE")
 
-    async def ping(self, address: str, seconds: float) -> str | None: ...
+
+@dataclass(frozen=True)
+class ProbePart:
+    """What one part of a PBX said: a stable code (the panel translates it) and the detail in
+    English. REST: REST_OK, REST_REDIRECTED_HTTPS (HTTP sent us to HTTPS, which answered),
+    REST_HTTPS (HTTP did not answer, HTTPS did), REST_HTTP_ERROR, REST_NOT_MIKOPBX,
+    REST_TOO_MANY_REDIRECTS, REST_TIMEOUT, REST_UNREACHABLE. NATS (MIKO's module, the way 1C
+    connects): NATS_OK, NATS_AUTH_REFUSED, NATS_NO_PASSWORD (it wants a password and no code
+    gave one), NATS_TLS_REQUIRED, NATS_NOT_NATS, NATS_ERROR, NATS_TIMEOUT, NATS_UNREACHABLE."""
+
+    code: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "NATS_OK" or self.code in REST_ANSWERED
+
+
+@dataclass(frozen=True)
+class PbxAnswer:
+    """What one address of the PBX answered: its web interface (REST) and its NATS server."""
+
+    rest: ProbePart
+    nats: ProbePart
+
+
+class PbxProbe(Protocol):
+    """Asks a PBX at `address` over its REST API and, as 1C does, over the NATS server of
+    MIKO's module (with the auto-configuration code's password; None: no code was given)."""
+
+    async def check(self, address: str, nats_password: str | None,
+                    seconds: float) -> PbxAnswer: ...
 
 
 # -- WhatsApp (the gateway issue builds outgoing messages on `send_text`) -----------------------
@@ -166,6 +200,12 @@ class WhatsAppGateway(Protocol):
         """The file a client sent, from the gateway's reference to it (`source`: a WAHA media
         URL, a Cloud API media id, the simulator's file id). Refuses (GatewayError, code
         FILE_TOO_LARGE, not retryable) a file over `max_bytes` without reading it whole."""
+
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """Shows the client their messages as read (application/channels.py `Outbound`)."""
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """Shows the client "typing…", or no longer (application/channels.py `Outbound`)."""
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from application import channel, colleagues, media, outbox, routing, setup
+from application import channel, colleagues, conversation, media, outbox, routing, setup, templates
 from application import handlers as inbox
 from application.ports import UnitOfWork
 
-FEATURES: tuple[ModuleType, ...] = (inbox, setup, routing, channel, outbox, colleagues, media)
+FEATURES: tuple[ModuleType, ...] = (inbox, setup, routing, channel, outbox, colleagues, media,
+                                     templates, conversation)
 
 
 def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:

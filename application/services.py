@@ -22,8 +22,10 @@ from uuid import UUID
 from application import outbox as ob
 from application.auth import Principal, SignedIn
 from application.channels import ChannelStatus
+from application.handlers import Read
 from application.ports import Clock, CommandBus
 from application.sync import RunReport
+from application.templates import TemplateSync
 from domain.channel import ChannelState, LinkMethod
 
 if TYPE_CHECKING:
@@ -122,6 +124,22 @@ class ChannelsStatus(Protocol):
         """The channel named `name` asks its messenger now (Telegram: getMe, getWebhookInfo)
         and answers its new standing; a channel with nothing to ask answers its standing.
         None when no channel of that name is active here. Blocks: call it from a thread."""
+
+
+class ClientReceipts(Protocol):
+    """What a client sees of the operators' attention, where the messenger shows it: their
+    messages read, and "typing…" (infra/receipts.py). Sent in the background: a gateway that is
+    down is logged, never the operator's failure."""
+
+    def read(self, read: Read) -> None:
+        """After MarkRead: the client's messages nobody had read before are shown read (unless
+        SWITCHBOARD_SEND_READ_RECEIPTS is off). Never waits for the gateway."""
+
+    def typing(self, dialog_id: UUID, operator_id: UUID, on: bool) -> str:
+        """The operator types in the dialog (`on`), or stopped. Answers "" when taken (the
+        gateway hears it at most once every few seconds per dialog), else the code of a
+        refusal: NOT_FOUND (not among theirs), ALREADY_TAKEN (another operator holds it).
+        Blocking (reads the read model): call it from a thread."""
 
 
 # -- the sync job ------------------------------------------------------------------------------
@@ -330,4 +348,11 @@ class Services(Protocol):
 
     @property
     def setup(self) -> Setup: ...
+
+    @property
+    def receipts(self) -> ClientReceipts: ...
+
+    @property
+    def templates(self) -> TemplateSync:
+        """WhatsApp message templates: synchronising them, and each channel's reply window."""
 

@@ -102,11 +102,24 @@ class StartPbxCheck:
 
 
 @dataclass(frozen=True)
-class RecordPbxAddressTried:
+class PbxCheckPlan:
+    """What a started check tries: the addresses in turn, and the module's NATS password
+    (encrypted; "" without an auto-configuration code)."""
+
+    addresses: list[str]
+    nats_password_encrypted: str
+
+
+@dataclass(frozen=True)
+class RecordPbxAddressChecked:
     check_id: UUID
     address: str
     ok: bool
     reason: str
+    rest_code: str
+    rest_detail: str
+    nats_code: str
+    nats_detail: str
     actor: str
 
 
@@ -258,14 +271,17 @@ def set_manual_connection(cmd: SetManualConnection, uow: UnitOfWork) -> None:
         publication_name=cmd.publication_name, actor=cmd.actor)
 
 
-def start_pbx_check(cmd: StartPbxCheck, uow: UnitOfWork) -> list[str]:
-    return installation(uow, cmd.actor).start_pbx_check(
+def start_pbx_check(cmd: StartPbxCheck, uow: UnitOfWork) -> PbxCheckPlan:
+    setup = installation(uow, cmd.actor)
+    addresses = setup.start_pbx_check(
         check_id=cmd.check_id, now=cmd.at, stale_after=cmd.stale_after, actor=cmd.actor)
+    return PbxCheckPlan(addresses=addresses, nats_password_encrypted=setup.check_password)
 
 
-def record_pbx_address_tried(cmd: RecordPbxAddressTried, uow: UnitOfWork) -> None:
-    installation(uow, cmd.actor).record_address_tried(
+def record_pbx_address_checked(cmd: RecordPbxAddressChecked, uow: UnitOfWork) -> None:
+    installation(uow, cmd.actor).record_address_checked(
         check_id=cmd.check_id, address=cmd.address, ok=cmd.ok, reason=cmd.reason,
+        rest=(cmd.rest_code, cmd.rest_detail), nats=(cmd.nats_code, cmd.nats_detail),
         actor=cmd.actor)
 
 
@@ -355,7 +371,7 @@ HANDLERS: dict[type, Callable[[Any, UnitOfWork], Any]] = {
     ApplyAutoConfig: apply_autoconfig,
     SetManualConnection: set_manual_connection,
     StartPbxCheck: start_pbx_check,
-    RecordPbxAddressTried: record_pbx_address_tried,
+    RecordPbxAddressChecked: record_pbx_address_checked,
     FinishPbxCheck: finish_pbx_check,
     SetEmployeePhones: set_employee_phones,
     ConfirmEmployees: confirm_employees,

@@ -120,8 +120,10 @@ class RegistrationService:
 
 class PbxConnectionService:
     """The auto-configuration code (its password encrypted before any event sees it) and the
-    "Configure" job: `GET /pbxcore/api/v3/system:ping` on each address in turn, each attempt
-    an event, until one answers."""
+    "Configure" job: each address in turn, each attempt an event, until one answers. An address
+    is asked over REST (the web interface) and over the NATS server of MIKO's module, which is
+    how 1C talks to the PBX: with the code's password, the address answers when NATS accepts
+    it; without one (manual setup) when the REST API answers."""
 
     def __init__(self, *, bus: CommandBus, probe: PbxProbe, box: SecretBox, clock: Clock,
                  jobs: Jobs, timeout: float) -> None:
@@ -147,20 +149,27 @@ class PbxConnectionService:
 
     async def start_check(self, actor: str) -> UUID:
         check_id = uuid4()
-        addresses: list[str] = await self._bus.execute(s.StartPbxCheck(
+        plan: s.PbxCheckPlan = await self._bus.execute(s.StartPbxCheck(
             check_id=check_id, at=self._clock.now(), stale_after=self.stale_after, actor=actor))
-        self._jobs.spawn(self._check(check_id, addresses), name=f"pbx-check-{check_id}")
+        self._jobs.spawn(self._check(check_id, plan), name=f"pbx-check-{check_id}")
         return check_id
 
-    async def _check(self, check_id: UUID, addresses: list[str]) -> None:
+    async def _check(self, check_id: UUID, plan: s.PbxCheckPlan) -> None:
         reasons: list[str] = []
         try:
-            for address in addresses:
-                reason = await self._probe.ping(address, self._timeout)
-                await self._bus.execute(s.RecordPbxAddressTried(
-                    check_id=check_id, address=address, ok=reason is None,
-                    reason=reason or "answered", actor=PROGRESS_ACTOR))
-                if reason is None:
+            password = (self._box.decrypt(plan.nats_password_encrypted)
+                        if plan.nats_password_encrypted else None)
+            for address in plan.addresses:
+                answer = await self._probe.check(address, password, self._timeout)
+                ok = answer.nats.ok if password else answer.rest.ok
+                reason = ("answered" if ok else
+                          f"web interface: {answer.rest.detail}; NATS: {answer.nats.detail}")
+                await self._bus.execute(s.RecordPbxAddressChecked(
+                    check_id=check_id, address=address, ok=ok, reason=reason,
+                    rest_code=answer.rest.code, rest_detail=answer.rest.detail,
+                    nats_code=answer.nats.code, nats_detail=answer.nats.detail,
+                    actor=PROGRESS_ACTOR))
+                if ok:
                     await self._bus.execute(s.FinishPbxCheck(
                         check_id=check_id, address=address, reason="", actor=PROGRESS_ACTOR))
                     return

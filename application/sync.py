@@ -21,6 +21,7 @@ from uuid import UUID
 from application import outbox as ob
 from application.channels import Outbound
 from application.ports import BlobStore, Clock, GatewayError, MediaFile
+from application.templates import TemplateGateway
 from domain.failures import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,9 @@ class OutboxSender:
     def _send(self, claim: ob.Claim) -> _Outcome:
         try:
             gateway = self.gateways.gateway(claim.channel)
-            if claim.media is not None:
+            if claim.template is not None:
+                external_id = self._send_template(gateway, claim)
+            elif claim.media is not None:
                 external_id = self._send_media(gateway, claim)
             else:
                 external_id = gateway.send_text(claim.to, claim.text, claim.key)
@@ -182,6 +185,16 @@ class OutboxSender:
             message_id=claim.message_id, channel=gateway.kind, external_id=external_id,
             worker=self.worker, at=self.clock.now()))
         return _Outcome(claim=claim, recorded=recorded, external_id=external_id)
+
+    def _send_template(self, gateway: Outbound, claim: ob.Claim) -> str:
+        """A WhatsApp template message (application/templates.py): only a gateway that knows
+        templates sends it; any other refuses it for good."""
+        assert claim.template is not None
+        if not isinstance(gateway, TemplateGateway):
+            raise GatewayError("This channel's gateway sends no WhatsApp templates.",
+                               code="TEMPLATES_NOT_AVAILABLE", retryable=False)
+        name, language, parameters = claim.template
+        return gateway.send_template(claim.to, name, language, list(parameters), claim.key)
 
     def _send_media(self, gateway: Outbound, claim: ob.Claim) -> str:
         media = claim.media

@@ -21,8 +21,10 @@ def check_e164(phone: str) -> str:
 
 # WhatsApp may name a sender by a linked id (`…@lid`, WAHA) or a business-scoped user id (Cloud
 # API) with no phone number known yet: such a client is kept under that identity, never dropped,
-# and merged into the client with the number once the number is known.
-UNRESOLVED = re.compile(r"^(lid|bsuid):[A-Za-z0-9._-]{3,25}$")
+# and merged into the client with the number once the number is known. A business-scoped user
+# id is a country code, a dot and up to 128 characters (`US.13491208655302741918`; a parent
+# id `US.ENT.11815799212886844830`), kept exactly as Meta sends it.
+UNRESOLVED = re.compile(r"^(?:lid:[A-Za-z0-9._-]{3,25}|bsuid:[A-Za-z0-9._-]{3,140})$")
 # A messenger without phone numbers names its users by its own ids, `<prefix>:<id>`: Telegram's
 # `tg:<user id>`. A client so named is a client of that messenger alone (never merged with a
 # phone number), so the same person writing through two messengers has two dialogs.

@@ -14,6 +14,7 @@ from domain.errors import DomainError, InvalidValue, NotAllowed
 from domain.ids import message_id
 
 MAX_TEXT = 4096
+MAX_REACTION = 32  # one emoji, however many code points it joins
 
 # The channel names dialogs were recorded with before Telegram came: WhatsApp's gateways. Any
 # other channel name is its own messenger ("telegram").
@@ -57,6 +58,10 @@ class Dialog(Aggregate):
     to_queue = True  # type: bool
     # The client's messages of this episode: message id (hex) -> digest of its current text.
     client_texts = None  # type: dict[str, str] | None
+    # The client's messages deleted for everyone (ids as hex).
+    revoked_messages = None  # type: list[str] | None
+    # Reactions shown: message id (hex) -> sender -> emoji.
+    reactions = None  # type: dict[str, dict[str, str]] | None
 
     class Opened(Aggregate.Created):
         client_id: UUID
@@ -80,6 +85,36 @@ class Dialog(Aggregate):
         message_id: UUID
         text: str
         edited_at: datetime
+        actor: str
+
+    class ClientMessageRevoked(Aggregate.Event):
+        """The client deleted one of their messages for everyone (WhatsApp's "delete for
+        everyone"). The panel shows it as deleted; its text stays in the store (the message's
+        MessageReceived and edits) for the audit."""
+
+        message_id: UUID
+        revoked_at: datetime
+        actor: str
+
+    class MessageReacted(Aggregate.Event):
+        """`sender` reacted with `emoji` to a message of this dialog: a client's (`message_id`
+        as received) or one of the company's replies (the outgoing message's id, or a reply
+        typed on the phone). An empty emoji takes the sender's reaction back."""
+
+        message_id: UUID
+        sender: str
+        emoji: str
+        at: datetime
+        actor: str
+
+    class PhoneReplyRecorded(Aggregate.Event):
+        """The company wrote to the client on the linked phone itself, not through Switchboard
+        (WAHA's `message.any` with `fromMe`): shown as the company's reply, "from the phone"."""
+
+        message_id: UUID
+        external_id: str
+        text: str
+        sent_at: datetime
         actor: str
 
     class MarkedRead(Aggregate.Event):
@@ -205,7 +240,7 @@ class Dialog(Aggregate):
         if len(text) > MAX_TEXT:
             raise InvalidValue(f"A message is at most {MAX_TEXT} characters.", field="text")
         known = self.client_texts.get(message_id.hex) if self.client_texts else None
-        if known is None or known == _digest(text):
+        if known is None or known == _digest(text) or self.is_revoked(message_id):
             return False
         self._edit_client_message(message_id=message_id, text=text, edited_at=edited_at,
                                   actor=actor)
@@ -216,6 +251,69 @@ class Dialog(Aggregate):
         self, message_id: UUID, text: str, edited_at: datetime, actor: str
     ) -> None:
         self._remember_text(message_id, text)
+
+    def is_client_message(self, message_id: UUID) -> bool:
+        return bool(self.client_texts) and message_id.hex in (self.client_texts or {})
+
+    def is_revoked(self, message_id: UUID) -> bool:
+        return message_id.hex in (self.revoked_messages or ())
+
+    def revoke_client_message(self, message_id: UUID, revoked_at: datetime, actor: str) -> bool:
+        """The client deleted their message for everyone. False when it is not one of this
+        dialog's client messages, or was deleted already (a repeated report)."""
+        if not self.is_client_message(message_id) or self.is_revoked(message_id):
+            return False
+        self._revoke_client_message(message_id=message_id, revoked_at=revoked_at, actor=actor)
+        return True
+
+    @event(ClientMessageRevoked)
+    def _revoke_client_message(self, message_id: UUID, revoked_at: datetime, actor: str) -> None:
+        if self.revoked_messages is None:  # the class's default (a dialog from before revokes)
+            self.revoked_messages = []
+        self.revoked_messages.append(message_id.hex)
+
+    def react(self, *, message_id: UUID, sender: str, emoji: str, at: datetime,
+              actor: str) -> bool:
+        """Shows `sender`'s reaction on a message of this dialog (the caller knows the message
+        is this dialog's); an empty emoji removes it. False when nothing changes."""
+        emoji = emoji.strip()
+        if len(emoji) > MAX_REACTION or any(ch in emoji for ch in "\r\n"):
+            raise InvalidValue(f"A reaction is at most {MAX_REACTION} characters on one line.",
+                               field="emoji")
+        if not sender.strip() or len(sender) > 128:
+            raise InvalidValue("A reaction names who reacted.", field="sender")
+        shown = (self.reactions or {}).get(message_id.hex, {}).get(sender, "")
+        if shown == emoji:
+            return False
+        self._react(message_id=message_id, sender=sender, emoji=emoji, at=at, actor=actor)
+        return True
+
+    @event(MessageReacted)
+    def _react(self, message_id: UUID, sender: str, emoji: str, at: datetime,
+               actor: str) -> None:
+        if self.reactions is None:  # the class's default (a dialog from before reactions)
+            self.reactions = {}
+        on_message = self.reactions.setdefault(message_id.hex, {})
+        if emoji:
+            on_message[sender] = emoji
+        else:
+            on_message.pop(sender, None)
+            if not on_message:
+                del self.reactions[message_id.hex]
+
+    def record_phone_reply(self, *, message_id: UUID, external_id: str, text: str,
+                           sent_at: datetime, actor: str) -> None:
+        """A reply the company typed on the linked phone. The caller makes sure it is neither
+        one of our own sends reported back nor a repeat (its external id is recorded)."""
+        if len(text) > MAX_TEXT * 16:
+            raise InvalidValue("The message is too long to keep.", field="text")
+        self._record_phone_reply(message_id=message_id, external_id=external_id, text=text,
+                                 sent_at=sent_at, actor=actor)
+
+    @event(PhoneReplyRecorded)
+    def _record_phone_reply(self, message_id: UUID, external_id: str, text: str,
+                            sent_at: datetime, actor: str) -> None:
+        pass  # the company's messages do not count as unread, nor can the client edit them
 
     def _remember_text(self, message_id: UUID, text: str) -> None:
         # Ids as text and texts as digests: a snapshot encodes as JSON and stays small however
@@ -239,6 +337,12 @@ class Dialog(Aggregate):
     @event(MarkedRead)
     def _mark_read(self, operator_id: UUID, up_to: int, actor: str) -> None:
         self.read_up_to[operator_id] = up_to
+
+    @property
+    def read_by_anyone(self) -> int:
+        """How many of the client's messages (in the order they came) some operator has read:
+        the messenger may show the client these as read."""
+        return max(self.read_up_to.values(), default=0)
 
     # -- routing and the lifecycle -----------------------------------------------------------
     @property

@@ -162,6 +162,18 @@ class OutgoingMessage(Aggregate):
         at: datetime
         actor: str
 
+    class TemplateChosen(Aggregate.Event):
+        """The message is a WhatsApp template (Cloud API), recorded with `Queued` in the same
+        transaction: `Queued.text` is its body with the parameters filled in (what the dialog
+        shows); the sync job sends `name` in `language` with `parameters`. A new event rather
+        than new fields on `Queued`: every stored `Queued` stays as it was (no upcast), and a
+        message without this event is free text, as it always was."""
+
+        name: str
+        language: str
+        parameters: list[str]
+        actor: str
+
     @staticmethod
     def create_id(key: str) -> UUID:
         return outgoing_id(key)
@@ -188,6 +200,7 @@ class OutgoingMessage(Aggregate):
         self.progress = 0
         self.failure_code = ""
         self.failure_reason = ""
+        self.template: tuple[str, str, tuple[str, ...]] | None = None
 
     @classmethod
     def queue(cls, *, dialog_id: UUID, client_id: UUID, phone: str, channel: str, text: str,
@@ -195,6 +208,19 @@ class OutgoingMessage(Aggregate):
         return cls(dialog_id=dialog_id, client_id=client_id, phone=phone, channel=channel,
                    text=check_text(text), operator_id=operator_id, key=check_key(key), at=at,
                    actor=actor)
+
+    def choose_template(self, *, name: str, language: str, parameters: list[str],
+                        actor: str) -> None:
+        """Makes a message just queued a template message (before anything was sent)."""
+        if self.template is not None or self.attempts or self.status != DeliveryStatus.QUEUED:
+            raise NotAllowed("Only a message just queued becomes a template message.")
+        self._choose_template(name=name, language=language, parameters=list(parameters),
+                              actor=actor)
+
+    @event(TemplateChosen)
+    def _choose_template(self, name: str, language: str, parameters: list[str],
+                         actor: str) -> None:
+        self.template = (name, language, tuple(parameters))
 
     # -- reading ---------------------------------------------------------------------------
     @property

@@ -335,6 +335,20 @@ class Installation(Aggregate):
         reason: str
         actor: str
 
+    class PbxAddressChecked(Aggregate.Event):
+        """One address tried the way 1C will use it: its REST API and the module's NATS
+        server, each with a stable code and the detail (PbxAddressTried, before, had neither)."""
+
+        check_id: UUID
+        address: str
+        ok: bool
+        reason: str
+        rest_code: str
+        rest_detail: str
+        nats_code: str
+        nats_detail: str
+        actor: str
+
     class PbxCheckSucceeded(Aggregate.Event):
         check_id: UUID
         address: str
@@ -399,6 +413,7 @@ class Installation(Aggregate):
         self.connection_setup: str | None = None
         self.addresses: list[str] = []
         self.password_set = False
+        self.nats_password_encrypted = ""
         self.scheme: str | None = None
         self.scheme_server: list[str] = ["", ""]
         self.check_id: UUID | None = None
@@ -554,6 +569,7 @@ class Installation(Aggregate):
                           actor: str) -> None:
         self.addresses = list(ipset)
         self.password_set = True
+        self.nats_password_encrypted = nats_password_encrypted
         self.check_ok = False
 
     def set_manual_connection(
@@ -645,16 +661,32 @@ class Installation(Aggregate):
         self.check_running_since = started_at
         self.check_ok = False
 
-    def record_address_tried(
-        self, *, check_id: UUID, address: str, ok: bool, reason: str, actor: str
-    ) -> None:
-        self._ensure_current_check(check_id)
-        self._address_tried(check_id=check_id, address=address, ok=ok, reason=reason[:300],
-                            actor=actor)
-
     @event(PbxAddressTried)
     def _address_tried(self, check_id: UUID, address: str, ok: bool, reason: str,
                        actor: str) -> None:
+        pass  # stored by earlier versions; PbxAddressChecked since
+
+    @property
+    def check_password(self) -> str:
+        """The module's NATS password (encrypted) the check uses: only with automatic setup,
+        whose code gave it; "" otherwise."""
+        if self.connection_setup != ConnectionSetup.AUTOMATIC:
+            return ""
+        return str(getattr(self, "nats_password_encrypted", ""))  # "" in older snapshots
+
+    def record_address_checked(
+        self, *, check_id: UUID, address: str, ok: bool, reason: str, rest: tuple[str, str],
+        nats: tuple[str, str], actor: str,
+    ) -> None:
+        self._ensure_current_check(check_id)
+        self._address_checked(check_id=check_id, address=address, ok=ok, reason=reason[:300],
+                              rest_code=rest[0][:40], rest_detail=rest[1][:300],
+                              nats_code=nats[0][:40], nats_detail=nats[1][:300], actor=actor)
+
+    @event(PbxAddressChecked)
+    def _address_checked(self, check_id: UUID, address: str, ok: bool, reason: str,
+                         rest_code: str, rest_detail: str, nats_code: str, nats_detail: str,
+                         actor: str) -> None:
         pass
 
     def finish_pbx_check(self, *, check_id: UUID, address: str | None, reason: str,

@@ -2,8 +2,8 @@
 
 `Container.start` starts the writer and the projector, registers the reactions each setting
 enables with the one runner (infra/runner.py: routing's timers, the WhatsApp supervisor, the sync
-job and its watch, media downloads) and starts it; `stop` stops the runner first, waiting for
-the jobs that run, and then closes what they used."""
+job and its watch, media downloads, read receipts and "typing…") and starts it; `stop` stops the
+runner first, waiting for the jobs that run, and then closes what they used."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from infra.eventstore import EventStore, open_event_store
 from infra.media_jobs import FileKeeping, MediaJobs, limits_of
 from infra.projection.livefeed import LiveFeed
 from infra.projection.projector import Projector
+from infra.receipts import ClientReceipts
 from infra.routing_jobs import RoutingJobs
 from infra.runner import Runner
 from infra.security import Argon2PasswordHasher, HmacTokenCodec
@@ -101,6 +102,12 @@ class Container:
         return jobs
 
     @property
+    def receipts(self) -> ClientReceipts:
+        """Read receipts and "typing…" at the gateways, in the background."""
+        receipts: ClientReceipts = self.extras["receipts"]
+        return receipts
+
+    @property
     def blobs(self) -> BlobStore:
         store: BlobStore = self.extras["blobs"]
         return store
@@ -120,11 +127,13 @@ class Container:
             self.sync.start(runner)
         if self.settings.run_media_jobs:
             self.media.start(runner)
+        self.receipts.start(runner)
         runner.start()  # the jobs registered above run from here on
 
     def stop(self) -> None:
         self.runner.stop(wait=True)  # no job runs after this: what they use can close
         self.media.stop()
+        self.receipts.stop()
         self.sync.stop()
         self.channels.stop()
         self.whatsapp.stop()
@@ -170,7 +179,7 @@ def bootstrap(
                    "whatsapp": whatsapp, "channels": active, "intake": intake,
                    "sync": SyncJob(settings, writer, views, active, clock, blobs=blobs,
                                    caught_up=projector.waiter("outbox")),
-                   "blobs": blobs,
+                   "blobs": blobs, "receipts": ClientReceipts(settings, views, active, clock),
                    "media": MediaJobs(settings, writer, views, active, blobs, clock,
                                       keeping=keeping)})
     return Container(

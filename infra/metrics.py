@@ -43,6 +43,16 @@ HELD_MESSAGES = Counter(
 WEBHOOK_REFUSED = Counter(
     "switchboard_webhook_refused_total", "Webhook requests refused", ["webhook", "status"]
 )
+WEBHOOK_STALE = Counter(
+    "switchboard_webhook_stale_total",
+    "Correctly signed deliveries refused as older than the gateway's retry horizon",
+    ["channel"],
+)
+WEBHOOK_ITEMS_REFUSED = Counter(
+    "switchboard_webhook_items_refused_total",
+    "Items of an accepted webhook batch that could not be read (the others were stored)",
+    ["channel", "reason"],
+)
 # -- outgoing messages and the sync job ------------------------------------------------------
 OUTBOX_WAITING = Gauge("switchboard_outbox_waiting", "Outgoing messages queued or being sent")
 OUTBOX_FAILED = Gauge("switchboard_outbox_failed", "Outgoing messages failed, awaiting a retry")

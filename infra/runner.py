@@ -14,7 +14,9 @@ it registers under a name, runs at its times, and can be woken to run at once. T
   `sync`, on the schedule (an interval or a cron): sends outgoing messages under the sync lock;
   `sync-now-…`, once, at once: "send now" (infra/sync_job.py);
 - `media-downloads`, every `media_poll_seconds` (1 s) and when a webhook wakes it: clients'
-  files (infra/media_jobs.py).
+  files (infra/media_jobs.py);
+- `client-receipts`, every second and when an operator reads or types: read receipts and
+  "typing…" at the gateways (infra/receipts.py).
 
 Periodic jobs run once at start, then at their cadence (a fixed rate, not a pause after each
 run). Every job runs wrapped: an exception is logged with the job's name and the job runs again

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from anyio import to_thread
@@ -15,7 +15,7 @@ from anyio import to_thread
 from application import outbox as ob
 from application.auth import AuthService
 from application.channels import Channels, ChannelStatus
-from application.ports import Clock, CommandBus
+from application.ports import Clock, CommandBus, GatewayError
 from application.services import (
     ChannelsStatus,
     EffectiveSchedule,
@@ -25,9 +25,11 @@ from application.services import (
     WhatsAppLinking,
 )
 from application.sync import RunReport
+from application.templates import TemplateGateway, TemplateSync
 from infra.bootstrap import Container
 from infra.media_urls import MediaUrlSigner
 from infra.projection.livefeed import LiveFeed
+from infra.receipts import ClientReceipts
 from infra.routing_jobs import RoutingJobs
 from infra.setup_services import SetupServices
 from infra.sync_job import SyncJob, default_schedule
@@ -157,6 +159,26 @@ class ContainerServices:
     @property
     def setup(self) -> SetupServices:
         return self._container.setup
+
+    @property
+    def receipts(self) -> ClientReceipts:
+        return self._container.receipts
+
+    @property
+    def templates(self) -> TemplateSync:
+        container = self._container
+        gateway = container.whatsapp.gateway
+        source = gateway if isinstance(gateway, TemplateGateway) \
+            and container.settings.cloud_waba_id else None
+
+        def reply_window(channel: str) -> timedelta | None:
+            try:
+                return container.channels.gateway(channel).reply_window
+            except GatewayError:  # a channel no longer active here
+                return None
+
+        return TemplateSync(bus=container.writer, clock=container.clock, gateway=source,
+                            reply_windows=reply_window)
 
 
 def services_of(container: Container) -> Services:

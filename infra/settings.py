@@ -59,6 +59,9 @@ class Settings(TelegramSettings, BaseSettings):
     gc_threshold: str = Field(default="50000,20,100", pattern=r"^(\d+,\d+,\d+)?$")
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_max_skew_seconds: int = Field(default=300, ge=1)
+    # How old a correctly signed delivery may be: a gateway that retries (WAHA) keeps the
+    # event's own time on every retry, so an outage shorter than this loses nothing.
+    webhook_retry_horizon_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON lines; default: on in production")
@@ -74,6 +77,10 @@ class Settings(TelegramSettings, BaseSettings):
     mail_outbox_dir: str = Field(default="", description="Default: beside the SQLite database")
     registration_code_ttl_seconds: int = Field(default=600, ge=30)
     pbx_check_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    pbx_nats_port: int = Field(default=4222, ge=1, le=65535,
+                               description="The NATS port of MIKO's module for 1C (gnatsd-cti)")
+    pbx_nats_user: str = Field(default="", description="A NATS user to send with the code's "
+                                                       "password; the module names none")
     # -- WhatsApp: the gateway and its settings ---------------------------------------------
     gateway: Gateway = Gateway.SIMULATOR
     simulator_number: str = Field(default="+15555550100", pattern=r"^\+[1-9]\d{6,14}$",
@@ -90,6 +97,8 @@ class Settings(TelegramSettings, BaseSettings):
     cloud_phone_number_id: str = ""
     cloud_app_secret: str = ""
     cloud_verify_token: str = ""
+    cloud_waba_id: str = Field(default="", pattern=r"^\d*$",
+                               description="The WhatsApp Business Account id: its templates")
 
     @model_validator(mode="after")
     def require_gateway_settings(self) -> Self:
@@ -198,6 +207,9 @@ class Settings(TelegramSettings, BaseSettings):
     media_download_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     media_poll_seconds: float = Field(default=1.0, gt=0, le=60,
                                       description="How often waiting downloads are looked for")
+    send_read_receipts: bool = Field(
+        default=True, description="Show clients their messages read once an operator opened "
+                                  "the dialog (where the messenger shows it)")
     colleague_edit_window_seconds: int = Field(default=900, ge=0, le=86400,
                                                description="How long a colleague message "
                                                            "can be edited")

@@ -61,7 +61,9 @@ def build_setup_services(
             bus=bus, mailer=mailer, clock=clock, key=code_key,
             ttl=timedelta(seconds=settings.registration_code_ttl_seconds)),
         pbx=PbxConnectionService(
-            bus=bus, probe=probe or MikoPbxProbe(), box=box, clock=clock, jobs=jobs,
+            bus=bus, box=box, clock=clock, jobs=jobs,
+            probe=probe or MikoPbxProbe(nats_port=settings.pbx_nats_port,
+                                        nats_user=settings.pbx_nats_user),
             timeout=settings.pbx_check_timeout_seconds),
         phonebook=PhonebookService(bus=bus, jobs=jobs, region=settings.phone_region),
         jobs=jobs, mailer=mailer, box=box,

@@ -77,7 +77,8 @@ def build_gateway(settings: Settings, clock: Clock, views: ViewsDatabase) -> Wha
     if settings.gateway == Gateway.WAHA:
         return WahaWhatsAppGateway(
             url=settings.waha_url, api_key=settings.waha_api_key, session=settings.waha_session,
-            webhook_url=f"{settings.base_url}/webhooks/waha", hmac_key=settings.waha_hmac_key)
+            webhook_url=f"{settings.base_url}/webhooks/waha", hmac_key=settings.waha_hmac_key,
+            retry_horizon_seconds=settings.webhook_retry_horizon_seconds)
     if settings.gateway == Gateway.CLOUD:
         def last_message(phone: str) -> Any:
             with views.reader.connect() as conn:
@@ -86,7 +87,7 @@ def build_gateway(settings: Settings, clock: Clock, views: ViewsDatabase) -> Wha
         return CloudWhatsAppGateway(
             graph_url=settings.cloud_graph_url, access_token=settings.cloud_access_token,
             phone_number_id=settings.cloud_phone_number_id, last_client_message=last_message,
-            clock=clock)
+            clock=clock, waba_id=settings.cloud_waba_id)
     return SimulatorWhatsAppGateway(settings.simulator_number, now=clock.now)
 
 

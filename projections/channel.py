@@ -60,7 +60,7 @@ whatsapp_held_messages = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("external_id", sa.String(255), nullable=False),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(160), nullable=False),
     sa.Column("name", sa.String(120), nullable=False),
     sa.Column("text", sa.String(PREVIEW), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
@@ -72,7 +72,7 @@ whatsapp_identities = sa.Table(
     "whatsapp_identities",
     metadata,
     sa.Column("client_id", sa.Uuid, primary_key=True),
-    sa.Column("identity", sa.String(32), nullable=False, unique=True),
+    sa.Column("identity", sa.String(160), nullable=False, unique=True),
     sa.Column("phone", sa.String(32)),
     sa.Column("merged_at", sa.DateTime(timezone=True)),
 )

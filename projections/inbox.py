@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +26,7 @@ dialogs = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("client_id", sa.Uuid, nullable=False, index=True),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(160), nullable=False),  # or bsuid:/tg: identity
     sa.Column("client_name", sa.String(120), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("rule", sa.String(120), nullable=False),
@@ -77,6 +78,11 @@ messages = sa.Table(
     sa.Column("failure_reason", sa.String(500)),
     # the client's edits (migration 0010): when the text last changed; null while never edited
     sa.Column("edited_at", sa.DateTime(timezone=True)),
+    # conversation events (migration 0012): a reply typed on the linked phone, a client's message
+    # deleted for everyone (its text stays), the reactions shown (JSON: sender -> emoji)
+    sa.Column("from_phone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("reactions", sa.Text),
     sa.Index("ix_messages_dialog_seq", "dialog_id", "seq", unique=True),
 )
 
@@ -96,6 +102,7 @@ class InboxProjection(BatchProjection):
     events = (Dialog.Opened, Dialog.MessageReceived, Dialog.MarkedRead, Client.Renamed,
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, Client.MergedInto, Dialog.ClientMessageEdited,
+              Dialog.ClientMessageRevoked, Dialog.MessageReacted, Dialog.PhoneReplyRecorded,
               *OUTGOING_EVENTS)
 
     def apply_batch(
@@ -118,7 +125,7 @@ class _Fold:
         self.changes = changes
         self.dialogs = RowSet(dialogs, DIALOG_DEFAULTS)
         self.recipients = RowSet(dialog_recipients)
-        self.messages = RowSet(messages)
+        self.messages = RowSet(messages, {"from_phone": False})
         self.operators: dict[UUID, list[UUID]] = {}  # each dialog's recipients
         self.touched: set[UUID] = set()
 
@@ -146,7 +153,8 @@ class _Fold:
                 ids.add(event.dialog_id)
             elif isinstance(event, OUTGOING_EVENTS):
                 replies.add(event.originator_id)
-            elif isinstance(event, Dialog.ClientMessageEdited):
+            elif isinstance(event, Dialog.ClientMessageEdited | Dialog.ClientMessageRevoked
+                            | Dialog.MessageReacted):
                 ids.add(event.originator_id)
                 replies.add(event.message_id)
             elif not isinstance(event, Dialog.Opened):
@@ -202,6 +210,12 @@ class _Fold:
                 self.touched.add(dialog_id)
             case Dialog.ClientMessageEdited():
                 self._edited(event)
+            case Dialog.ClientMessageRevoked():
+                self._revoked(event)
+            case Dialog.MessageReacted():
+                self._reacted(event)
+            case Dialog.PhoneReplyRecorded():
+                self._phone_reply(event, position)
             case Dialog.MarkedRead():
                 opened = self.dialogs.get((event.originator_id,))
                 count = opened["message_count"] if opened else 0
@@ -240,6 +254,53 @@ class _Fold:
             dialog["last_message_text"] = event.text[:PREVIEW]
             self.dialogs.mark((dialog_id,))
         self.touched.add(dialog_id)
+
+    def _revoked(self, event: Any) -> None:
+        """The client's message shows as deleted; its text stays in the row for auditors. The
+        dialog's preview, when it is that message, no longer shows the text."""
+        dialog_id = event.originator_id
+        message = self.messages.change((event.message_id,), revoked_at=event.revoked_at)
+        if message is None:
+            return
+        dialog = self.dialogs.get((dialog_id,))
+        if dialog is not None and message["seq"] == (
+                dialog["message_count"] + dialog["outgoing_count"]):
+            dialog["last_message_text"] = ""
+            self.dialogs.mark((dialog_id,))
+        self.touched.add(dialog_id)
+        self.changes.add("outbox", dialog_id, event.message_id)  # an open dialog fetches again
+
+    def _reacted(self, event: Any) -> None:
+        """The message shows the sender's reaction (or no longer does, for an empty one)."""
+        message = self.messages.get((event.message_id,))
+        if message is None:
+            return
+        shown = reactions_of(message.get("reactions"))
+        if event.emoji:
+            shown[event.sender] = event.emoji
+        else:
+            shown.pop(event.sender, None)
+        self.messages.change((event.message_id,), reactions=json.dumps(
+            dict(sorted(shown.items())), ensure_ascii=False) if shown else None)
+        self.touched.add(event.originator_id)
+        self.changes.add("outbox", event.originator_id, event.message_id)
+
+    def _phone_reply(self, event: Any, position: int) -> None:
+        """A reply typed on the linked phone takes the dialog's next seq, as a reply does: sent
+        already, by nobody here."""
+        dialog_id = event.originator_id
+        dialog = self._dialog(dialog_id)
+        dialog["outgoing_count"] += 1
+        self.messages.new(
+            (event.message_id,), dialog_id=dialog_id,
+            seq=dialog["message_count"] + dialog["outgoing_count"], direction="out",
+            text=event.text, external_id=event.external_id, sent_at=event.sent_at,
+            recorded_at=event.timestamp, status="sent", attempts=0, from_phone=True)
+        self._last_message(dialog, position, event.sent_at, event.text, "out")
+        for operator_id in self.operators.get(dialog_id, ()):
+            self.recipients.change((dialog_id, operator_id), position=position)
+        self.touched.add(dialog_id)
+        self.changes.add("outbox", dialog_id, event.message_id)
 
     def _client_changed(self, client_id: UUID, values: dict[str, Any]) -> None:
         """Every dialog of the client shows its new name, or the number it turned out to be."""
@@ -327,6 +388,11 @@ def _status(event: Any) -> dict[str, Any]:
                 values["external_id"] = None
             return values
     raise TypeError(f"not a delivery status: {type(event).__name__}")
+
+
+def reactions_of(stored: str | None) -> dict[str, str]:
+    """The reactions a message row shows: sender -> emoji."""
+    return dict(json.loads(stored)) if stored else {}
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -443,3 +509,23 @@ def dialog_messages(
     rows = list(conn.execute(query.order_by(messages.c.seq.desc()).limit(last)))
     rows.reverse()
     return rows
+
+
+def client_message_ids(conn: sa.Connection, dialog_id: UUID, *, after: int, up_to: int
+                       ) -> list[str | None]:
+    """The gateway's ids of the client's messages `after`+1 to `up_to` of the dialog, counted
+    in the order they came (fewer while the read model has not caught up with them)."""
+    if up_to <= after:
+        return []
+    query = (sa.select(messages.c.external_id)
+             .where(messages.c.dialog_id == dialog_id, messages.c.direction == "in")
+             .order_by(messages.c.seq).offset(max(after, 0)).limit(up_to - max(after, 0)))
+    return [row.external_id for row in conn.execute(query)]
+
+
+def dialog_address(conn: sa.Connection, dialog_id: UUID) -> sa.Row[Any] | None:
+    """Where the dialog's client is reached: its `channel` and `phone` (a merged identity's
+    number once known), and its `message_count` of the client's messages."""
+    query: sa.Select[Any] = sa.select(dialogs.c.channel, dialogs.c.phone,
+                                      dialogs.c.message_count).where(dialogs.c.id == dialog_id)
+    return conn.execute(query).first()

@@ -34,7 +34,7 @@ notifications = sa.Table(
     sa.Column("dialog_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("client_name", sa.String(120), nullable=False),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(160), nullable=False),
     sa.Column("text", sa.String(PREVIEW), nullable=False),
     sa.Column("detail", sa.String(500), nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
@@ -52,7 +52,7 @@ notify_dialogs = sa.Table(
     sa.Column("dialog_id", sa.Uuid, primary_key=True),
     sa.Column("client_id", sa.Uuid, nullable=False, index=True),
     sa.Column("client_name", sa.String(120), nullable=False),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(160), nullable=False),
     sa.Column("assignee_id", sa.Uuid),
 )
 

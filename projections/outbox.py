@@ -27,7 +27,7 @@ outbox = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("dialog_id", sa.Uuid, nullable=False, index=True),
     sa.Column("client_id", sa.Uuid, nullable=False),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(160), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("operator_id", sa.Uuid, nullable=False),
     sa.Column("text_preview", sa.String(PREVIEW), nullable=False),

@@ -22,6 +22,7 @@ from projections.routing import RoutingProjection
 from projections.sessions import SessionsProjection
 from projections.setup import PhonebookProjection
 from projections.sync import SyncProjection
+from projections.templates import TemplatesProjection
 
 
 def all_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> list[Projection]:
@@ -30,6 +31,7 @@ def all_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> list[
             PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection(),
             OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection(),
+            TemplatesProjection(),
             *analytics_projections(business_timezone)]
 
 

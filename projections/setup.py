@@ -136,9 +136,13 @@ def _pbx(state: State, change: ConfigChange) -> State:
                           "tried": [], "address": None, "reason": None}
     elif state.get("check") and state["check"]["id"] == data.get("check_id"):
         check = state["check"]
-        if change.is_(I.PbxAddressTried):
-            check["tried"].append({"address": data["address"], "ok": data["ok"],
-                                   "reason": data["reason"], "at": change.at.isoformat()})
+        if change.is_(I.PbxAddressTried, I.PbxAddressChecked):
+            check["tried"].append({
+                "address": data["address"], "ok": data["ok"], "reason": data["reason"],
+                "at": change.at.isoformat(),
+                "rest": {"code": data.get("rest_code", ""), "detail": data.get("rest_detail", "")},
+                "nats": {"code": data.get("nats_code", ""), "detail": data.get("nats_detail", "")},
+            })
         elif change.is_(I.PbxCheckSucceeded):
             check.update(status="succeeded", address=data["address"])
         elif change.is_(I.PbxCheckFailed):
@@ -177,7 +181,7 @@ def _describe_pbx(state: State, config: Configuration) -> dict[str, str]:
 
 def _pbx_summary(change: ConfigChange) -> str:
     data = change.data
-    if change.is_(I.PbxAddressTried):
+    if change.is_(I.PbxAddressTried, I.PbxAddressChecked):
         return (f"PBX address {data['address']} "
                 + ("answered" if data["ok"] else f"did not answer: {data['reason']}"))
     if change.is_(I.PbxCheckSucceeded):
@@ -239,7 +243,8 @@ def _describe_phonebook(state: State, config: Configuration) -> dict[str, str]:
 
 
 PBX_EVENTS = (I.PbxChosen, I.AutoConfigApplied, I.ManualConnectionSet, I.SchemeChosen,
-              I.PbxCheckStarted, I.PbxAddressTried, I.PbxCheckSucceeded, I.PbxCheckFailed)
+              I.PbxCheckStarted, I.PbxAddressTried, I.PbxAddressChecked, I.PbxCheckSucceeded,
+              I.PbxCheckFailed)
 
 WIZARD = Section("wizard", "Setup wizard",
                  (I.ModeChosen, I.EmployeesConfirmed, I.MessengersPassed, I.SetupCompleted),

@@ -314,6 +314,16 @@ async def subscribe_inbox(url: str, token: str, received: list[dict[str, Any]],
                 received.append(message["payload"]["data"]["inboxChanged"])
 
 
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's nats-server standing in for the NATS server of MIKO's module, one for the
+    session (tests/nats_server.py; its token is the default code's password)."""
+    from tests.nats_server import NATS_PASSWORD, NatsServer
+
+    with NatsServer(tmp_path_factory.mktemp("nats"), {"token": NATS_PASSWORD}) as server:
+        yield server
+
+
 @pytest.fixture
 def telegram() -> Iterator[Any]:
     """A Telegram Bot API on loopback (infra/channels/telegram/fake.py)."""

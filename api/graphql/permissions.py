@@ -36,3 +36,14 @@ class CanAudit(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         return principal is not None and principal.role.value in ("admin", "auditor")
+
+
+class CanWrite(BasePermission):
+    """Admins and operators: those who write to clients (auditors only read)."""
+
+    message = "Auditors read; only an operator or an admin writes to clients."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.role.value in ("admin", "operator")

@@ -40,13 +40,15 @@ from api.graphql.routing.queries import RoutingQuery
 from api.graphql.routing.subscriptions import RoutingSubscription
 from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
+from api.graphql.templates.mutations import TemplatesMutation
+from api.graphql.templates.queries import TemplatesQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
                               ChannelsQuery, RoutingQuery, OutboxQuery, ColleaguesQuery,
-                              AnalyticsQuery))
+                              AnalyticsQuery, TemplatesQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
                                     ChannelMutation, ChannelsMutation, RoutingMutation,
-                                    OutboxMutation, ColleaguesMutation))
+                                    OutboxMutation, ColleaguesMutation, TemplatesMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
                                             RoutingSubscription, OutboxSubscription,
                                             ColleaguesSubscription, MediaSubscription))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,12 @@ class PigeonGateway:
 
     def download_media(self, source: str, max_bytes: int) -> MediaFile:
         raise GatewayError("Pigeons carry no files.", code="GATEWAY_REFUSED", retryable=False)
+
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """Pigeons bring back no read receipts."""
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """Nor show anyone typing."""
 
 
 class PigeonChannel:

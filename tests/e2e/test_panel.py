@@ -145,6 +145,14 @@ def test_a_message_written_on_the_phone_page_appears_live_in_both_operators_inbo
         expect(row(page, "Ivan Petrov")).to_contain_text("And one more thing")
     screenshot(admin, "inbox-live")
 
+    # The admin opens the dialog: the phone shows both messages read; typing shows there.
+    row(admin, "Ivan Petrov").click()
+    expect(sent.get_by_label("Read by the company")).to_have_count(2)
+    admin.locator("#reply").press_sequentially("We are checking", delay=20)
+    expect(phone.locator("[data-typing]")).to_have_text("typing…")
+    admin.locator("#reply").press("Enter")
+    expect(phone.locator("[data-typing]")).to_have_count(0)
+
 
 def test_opening_a_dialog_marks_it_read_for_that_operator_only(
     panel_server: PanelServer, new_page: NewPage, screenshot: Shot,

@@ -36,6 +36,7 @@ from tests.conftest import (
 )
 from tests.e2e.test_http_colleagues_media import PNG, upload
 from tests.e2e.test_http_outbox import DIALOG, MESSENGER, START, phone_messages, send, write
+from tests.nats_server import NATS_PASSWORD
 from tests.setup_helpers import SmtpSink, autoconfig_code, closed_address, fake_pbxs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,8 @@ fragment Wizard on SetupWizard {
   publication { serverUrl publicationName }
   registration { status email attemptsLeft }
   pbx { type connectionSetup addresses passwordSet scheme webServer
-        check { status address reason tried { address ok reason } } }
+        check { status address reason
+                tried { address ok reason rest { code ok } nats { code detail ok } } } }
   employees { operatorId login extension mobile }
   phonebookImport { status rows done created updated refused { row reason } }
   phonebookSize
@@ -71,9 +73,9 @@ CONFIG_AT = """query($instant: DateTime) { configurationAt(instant: $instant) {
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, nats_server: Any) -> Settings:
     return make_settings(database_url, mail_outbox_dir=str(tmp_path / "outbox"),
-                         pbx_check_timeout_seconds=1)
+                         pbx_check_timeout_seconds=1, pbx_nats_port=nats_server.port)
 
 
 @pytest.fixture
@@ -150,14 +152,18 @@ def test_an_admin_completes_the_wizard_over_graphql(live_server: LiveServer):
         wizard = step(admin, "applyAutoconfigCode",
                       'code: $code, scheme: BOTH_CLOUD, webServer: "https://1c.example.com", '
                       'publicationName: "trade"', "$code: String!",
-                      code=autoconfig_code([pbx.address], password="top-secret"))
+                      code=autoconfig_code([pbx.address], password=NATS_PASSWORD))
         assert wizard["pbx"]["passwordSet"] and wizard["pbx"]["addresses"] == [pbx.address]
-        assert "top-secret" not in json.dumps(wizard)
+        assert NATS_PASSWORD not in json.dumps(wizard)
         started = step(admin, "configurePbx")
         assert started["pbx"]["check"]["status"] in ("RUNNING", "SUCCEEDED")
         checked = wait_for(lambda: (w := admin(WIZARD_QUERY)["setupWizard"])["pbx"]["check"][
             "status"] == "SUCCEEDED" and w)
     assert checked["pbx"]["check"]["address"] == pbx.address
+    (answered,) = checked["pbx"]["check"]["tried"]
+    assert (answered["rest"], answered["nats"]["code"], answered["nats"]["ok"]) == (
+        {"code": "REST_OK", "ok": True}, "NATS_OK", True)
+    assert NATS_PASSWORD not in json.dumps(checked)
     assert checked["currentStep"] == "EMPLOYEES"
 
     employees = {e["login"]: e for e in checked["employees"]}
@@ -326,6 +332,8 @@ def test_a_manual_pbx_connection_checks_its_addresses_and_scheme(live_server: Li
             "status"] == "SUCCEEDED" and w)
     assert checked["pbx"]["check"]["address"] == pbx.address
     assert [t["ok"] for t in checked["pbx"]["check"]["tried"]] == [False, True]
+    assert [(t["rest"]["code"], t["nats"]["code"]) for t in checked["pbx"]["check"]["tried"]] == [
+        ("REST_UNREACHABLE", "NATS_UNREACHABLE"), ("REST_OK", "NATS_NO_PASSWORD")]
     entries = admin(HISTORY)["setupHistory"]  # newest first
     changed = entries[:len(entries) - recorded]  # the check's progress, then what admin did
     assert [(e["actor"], e["summary"]) for e in changed[-3:]] == [

@@ -22,9 +22,10 @@ AUDITOR = ("audrey", "audrey-pass-1")
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[PanelServer]:
+def server(tmp_path: Path, nats_server: Any) -> Iterator[PanelServer]:
     panel = PanelServer(tmp_path)
     panel.env["SWITCHBOARD_PBX_CHECK_TIMEOUT_SECONDS"] = "1"
+    panel.env["SWITCHBOARD_PBX_NATS_PORT"] = str(nats_server.port)
     panel.cli("admin", "create", "--login", AUDITOR[0], "--password", AUDITOR[1],
               "--name", "Audrey", "--role", "auditor")
     panel.start()
@@ -99,7 +100,15 @@ def test_an_admin_completes_the_wizard_and_an_auditor_sees_the_old_publication(
         page.get_by_role("button", name="Configure", exact=True).click()
         check = page.locator("[data-check=SUCCEEDED]")
         expect(check).to_contain_text(pbx.address, timeout=20_000)
-    expect(check.locator(".check-tried li")).to_have_count(2)
+    expect(check.locator(".check-tried > li")).to_have_count(2)
+    silent = check.locator(".check-tried > li").first
+    expect(silent.locator("[data-part=nats]")).to_have_attribute("data-code", "NATS_UNREACHABLE")
+    expect(silent).to_contain_text("did not answer")
+    answered = check.locator(f'[data-address="{pbx.address}"]')
+    expect(answered.locator("[data-part=rest]")).to_contain_text(
+        "Web interface (REST API): answered")
+    expect(answered.locator("[data-part=nats]")).to_contain_text(
+        "NATS of the 1C module (the way 1C connects): accepted the connection and the password")
     expect(page.locator("body")).not_to_contain_text("nats-secret-1")
     screenshot(page, "setup-configure")
     page.get_by_role("button", name="Next", exact=True).click()

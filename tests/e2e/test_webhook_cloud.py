@@ -1,11 +1,16 @@
 """Meta's WhatsApp Cloud API end to end: the subscription check, signed notifications with several
 messages and statuses, error 131047 reported from a failed status, and refusals that write
-nothing: unsigned, badly signed, malformed, for another number, or too big."""
+nothing: unsigned, badly signed, not JSON, not WhatsApp's, for another number, or too big.
+Inside a trusted notification each item stands alone: an unreadable one is refused and recorded,
+the others are stored. Clients known only by a business-scoped user id, merged once a message
+names their number too; button and list replies, reactions, kinds WhatsApp does not pass on;
+and error 131056 (the pair rate limit) retried with a growing pause."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -26,12 +31,19 @@ from infra.channels.cloud.fake import (
     TOKEN,
     VERIFY_TOKEN,
     FakeGraph,
+    bsuid_message,
+    button_reply,
     contact,
+    list_reply,
     notification,
+    quick_reply,
+    reaction,
     signed,
     status,
     text_message,
+    unsupported,
 )
+from infra.metrics import WEBHOOK_ITEMS_REFUSED
 from projections.inbox import dialogs, messages
 from tests.conftest import (
     LiveServer,
@@ -70,6 +82,10 @@ def graph() -> Iterator[FakeGraph]:
 def app(database_url: str, graph: FakeGraph) -> Iterator[tuple[Container, LiveServer]]:
     with cloud_app(database_url, graph) as built:
         yield built
+
+
+def refused_count(reason: str) -> float:
+    return WEBHOOK_ITEMS_REFUSED.labels("cloud", reason)._value.get()
 
 
 def head(container: Container) -> int:
@@ -135,7 +151,7 @@ def test_several_messages_in_one_notification_all_reach_the_inbox_with_names(
                   {**text_message("79161234567", ""), "type": "image", "text": None}]))
     assert answer.status_code == 200
     assert answer.json() == {"accepted": 3, "duplicates": 0, "held": 0, "statuses": 0,
-                             "ignored": 0}
+                             "reactions": 0, "ignored": 0, "refused": []}
     rows = inbox_rows(container)
     assert ("+79161234567", "Ivan", "First") in rows
     assert ("+79167654321", "Olga", "Second") in rows
@@ -198,6 +214,84 @@ def test_a_business_scoped_sender_is_kept_under_its_id(app: tuple[Container, Liv
     assert ("bsuid:US.13491208655302741918", "Anna", "Hi") in inbox_rows(container)
 
 
+def test_a_client_known_only_by_a_user_id_is_stored_and_answered_at_that_id(
+    app: tuple[Container, LiveServer], graph: FakeGraph
+) -> None:
+    container, server = app
+    connect(container)
+    user_id = "US.ENT.11815799212886844830"  # a parent id: longer than any phone number
+    answer = deliver(server, notification(
+        contacts=[contact("", "Anna", user_id=user_id, username="anna.k")],
+        messages=[bsuid_message(user_id, text={"body": "Hello, no number here"})]))
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1
+    assert (f"bsuid:{user_id}", "Anna", "Hello, no number here") in inbox_rows(container)
+    sent = container.whatsapp.gateway.send_text(f"bsuid:{user_id}", "Hello Anna", "k1")
+    assert sent.startswith("wamid.")
+    [request] = graph.sent
+    assert request["recipient"] == user_id and "to" not in request
+
+
+def test_a_message_naming_number_and_user_id_merges_the_user_ids_client_into_the_numbers(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    connect(container)
+    user_id = "US.13491208655302741918"
+    deliver(server, notification(contacts=[contact("", "Anna", user_id=user_id)],
+                                 messages=[bsuid_message(user_id, text={"body": "First"})]))
+    assert [p for p, _, _ in inbox_rows(container)] == [f"bsuid:{user_id}"]
+    deliver(server, notification(
+        contacts=[contact("15551234567", "Anna", user_id=user_id)],
+        messages=[bsuid_message(user_id, phone="15551234567", text={"body": "Second"})]))
+    deliver(server, notification(contacts=[contact("", "Anna", user_id=user_id)],
+                                 messages=[bsuid_message(user_id, text={"body": "Third"})]))
+    wait_for(lambda: caught_up(container))
+    with container.views.reader.connect() as conn:
+        rows = conn.execute(
+            sa.select(dialogs.c.id, dialogs.c.phone, messages.c.text)
+            .select_from(messages.join(dialogs, dialogs.c.id == messages.c.dialog_id))
+            .order_by(messages.c.recorded_at)).all()
+    assert [r.text for r in rows] == ["First", "Second", "Third"]
+    assert len({r.id for r in rows}) == 1  # one conversation, handed to the number
+    assert {r.phone for r in rows[1:]} == {"+15551234567"}
+
+
+def test_button_and_list_replies_read_as_the_titles_chosen(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    connect(container)
+    answer = deliver(server, notification(messages=[
+        button_reply("79161234567", "confirm-yes", "Yes, confirm"),
+        list_reply("79161234567", "priority_express", "Priority Mail Express",
+                   "Next Day to 2 Days"),
+        quick_reply("79161234567", "STOP_PROMOS", "Stop promotions"),
+        unsupported("79161234567")]))
+    assert answer.json()["accepted"] == 4 and answer.json()["refused"] == []
+    assert [text for _, _, text in inbox_rows(container)] == [
+        "Yes, confirm", "Priority Mail Express", "Stop promotions",
+        "[a kind of message WhatsApp does not pass on to businesses]"]
+
+
+def test_a_reaction_goes_to_the_message_it_names_and_an_unknown_target_is_ignored(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    connect(container)
+    deliver(server, notification(messages=[text_message("79161234567", "Hi",
+                                                         wamid="wamid.TARGET")]))
+    wait_for(lambda: caught_up(container))
+    before = head(container)
+    answer = deliver(server, notification(messages=[
+        reaction("79161234567", "wamid.TARGET", "\U0001F44D"),
+        reaction("79161234567", "wamid.NEVER_SEEN", "\U0001F44D")]))
+    body = answer.json()
+    assert answer.status_code == 200
+    assert (body["accepted"], body["reactions"], body["ignored"]) == (0, 1, 1)
+    assert head(container) > before  # the reaction was stored, and no message was made of it
+    assert [text for _, _, text in inbox_rows(container)] == ["Hi"]
+
+
 @pytest.mark.parametrize(("case", "expected"), [
     ("unsigned", "not signed"), ("wrong secret", "does not match"),
     ("tampered body", "does not match"), ("sha1", "does not match"),
@@ -223,22 +317,95 @@ def test_a_request_not_validly_signed_gets_401_and_writes_nothing(
 @pytest.mark.parametrize("payload", [
     {"object": "page", "entry": []},
     {"object": "whatsapp_business_account"},
-    notification(messages=[{"from": "79161234567", "id": "w", "type": "text"}]),
-    notification(messages=[text_message("not a number!", "x")]),
+    {"object": "whatsapp_business_account", "entry": "not a list"},
     [1, 2],
 ])
-def test_a_malformed_notification_gets_422_and_writes_nothing_at_all(
+def test_a_notification_not_whatsapps_gets_422_and_writes_nothing_at_all(
     app: tuple[Container, LiveServer], payload: Any
 ) -> None:
     container, server = app
-    payload = json.loads(json.dumps(payload))
-    if isinstance(payload, dict) and payload.get("entry"):
-        payload["entry"][0]["changes"][0]["value"]["messages"].insert(
-            0, text_message("79161234567", "valid, but its neighbour is not"))
     before = head(container)
     answer = deliver(server, payload)
     assert answer.status_code == 422
     assert head(container) == before
+
+
+def test_a_body_that_is_not_json_gets_422_and_writes_nothing(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    before = head(container)
+    body, headers = signed(b'{"object": "whatsapp_business_account", "entry": [')
+    answer = post(server, body, headers)
+    assert answer.status_code == 422 and "not JSON" in answer.json()["detail"]
+    assert head(container) == before
+
+
+@pytest.mark.parametrize(("bad", "where", "reason"), [
+    ({"from": "79161234567", "id": "wamid.NOTIME", "type": "text", "text": {"body": "x"}},
+     "messages[1]", "timestamp"),
+    (text_message("not a number!", "x", wamid="wamid.BADSENDER"), "messages[1]",
+     "Malformed sender"),
+    ({"id": "wamid.NOBODY", "timestamp": "1700000000", "type": "text", "text": {"body": "x"}},
+     "messages[1]", "names no sender"),
+    (text_message("79161234567", "x" * 70000, wamid="wamid.TOOLONG"), "messages[1]",
+     "at most 65536 characters"),
+])
+def test_one_unreadable_message_is_refused_and_recorded_while_the_others_are_stored(
+    app: tuple[Container, LiveServer], bad: dict[str, Any], where: str, reason: str
+) -> None:
+    container, server = app
+    connect(container)
+    refused_before = refused_count("malformed_message") + refused_count(
+        "malformed_sender") + refused_count("refused")
+    answer = deliver(server, notification(
+        contacts=[contact("79161234567", "Ivan")],
+        messages=[text_message("79161234567", "Before"), bad,
+                  text_message("79167654321", "After")],
+        statuses=[status("wamid.A", "delivered", "79161234567")]))
+    assert answer.status_code == 200  # Meta would otherwise deliver the whole batch again
+    body = answer.json()
+    assert (body["accepted"], body["statuses"]) == (2, 1)
+    [refused] = body["refused"]
+    assert refused["where"] == f"entry[0].changes[0].{where}"
+    assert refused["id"] == bad["id"] and reason in refused["reason"]
+    texts = [text for _, _, text in inbox_rows(container)]
+    assert texts == ["Before", "After"]
+    assert refused_count("malformed_message") + refused_count("malformed_sender") + \
+        refused_count("refused") == refused_before + 1
+
+
+def test_an_unreadable_status_or_change_spoils_only_itself(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    connect(container)
+    payload = notification(messages=[text_message("79161234567", "Kept")],
+                           statuses=[{"id": "wamid.X", "status": "read"},
+                                     status("wamid.B", "read", "79161234567"),
+                                     status("wamid.C", "something new", "79161234567")])
+    payload["entry"][0]["changes"].append({"field": "messages", "value": {"no": "metadata"}})
+    answer = deliver(server, payload)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["accepted"], body["statuses"], body["ignored"]) == (1, 1, 1)
+    assert [r["where"] for r in body["refused"]] == [
+        "entry[0].changes[0].statuses[0]", "entry[0].changes[1]"]
+    assert [text for _, _, text in inbox_rows(container)] == ["Kept"]
+
+
+def test_a_refused_item_is_logged_with_its_reason_and_itself(
+    app: tuple[Container, LiveServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    container, server = app
+    connect(container)
+    with caplog.at_level(logging.WARNING, logger="infra.channels.cloud.webhook"):
+        deliver(server, notification(messages=[
+            {"from": "79161234567", "id": "wamid.LOGGED", "type": "text",
+             "text": {"body": "keep me"}}]))
+    [record] = [r for r in caplog.records if getattr(r, "item_id", "") == "wamid.LOGGED"]
+    assert "timestamp" in record.reason  # type: ignore[attr-defined]
+    assert "keep me" in record.item  # type: ignore[attr-defined]
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from application.channel import UpdateMessengerSettings
 from domain.channel import ChannelStatus
@@ -132,13 +133,15 @@ def test_linking_through_waha_then_a_clients_message_reaches_the_inbox(
     ("tampered body", "does not match"),
     ("stale header", "stale"),
     ("stale event", "stale"),
+    ("header from the future", "future"),
     ("other algorithm", "sha512"),
 ])
 def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
     app: tuple[Container, LiveServer], case: str, expected: str
 ) -> None:
     container, server = app
-    old = int((time.time() - 3600) * 1000)
+    old = int((time.time() - 2 * 3600) * 1000)  # beyond WAHA's retry horizon (an hour)
+    ahead = int((time.time() + 600) * 1000)  # beyond the clocks' skew (five minutes)
     event = message_event()
     if case == "stale event":
         event["timestamp"] = old
@@ -149,6 +152,7 @@ def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
         "tampered body": sign(HMAC_KEY, body.replace(b"Hello", b"Hallo")),
         "stale header": sign(HMAC_KEY, body, timestamp_ms=old),
         "stale event": sign(HMAC_KEY, body),
+        "header from the future": sign(HMAC_KEY, body, timestamp_ms=ahead),
         "other algorithm": {**sign(HMAC_KEY, body), "x-webhook-hmac-algorithm": "md5"},
     }[case]
     before = head(container)
@@ -354,3 +358,125 @@ def test_no_input_gives_a_server_error_or_writes_unless_signed_and_well_formed(
     assert answer.status_code < 500
     if answer.status_code >= 400 or not signed:
         assert head(container) == before
+
+
+# -- freshness: WAHA's retries keep the event's time --------------------------------------------
+class SimulatedClock:
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+
+def stale_refusals() -> float:
+    return REGISTRY.get_sample_value("switchboard_webhook_stale_total",
+                                     {"channel": "waha"}) or 0.0
+
+
+def test_a_message_waha_retries_through_a_20_minute_outage_arrives_exactly_once(
+    database_url: str
+) -> None:
+    """Switchboard cannot be reached; WAHA retries on its own schedule (2**n * 2 s), the same
+    signed timestamp every time. The outage ends, one answer is lost on the way back, WAHA
+    tries once more: the message is in the inbox once."""
+    start = time.time() - 20 * 60  # the simulated minutes end about now
+    clock = SimulatedClock(start)
+    fake = FakeWaha(clock=clock.now).start()
+    try:
+        with waha_app(database_url, fake) as (container, _):
+            link(container, fake)
+            hook = fake.sessions["default"]["config"]["webhooks"][0]
+            assert hook["retries"]["attempts"] >= 8
+            fake.unreachable = True  # from here on Switchboard is down
+            fake.client_writes("79161234567@c.us", "Is anyone there?")
+            event_id = wait_for(lambda: [e["id"] for e, _ in fake.hooks_sent
+                                         if e["event"] == "message"])[0]
+            while fake.waiting and clock.at < start + 25 * 60:
+                clock.at = min(d.due for d in fake.waiting)
+                if clock.at - start >= 500 and fake.unreachable:
+                    # Switchboard is back; one answer gets lost on the way to WAHA
+                    fake.unreachable, fake.lost_answers[event_id] = False, 1
+                fake.retry_due()
+            tries = [(at - start, status) for eid, at, status in fake.tries if eid == event_id]
+            assert [round(at) for at, _ in tries] == [0, 4, 12, 28, 60, 124, 252, 508, 1020]
+            assert [status for _, status in tries] == [0] * 8 + [200]
+            assert tries[-1][0] > 17 * 60 - 1  # the last try, 17 minutes after the event
+            rows = inbox_rows(container)
+            assert rows.count(("+79161234567", "Is anyone there?")) == 1
+    finally:
+        fake.stop()
+
+
+def test_a_delivery_signed_two_hours_ago_is_refused_counted_and_writes_nothing(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    two_hours_ago = int((time.time() - 2 * 3600) * 1000)
+    event = message_event(message_id="false_79161234567@c.us_OLD")
+    event["timestamp"] = two_hours_ago
+    before, counted = head(container), stale_refusals()
+    answer = signed_post(server, event, timestamp_ms=two_hours_ago)
+    assert answer.status_code == 401 and "stale" in answer.json()["detail"]
+    assert head(container) == before
+    assert stale_refusals() == counted + 1
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert 'switchboard_webhook_stale_total{channel="waha"}' in metrics
+
+
+def test_a_delivery_signed_40_minutes_ago_is_within_the_horizon_and_accepted(
+    app: tuple[Container, LiveServer], fake: FakeWaha
+) -> None:
+    container, server = app
+    link(container, fake)
+    earlier = int((time.time() - 40 * 60) * 1000)
+    event = message_event(text="Written during the outage",
+                          message_id="false_79161234567@c.us_LATE")
+    event["timestamp"] = earlier
+    assert signed_post(server, event, timestamp_ms=earlier).json()["status"] == "accepted"
+    assert ("+79161234567", "Written during the outage") in inbox_rows(container)
+
+
+# -- small parse fixes ---------------------------------------------------------------------------
+def test_an_ack_with_only_its_name_is_read_and_one_without_either_is_ignored(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    named = envelope("message.ack", "default", {
+        "id": "true_79161234567@c.us_BAE5A1", "from": "79161234567@c.us", "fromMe": True,
+        "ackName": "DEVICE"})
+    bare = envelope("message.ack", "default", {
+        "id": "true_79161234567@c.us_BAE5A2", "from": "79161234567@c.us", "fromMe": True})
+    assert signed_post(server, named).json()["status"] == "recorded"
+    answer = signed_post(server, bare)
+    assert answer.status_code == 200 and answer.json()["status"] == "ignored"
+    reports = container.whatsapp.delivery_reports.received
+    assert [(r.external_id, r.status) for r in reports] == [
+        ("true_79161234567@c.us_BAE5A1", "delivered")]
+
+
+def test_a_noweb_ack_naming_the_chat_by_its_server_jid_is_reported_in_the_sent_form(
+    app: tuple[Container, LiveServer]
+) -> None:
+    _, server = app
+    ack = envelope("message.ack", "default", {
+        "id": "true_79161234567@s.whatsapp.net_BAE5B1", "from": "79161234567@c.us",
+        "fromMe": True, "ack": 3, "ackName": "READ"}, engine="NOWEB")
+    assert signed_post(server, ack).json()["message_id"] == "true_79161234567@c.us_BAE5B1"
+
+
+def test_a_gows_sender_is_named_by_its_push_name(
+    database_url: str
+) -> None:
+    fake = FakeWaha(engine="GOWS").start()
+    try:
+        with waha_app(database_url, fake) as (container, _):
+            link(container, fake)
+            fake.client_writes("79161234567@c.us", "Hello from GOWS", name="Olga")
+            wait_for(lambda: ("+79161234567", "Hello from GOWS") in inbox_rows(container))
+            with container.views.reader.connect() as conn:
+                names = conn.execute(sa.select(dialogs.c.client_name)).scalars().all()
+            assert names == ["Olga"]
+    finally:
+        fake.stop()

@@ -5,21 +5,29 @@ is checked where they declare it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from application.channels import DeliveryReport, WebhookRequest
 from application.ports import GatewayError, MediaFile, WhatsAppGateway
 from infra.channels.cloud.fake import FakeGraph
 from infra.channels.cloud.gateway import CloudWhatsAppGateway
+from infra.channels.fakeserver import FakeServer, Request
 from infra.channels.simulator.gateway import SimulatorWhatsAppGateway
 from infra.channels.telegram.fake import TOKEN as BOT_TOKEN
 from infra.channels.telegram.fake import FakeBotApi
 from infra.channels.telegram.gateway import BotApiTelegramGateway
-from infra.channels.waha.fake import FakeWaha
-from infra.channels.waha.gateway import WahaWhatsAppGateway
+from infra.channels.waha.fake import ENGINES, FakeWaha
+from infra.channels.waha.gateway import WahaWhatsAppGateway, last_retry_after, retries_within
+from infra.channels.waha.webhook import WahaReceiver
+from tests.conftest import make_settings
 
 CLIENT = "+79161234567"
 
@@ -92,8 +100,8 @@ class SimulatorHarness(Harness):
 
 
 class WahaHarness(Harness):
-    def __init__(self) -> None:
-        self.fake = FakeWaha().start()
+    def __init__(self, engine: str = "WEBJS") -> None:
+        self.fake = FakeWaha(engine=engine).start()
         self.gateway = self._gateway("waha-test-key")
 
     def _gateway(self, key: str) -> WahaWhatsAppGateway:
@@ -145,7 +153,7 @@ class CloudHarness(Harness):
             clock=self.clock, timeout=5)
 
     def received(self, phone: str) -> list[str]:
-        return [m["text"]["body"] for m in self.fake.sent if m["to"] == phone.lstrip("+")]
+        return [m["text"]["body"] for m in self.fake.sent if m.get("to") == phone.lstrip("+")]
 
     def drop(self) -> None:
         self.fake.failing = True
@@ -207,10 +215,14 @@ class TelegramHarness(Harness):
         self.fake.stop()
 
 
-@pytest.fixture(params=["simulator", "waha", "cloud", "telegram"])
+@pytest.fixture(params=["simulator", *(f"waha-{e}" for e in ENGINES), "cloud", "telegram"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    built: Harness = {"simulator": SimulatorHarness, "waha": WahaHarness,
-                      "cloud": CloudHarness, "telegram": TelegramHarness}[request.param]()
+    name, _, engine = str(request.param).partition("-")
+    if name == "waha":  # WAHA as each of its engines answers
+        built: Harness = WahaHarness(engine)
+    else:
+        built = {"simulator": SimulatorHarness, "cloud": CloudHarness,
+                 "telegram": TelegramHarness}[name]()
     try:
         yield built
     finally:
@@ -422,6 +434,49 @@ class TestCloudReplyWindow:
             harness.close()
 
 
+class TestCloudClientsAndLimits:
+    def test_a_client_known_only_by_a_business_scoped_user_id_is_written_to_at_recipient(
+            self) -> None:
+        harness = CloudHarness()
+        try:
+            user = "bsuid:US.13491208655302741918"
+            harness.last[user] = harness.clock.at
+            assert harness.gateway.send_text(user, "Hello", "k").startswith("wamid.")
+            [sent] = harness.fake.sent
+            assert sent["recipient"] == "US.13491208655302741918" and "to" not in sent
+        finally:
+            harness.close()
+
+    def test_error_131056_is_retryable_and_holds_that_client_for_a_pause_that_doubles(
+            self) -> None:
+        harness = CloudHarness()
+        try:
+            other = "+79167654321"
+            harness.last[other] = harness.clock.at
+            harness.fake.pair_limited["79161234567"] = 2
+            with pytest.raises(GatewayError) as limited:
+                harness.gateway.send_text(CLIENT, "One", "k1")
+            assert (limited.value.code, limited.value.retryable) == (
+                "CLOUD_PAIR_RATE_LIMIT", True)
+            asked = len(harness.fake.server.requests)
+            harness.clock.at += timedelta(seconds=5)
+            with pytest.raises(GatewayError) as held:
+                harness.gateway.send_text(CLIENT, "Two", "k2")
+            assert held.value.retryable and len(harness.fake.server.requests) == asked
+            assert harness.gateway.send_text(other, "Others are not held", "k3")
+            harness.clock.at += timedelta(seconds=1)  # 6 s: Meta is asked, and refuses again
+            with pytest.raises(GatewayError):
+                harness.gateway.send_text(CLIENT, "Two", "k2")
+            harness.clock.at += timedelta(seconds=11)  # the second pause is 12 s
+            with pytest.raises(GatewayError):
+                harness.gateway.send_text(CLIENT, "Two", "k2")
+            harness.clock.at += timedelta(seconds=1)
+            assert harness.gateway.send_text(CLIENT, "Two", "k2").startswith("wamid.")
+            assert harness.received(CLIENT) == ["Two"]
+        finally:
+            harness.close()
+
+
 class TestWahaSpecifics:
     def test_the_session_is_created_with_our_signed_webhook(self) -> None:
         fake = FakeWaha().start()
@@ -433,7 +488,12 @@ class TestWahaSpecifics:
             hook = fake.sessions["sales"]["config"]["webhooks"][0]
             assert hook["url"] == "https://sb.example/webhooks/waha"
             assert hook["hmac"] == {"key": "k3y"}
-            assert set(hook["events"]) == {"message", "message.ack", "session.status"}
+            retries = hook["retries"]
+            assert retries["policy"] == "exponential"
+            # WAHA's last retry, its 20 % jitter included, still comes within the horizon
+            assert last_retry_after(retries["attempts"], retries["delaySeconds"]) * 1.2 <= 3600
+            assert retries["attempts"] == retries_within(3600) >= 8
+            assert set(hook["events"]) >= {"message", "message.ack", "session.status"}
         finally:
             gateway.close()
             fake.stop()
@@ -472,3 +532,154 @@ class TestWahaSpecifics:
             gateway.status()
         assert refused.value.code == "GATEWAY_UNREACHABLE" and refused.value.retryable
         assert "127.0.0.1:9" in refused.value.message
+
+
+class RecordingIntake:
+    """What the WAHA webhook hands on, kept: here only delivery reports matter."""
+
+    def __init__(self) -> None:
+        self.received: list[DeliveryReport] = []
+
+    async def reports(self, reports: list[DeliveryReport]) -> None:
+        self.received.extend(reports)
+
+
+class WahaEngine:
+    """WAHA playing one engine, its webhooks caught on loopback and read by our receiver."""
+
+    def __init__(self, engine: str, *, plus: bool = True) -> None:
+        self.hooks = FakeServer()
+        self.caught: list[Request] = []
+        self.hooks.route("POST", r"/webhooks/waha", self._catch)
+        self.hooks.start()
+        self.fake = FakeWaha(engine=engine, plus=plus).start()
+        self.gateway = WahaWhatsAppGateway(
+            url=self.fake.url, api_key="waha-test-key", session="default",
+            webhook_url=f"{self.hooks.url}/webhooks/waha", hmac_key="k3y", timeout=5)
+        self.gateway.start()
+        self.gateway.qr_code()
+        self.fake.scan()
+        self.intake = RecordingIntake()
+        self.receiver = WahaReceiver(
+            intake=self.intake, gateway=self.gateway,  # type: ignore[arg-type]
+            settings=make_settings("sqlite:///unused.db", gateway="waha", waha_url=self.fake.url,
+                                   waha_api_key="waha-test-key", waha_hmac_key="k3y"),
+            known_phone=lambda identity: None, session_changed=lambda session: None)
+
+    def _catch(self, request: Request) -> tuple[int, Any]:
+        self.caught.append(request)
+        return 200, {}
+
+    def acked(self, sent: dict[str, Any], **ack: Any) -> list[DeliveryReport]:
+        """WhatsApp's receipt for a sent message, through WAHA's webhook to our receiver."""
+        before = len(self.caught)
+        self.fake.ack(sent, **ack)
+        deadline = time.monotonic() + 10
+        while not (acks := [r for r in self.caught[before:]
+                            if json.loads(r.body)["event"] == "message.ack"]):
+            assert time.monotonic() < deadline, "WAHA delivered no ack"
+            time.sleep(0.02)
+        request = acks[0]
+        answer = asyncio.run(self.receiver.receive(WebhookRequest(
+            method="POST", body=request.body, headers=request.headers)))
+        assert answer["status"] in ("recorded", "ignored"), answer
+        return self.intake.received
+
+    def close(self) -> None:
+        self.gateway.close()
+        self.fake.stop()
+        self.hooks.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Iterator[WahaEngine]:
+    built = WahaEngine(str(request.param))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+class TestWahaEngines:
+    def test_a_sent_text_is_named_as_its_ack_names_it_whatever_the_engine(
+        self, engine: WahaEngine
+    ) -> None:
+        sent_id = engine.gateway.send_text(CLIENT, "Hello", "k1")
+        assert sent_id.startswith("true_79161234567@c.us_")
+        reports = engine.acked(engine.fake.sent[-1], ack=3)
+        assert [(r.external_id, r.status) for r in reports] == [(sent_id, "read")]
+
+    def test_a_sent_file_is_matched_by_its_ack_too(self, engine: WahaEngine) -> None:
+        file = MediaFile(content=b"%PDF-1.4 ...", mime_type="application/pdf",
+                         file_name="offer.pdf")
+        sent_id = engine.gateway.send_media(CLIENT, "document", file, "The offer", "k2")
+        reports = engine.acked(engine.fake.sent[-1], ack=2)
+        assert [(r.external_id, r.status) for r in reports] == [(sent_id, "delivered")]
+
+    def test_an_ack_with_only_its_name_is_read_and_one_with_neither_is_ignored(
+        self, engine: WahaEngine
+    ) -> None:
+        sent_id = engine.gateway.send_text(CLIENT, "Hello", "k3")
+        sent = engine.fake.sent[-1]
+        assert engine.acked(sent, ack=None, ack_name="DEVICE")[-1].external_id == sent_id
+        assert engine.intake.received[-1].status == "delivered"
+        assert len(engine.acked(sent, ack=None, ack_name="UNKNOWN")) == 1  # nothing new
+
+
+@pytest.mark.parametrize("engine_name", ["NOWEB", "GOWS"])
+def test_a_core_build_refuses_files_for_good_saying_waha_plus_is_needed(
+    engine_name: str
+) -> None:
+    core = WahaEngine(engine_name, plus=False)
+    try:
+        image = MediaFile(content=b"\x89PNG\r\n\x1a\n", mime_type="image/png", file_name="a.png")
+        with pytest.raises(GatewayError) as refused:
+            core.gateway.send_media(CLIENT, "image", image, "", "k")
+        assert refused.value.code == "WAHA_PLUS_REQUIRED" and not refused.value.retryable
+        assert "Plus" in refused.value.message
+        assert core.gateway.send_text(CLIENT, "Text still goes", "k2")  # the session is fine
+    finally:
+        core.close()
+
+
+@pytest.mark.parametrize(("answer", "content_type"), [
+    (b'{"status": "sent"}', "application/json"),  # no id in any engine's shape
+    (b'{"id": {}}', "application/json"),
+    (b"<html>OK</html>", "text/html"),  # a proxy's page, not JSON
+])
+def test_a_send_whose_answer_names_no_id_fails_for_good_as_uncertain(
+    answer: bytes, content_type: str
+) -> None:
+    """WAHA may well have sent it: trying again could reach the client twice."""
+    def waha(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/sendText"
+        return httpx.Response(201, content=answer, headers={"content-type": content_type})
+
+    gateway = WahaWhatsAppGateway(url="http://waha.test", api_key="k", session="default",
+                                  transport=httpx.MockTransport(waha))
+    with pytest.raises(GatewayError) as refused:
+        gateway.send_text(CLIENT, "Hello", "k")
+    assert refused.value.code == "DELIVERY_UNCERTAIN" and not refused.value.retryable
+    assert "may have gone out" in refused.value.message
+
+
+def test_the_lid_is_asked_for_with_its_suffix_url_encoded() -> None:
+    fake = FakeWaha().start()
+    fake.lids = {"123456789012345": "79161234567@c.us"}
+    gateway = WahaWhatsAppGateway(url=fake.url, api_key="waha-test-key", session="default")
+    try:
+        assert gateway.resolve_lid("123456789012345@lid") == "+79161234567"
+        asked = [path for method, path, _ in fake.server.requests if "/lids/" in path]
+        assert asked == ["/api/default/lids/123456789012345%40lid"]
+    finally:
+        gateway.close()
+        fake.stop()
+
+
+def test_the_retries_asked_of_waha_grow_with_the_horizon_and_stay_inside_it() -> None:
+    for horizon in (300, 1200, 3600, 24 * 3600):
+        attempts = retries_within(horizon)
+        assert attempts >= 1
+        if attempts > 1:
+            assert last_retry_after(attempts) * 1.2 <= horizon
+    assert retries_within(1200) < retries_within(3600) <= retries_within(24 * 3600) <= 15

@@ -34,9 +34,9 @@ ADMIN = "operator:admin"
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Any) -> Settings:
+def settings(database_url: str, tmp_path: Any, nats_server: Any) -> Settings:
     return make_settings(database_url, mail_outbox_dir=str(tmp_path / "outbox"),
-                         pbx_check_timeout_seconds=0.5)
+                         pbx_check_timeout_seconds=0.5, pbx_nats_port=nats_server.port)
 
 
 @pytest.fixture
@@ -122,29 +122,52 @@ async def test_an_admin_completes_the_wizard_and_every_step_is_an_event(containe
     assert "Installation.SetupCompleted" in [e.event for e in entries]
     progress = [e.summary for e in history(container, actor="system:pbx-check")]
     assert progress[0] == f"PBX check succeeded at {pbx.address}"
-    assert any(text.startswith("PBX address 127.0.0.1") and "did not answer" in text
+    assert any(text.startswith("PBX address 127.0.0.2") and "did not answer" in text
                for text in progress)
+
+
+def parts(check: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(t["rest"]["code"], t["nats"]["code"]) for t in check["tried"]]
 
 
 async def test_the_pbx_check_reports_each_failure_and_can_be_retried(container: Container):
     run(container, s.ChoosePbx(pbx_type="mikopbx", connection_setup="automatic", actor=ADMIN))
-    with fake_pbxs("error", "ok") as (broken, slow):
-        slow.delay = 2.0  # longer than the check's timeout
+    with fake_pbxs("error", "ok") as (broken, web):
         await container.setup.pbx.apply_code(
-            autoconfig_code([broken.address, slow.address]), "both_lan", "", "", ADMIN)
+            autoconfig_code([broken.address, web.address], password="an-old-password"),
+            "both_lan", "", "", ADMIN)
         await container.setup.pbx.start_check(ADMIN)
         await container.setup.jobs.wait_idle()
         check = current(container).states["pbx"]["check"]
         assert check["status"] == "failed"
-        assert [t["reason"] for t in check["tried"]] == [
-            "it answered HTTP 500", "no answer within 0.5 s"]
+        assert parts(check) == [("REST_HTTP_ERROR", "NATS_AUTH_REFUSED"),
+                                ("REST_OK", "NATS_AUTH_REFUSED")]  # the web answering is not 1C
+        assert check["tried"][0]["reason"].startswith("web interface: it answered HTTP 500; "
+                                                      "NATS: NATS 2.")
         assert "No address of the PBX answered" in check["reason"]
+        assert "Authorization Violation" in check["reason"]
         assert "check" in wizard_view(current(container).states).steps[4].missing
-        slow.delay = 0
+        await container.setup.pbx.apply_code(  # the module's current code
+            autoconfig_code([broken.address, web.address]), "both_lan", "", "", ADMIN)
         await container.setup.pbx.start_check(ADMIN)
         await container.setup.jobs.wait_idle()
     check = current(container).states["pbx"]["check"]
-    assert check["status"] == "succeeded" and check["address"] == slow.address
+    assert check["status"] == "succeeded" and check["address"] == broken.address
+    assert parts(check) == [("REST_HTTP_ERROR", "NATS_OK")]  # 1C connects through NATS
+
+
+async def test_without_a_code_the_check_needs_the_rest_api(container: Container):
+    run(container, s.ChoosePbx(pbx_type="mikopbx", connection_setup="manual", actor=ADMIN))
+    with fake_pbxs("error", "ok") as (broken, web):
+        run(container, s.SetManualConnection(addresses=[broken.address, web.address],
+                                             scheme="both_lan", web_server="",
+                                             publication_name="", actor=ADMIN))
+        await container.setup.pbx.start_check(ADMIN)
+        await container.setup.jobs.wait_idle()
+    check = current(container).states["pbx"]["check"]
+    assert check["status"] == "succeeded" and check["address"] == web.address
+    assert parts(check) == [("REST_HTTP_ERROR", "NATS_NO_PASSWORD"),
+                            ("REST_OK", "NATS_NO_PASSWORD")]
 
 
 async def test_an_older_mikopbx_answers_pong_on_the_old_api(container: Container):

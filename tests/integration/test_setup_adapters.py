@@ -48,22 +48,24 @@ def test_settings_choose_smtp_when_a_host_is_set(tmp_path: Path):
     assert isinstance(smtp, SmtpMailer) and (smtp.port, smtp.security) == (587, "starttls")
 
 
-@pytest.mark.parametrize(("mode", "delay", "answer"), [
-    ("ok", 0, None),
-    ("old", 0, None),
-    ("error", 0, "it answered HTTP 500"),
-    ("stranger", 0, "it answered, but not as a MikoPBX does"),
-    ("ok", 1.5, "no answer within 0.3 s"),
+@pytest.mark.parametrize(("mode", "delay", "code", "detail"), [
+    ("ok", 0, "REST_OK", "answered at http://127.0.0.1:"),
+    ("old", 0, "REST_OK", "answered at http://127.0.0.1:"),
+    ("error", 0, "REST_HTTP_ERROR", "it answered HTTP 500"),
+    ("stranger", 0, "REST_NOT_MIKOPBX", "it answered, but not as a MikoPBX does"),
+    ("ok", 1.5, "REST_TIMEOUT", "no answer within 0.3 s"),
 ])
-async def test_the_probe_pings_a_mikopbx(mode: str, delay: float, answer: str | None):
+async def test_the_probe_pings_a_mikopbx(mode: str, delay: float, code: str, detail: str):
     pbx = FakeMikoPbx(mode, delay)
     try:
-        assert await MikoPbxProbe().ping(pbx.address, 0.3) == answer
+        answer = await MikoPbxProbe().rest(pbx.url, 0.3)
+        assert (answer.code, answer.detail[:len(detail)]) == (code, detail)
         assert pbx.requests[0] == "/pbxcore/api/v3/system:ping"
     finally:
         pbx.down()
 
 
 async def test_the_probe_reports_an_address_where_nothing_listens():
-    answer = await MikoPbxProbe().ping(closed_address(), 1.0)
-    assert answer is not None and answer.startswith("unreachable")
+    answer = await MikoPbxProbe().rest(closed_address(), 1.0)
+    assert answer.code == "REST_UNREACHABLE" and not answer.ok
+    assert "over HTTPS: unreachable" in answer.detail  # HTTPS was tried too

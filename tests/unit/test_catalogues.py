@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from application.ports import NATS_CODES, REST_CODES
 from infra.channels.telegram.channel import ELSEWHERE, NOT_CHECKED, UNEXPECTED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,9 @@ BUILT_KEYS = [
     *(f"sync.warning.{code}" for code in ("SCHEDULER_NOT_RUNNING", "LOCK_HELD_TOO_LONG",
                                           "SYNC_OFF_WHILE_QUEUED", "QUEUED_TOO_LONG")),
     *(f"sync.mode.{mode}" for mode in ("INTERVAL", "CRON")),
+    # what the setup wizard's PBX check says of each part of an address and its codes
+    *(f"setup.check.part.{part}" for part in ("rest", "nats")),
+    *(f"setup.check.code.{code}" for code in (*REST_CODES, *NATS_CODES)),
 ]
 # t("key", …), t(cond ? "a" : "b"), and the tables of keys the pages keep (label: "key").
 CALL = re.compile(r"""\bt\(((?:[^()]|\([^()]*\))*)\)|\blabel:\s*("[^"]+")""")

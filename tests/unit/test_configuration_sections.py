@@ -3,7 +3,7 @@ each event belongs to one section, the wizard's view derives from the sections a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -74,3 +74,27 @@ def test_the_wizard_view_derives_from_the_sections():
     assert states["connection"] == ("done", [])  # only a MikoPBX is checked
     assert states["registration"] == ("todo", ["email"])
     assert view.current.value == "registration" and not view.completed
+
+
+def test_attempts_before_the_nats_check_fold_beside_the_new_ones():
+    installation = Installation.start(connection_mode=ConnectionMode.LONG_POLLING, actor="system")
+    installation.choose_pbx("mikopbx", "automatic", "operator:admin")
+    installation.apply_autoconfig(ipset=["10.0.0.2", "10.0.0.3"],
+                                  nats_password_encrypted="gAAAA-token", scheme="both_lan",
+                                  web_server="", publication_name="", actor="operator:admin")
+    check = uuid4()
+    installation.start_pbx_check(check_id=check, now=datetime.now(UTC),
+                                 stale_after=timedelta(minutes=1), actor="operator:admin")
+    installation._address_tried(check_id=check, address="10.0.0.2", ok=False,  # an old event
+                                reason="it answered HTTP 500", actor="system:pbx-check")
+    installation.record_address_checked(
+        check_id=check, address="10.0.0.3", ok=True, reason="answered",
+        rest=("REST_REDIRECTED_HTTPS", "answered at https://10.0.0.3"),
+        nats=("NATS_OK", "NATS 2.9.10 at 10.0.0.3:4222 accepted the connection"),
+        actor="system:pbx-check")
+    old, new = fold_all(events_of(installation))["pbx"]["check"]["tried"]
+    assert (old["reason"], old["rest"]["code"], old["nats"]["code"]) == (
+        "it answered HTTP 500", "", "")
+    assert (new["ok"], new["rest"]["code"], new["nats"]["code"]) == (
+        True, "REST_REDIRECTED_HTTPS", "NATS_OK")
+    assert "gAAAA-token" not in str(new)

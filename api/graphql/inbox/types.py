@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -138,6 +139,13 @@ class InboxConnection:
     unread_dialogs: int = strawberry.field(description="Dialogs with unread messages, in all.")
 
 
+@strawberry.type(description="An emoji someone put on a message: `sender` is who (the client's "
+                             "identity as the messenger names it).")
+class Reaction:
+    emoji: str
+    sender: str
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -161,14 +169,33 @@ class Message:
     edited_at: datetime | None = strawberry.field(
         default=None, description="When the client last changed the text of this message; null "
                                   "while it was never edited.")
+    from_phone: bool = strawberry.field(
+        default=False, description="A reply the company typed on the linked phone itself, not "
+                                   "through Switchboard.")
+    revoked_at: datetime | None = strawberry.field(
+        default=None, description="When the client deleted this message for everyone; `text` is "
+                                  "then empty, except for admins and auditors, who keep the "
+                                  "original.")
+    reactions: list[Reaction] = strawberry.field(
+        default_factory=list, description="The emoji reactions on this message, by sender.")
 
     @classmethod
-    def of(cls, row: Any) -> Message:
+    def of(cls, row: Any, *, reveal_revoked: bool = False) -> Message:
+        """The message as a reader sees it: a deleted message's text only for those who audit
+        (`reveal_revoked`)."""
         status = getattr(row, "status", None)
         retry = getattr(row, "next_attempt_at", None)
         edited = getattr(row, "edited_at", None)
+        revoked = getattr(row, "revoked_at", None)
+        stored = getattr(row, "reactions", None)
+        shown = json.loads(stored) if stored else {}
         return cls(id=strawberry.ID(str(row.id)), seq=row.seq, direction=Direction(row.direction),
-                   text=row.text, sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at),
+                   text=row.text if revoked is None or reveal_revoked else "",
+                   sent_at=utc(row.sent_at), recorded_at=utc(row.recorded_at),
+                   from_phone=bool(getattr(row, "from_phone", False)),
+                   revoked_at=utc(revoked) if revoked is not None else None,
+                   reactions=[Reaction(emoji=emoji, sender=sender)
+                              for sender, emoji in sorted(shown.items())],
                    status=DeliveryStatus(status) if status else None,
                    failure_code=getattr(row, "failure_code", None),
                    failure_reason=getattr(row, "failure_reason", None),
@@ -197,6 +224,13 @@ class InboxChange:
 class MarkReadSuccess:
     dialog: InboxEntry
     unread_dialogs: int = strawberry.field(description="Your dialogs still unread, in all.")
+
+
+@strawberry.type(description="What the client is shown: \"typing…\" (where the messenger shows "
+                             "it), or no longer.")
+class TypingSuccess:
+    dialog_id: strawberry.ID
+    typing: bool
 
 
 def encode_cursor(position: int) -> str:

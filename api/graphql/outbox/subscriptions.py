@@ -16,7 +16,9 @@ from api.graphql.permissions import IsAuthenticated
 class OutboxSubscription:
     @strawberry.subscription(permission_classes=[IsAuthenticated],
                              description="Replies in one of your dialogs changed (queued, sent, "
-                                         "delivered, read, failed): fetch its messages again. "
+                                         "delivered, read, failed), or a message was reacted "
+                                         "to, deleted or replied from the phone: fetch its "
+                                         "messages again. "
                                          "Ends at once if the dialog is not yours.")
     async def outgoing_changed(self, info: Info,
                                dialog_id: strawberry.ID) -> AsyncGenerator[OutgoingChange, None]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from application.ports import ProbePart
 from projections.setup import PhonebookEntry, WizardView
 
 
@@ -106,12 +107,27 @@ class Registration:
     attempts_left: int
 
 
+@strawberry.type(description="What one part of a PBX address answered: a stable code (the "
+                             "panel translates it) and the detail in English.")
+class PbxProbePart:
+    code: str = strawberry.field(description=(
+        "REST: REST_OK, REST_REDIRECTED_HTTPS, REST_HTTPS, REST_HTTP_ERROR, REST_NOT_MIKOPBX, "
+        "REST_TOO_MANY_REDIRECTS, REST_TIMEOUT, REST_UNREACHABLE. NATS: NATS_OK, "
+        "NATS_AUTH_REFUSED, NATS_NO_PASSWORD, NATS_TLS_REQUIRED, NATS_NOT_NATS, NATS_ERROR, "
+        "NATS_TIMEOUT, NATS_UNREACHABLE. Empty for attempts recorded before the NATS check."))
+    detail: str
+    ok: bool
+
+
 @strawberry.type
 class PbxAttempt:
     address: str
     ok: bool
     reason: str
     at: datetime
+    rest: PbxProbePart = strawberry.field(description="The PBX's REST API (its web interface).")
+    nats: PbxProbePart = strawberry.field(
+        description="The NATS server of MIKO's module, through which 1C talks to the PBX.")
 
 
 @strawberry.type(description="The background check of the PBX started by `configurePbx`.")
@@ -218,6 +234,11 @@ def steps_of(view: WizardView) -> list[WizardStep]:
             for s in view.steps]
 
 
+def _part(part: dict[str, str] | None) -> PbxProbePart:
+    answer = ProbePart(code=(part or {}).get("code", ""), detail=(part or {}).get("detail", ""))
+    return PbxProbePart(code=answer.code, detail=answer.detail, ok=answer.ok)
+
+
 def _check(check: dict[str, Any] | None) -> PbxCheck | None:
     if not check:
         return None
@@ -225,7 +246,8 @@ def _check(check: dict[str, Any] | None) -> PbxCheck | None:
         id=strawberry.ID(check["id"]), status=SetupJobStatus(check["status"]),
         started_at=datetime.fromisoformat(check["startedAt"]), addresses=check["addresses"],
         tried=[PbxAttempt(address=t["address"], ok=t["ok"], reason=t["reason"],
-                          at=datetime.fromisoformat(t["at"])) for t in check["tried"]],
+                          at=datetime.fromisoformat(t["at"]), rest=_part(t.get("rest")),
+                          nats=_part(t.get("nats"))) for t in check["tried"]],
         address=check.get("address"), reason=check.get("reason"),
     )
 

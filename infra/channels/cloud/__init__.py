@@ -9,11 +9,17 @@ from infra.channels.cloud.webhook import CHANNEL, CloudReceiver
 from infra.channels.context import ChannelContext
 from infra.channels.whatsapp_channel import WhatsAppChannelAdapter
 from infra.settings import Gateway
+from projections.channel import phone_of_identity
 
 
 def build(ctx: ChannelContext) -> WhatsAppChannelAdapter | None:
     settings = ctx.settings
     if settings.gateway != Gateway.CLOUD:
         return None
-    receiver = CloudReceiver(intake=ctx.intake, settings=settings)
+
+    def known_phone(identity: str) -> str | None:
+        with ctx.views.reader.connect() as conn:
+            return phone_of_identity(conn, identity)
+
+    receiver = CloudReceiver(intake=ctx.intake, settings=settings, known_phone=known_phone)
     return WhatsAppChannelAdapter(CHANNEL, ctx.whatsapp.gateway, receiver.receive)

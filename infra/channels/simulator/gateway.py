@@ -16,7 +16,7 @@ import string
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +74,8 @@ class _State:
     sent: defaultdict[str, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     keys: dict[str, str] = field(default_factory=dict)
     files: dict[str, MediaFile] = field(default_factory=dict)  # the servers' media, by id
+    seen: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    typing: set[str] = field(default_factory=set)  # the clients who see "typing…" now
 
 
 class SimulatorWhatsAppGateway:
@@ -159,6 +161,7 @@ class SimulatorWhatsAppGateway:
             external_id = f"sim-out-{uuid.uuid4().hex}"
             s.sent[to].append(SentMessage(id=external_id, to=to, text=text, at=self._now(),
                                           status="delivered"))
+            s.typing.discard(to)  # a message that comes ends "typing…"
             if idempotency_key:
                 s.keys[idempotency_key] = external_id
             return external_id
@@ -196,7 +199,37 @@ class SimulatorWhatsAppGateway:
                                code="FILE_TOO_LARGE", retryable=False)
         return file
 
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """The client's phone shows their messages read (blue ticks), as WAHA's sendSeen."""
+        with self._lock:
+            if self._state.status != "WORKING":
+                raise GatewayError("The simulated WhatsApp is not connected.",
+                                   code="NOT_CONNECTED")
+            seen = self._state.seen[to]
+            seen.extend(i for i in external_ids if i not in seen)
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """The client's phone shows "typing…" until stopped, as WAHA's start/stopTyping."""
+        with self._lock:
+            if self._state.status != "WORKING":
+                raise GatewayError("The simulated WhatsApp is not connected.",
+                                   code="NOT_CONNECTED")
+            if on:
+                self._state.typing.add(to)
+            else:
+                self._state.typing.discard(to)
+
     # -- the phone -------------------------------------------------------------------------
+    def seen_by_company(self, phone: str) -> list[str]:
+        """The client's messages the company has shown read, by id, in the order marked."""
+        with self._lock:
+            return list(self._state.seen.get(phone, ()))
+
+    def company_typing(self, phone: str) -> bool:
+        """Whether the client's phone shows the company typing now."""
+        with self._lock:
+            return phone in self._state.typing
+
     def upload(self, file: MediaFile) -> str:
         """The client's phone puts a file on the servers; answers its id for the webhook."""
         file_id = f"sim-media-{uuid.uuid4().hex}"

@@ -11,7 +11,8 @@ A-Z a-z 0-9 _ -), `getWebhookInfo`, `deleteWebhook`; `sendMessage {chat_id, text
 characters), `sendPhoto {chat_id, photo, caption}`, `sendDocument {chat_id, document, caption}`
 (captions 0-1024), each answering the sent Message — `message_id` counts up per chat, as in a
 private chat; `getFile {file_id}` → `File {file_id, file_unique_id, file_size, file_path}`
-("file is too big" over 20 MB) and the bytes at `GET /file/bot<token>/<file_path>`.
+("file is too big" over 20 MB) and the bytes at `GET /file/bot<token>/<file_path>`;
+`sendChatAction {chat_id, action}` → True ("typing" and the other documented actions).
 
 Knobs: `add_file` (a client's file), `rate_limit(n)` (the next send answers 429 "Too Many
 Requests: retry after n"), `block(chat)` (403 "Forbidden: bot was blocked by the user"),
@@ -47,6 +48,9 @@ MAX_DOWNLOAD = 20 * 1024 * 1024
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WELL_FORMED_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 FOLDERS = {"image": "photos", "audio": "voice", "video": "videos"}
+CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video",
+                          "record_voice", "upload_voice", "upload_document", "choose_sticker",
+                          "find_location", "record_video_note", "upload_video_note"})
 
 
 @dataclass
@@ -108,7 +112,9 @@ class FakeBotApi:
             "getWebhookInfo": self._webhook_info, "deleteWebhook": self._delete_webhook,
             "sendMessage": self._send_message, "sendPhoto": self._send_photo,
             "sendDocument": self._send_document, "getFile": self._get_file,
+            "sendChatAction": self._send_chat_action,
         }
+        self.actions: list[tuple[int, str]] = []  # sendChatAction's (chat_id, action)
         self.server = FakeServer()
         for verb in ("GET", "POST"):
             self.server.route(verb, r"/bot([^/]*)/([A-Za-z]+)", self._method)
@@ -287,6 +293,20 @@ class FakeBotApi:
         if len(text) > 4096:
             return _error(400, "Bad Request: message is too long")
         return _ok(self._record(chat, "sendMessage", {"text": text}, {}))
+
+    def _send_chat_action(self, params: dict[str, Any], files: dict[str, _Upload]
+                          ) -> tuple[int, Any]:
+        """`sendChatAction {chat_id, action}` → True; `action` one of the documented kinds
+        ("typing", "upload_photo", …), else 400 "Bad Request: wrong parameter action in
+        request"; a blocked chat refuses as a send does."""
+        chat = self._send_refused(params)
+        if isinstance(chat, tuple):
+            return chat
+        action = str(params.get("action", ""))
+        if action not in CHAT_ACTIONS:
+            return _error(400, "Bad Request: wrong parameter action in request")
+        self.actions.append((chat, action))
+        return _ok(True)
 
     def _send_photo(self, params: dict[str, Any], files: dict[str, _Upload]
                     ) -> tuple[int, Any]:

@@ -20,7 +20,7 @@ import mimetypes
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -195,6 +195,17 @@ class BotApiTelegramGateway:
         mime = served if served and served != "application/octet-stream" else guessed
         return MediaFile(content=content, mime_type=mime or "application/octet-stream",
                          file_name=name)
+
+    # -- what the client sees of the operators -------------------------------------------------
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """The Bot API has no read receipts: a bot's chats show nothing read."""
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """`sendChatAction {chat_id, action: "typing"}` → True: shown "for 5 seconds or less
+        (when a message arrives from your bot, Telegram clients clear its typing status)".
+        There is no request to stop it. Not paced as a message is (it sends none)."""
+        if on:
+            self._call("sendChatAction", json={"chat_id": chat_id_of(to), "action": "typing"})
 
     # -- inside ----------------------------------------------------------------------------
     def _wait_turn(self, chat: int) -> None:

@@ -1,17 +1,28 @@
 """WAHA, the self-hosted WhatsApp HTTP API: the company's number as a linked device.
 
 Every request carries `X-Api-Key`. The session is created with a webhook to `/webhooks/waha`
-(signed with HMAC-SHA512 when a key is set) for `message`, `message.ack` and `session.status`.
-Senders named `…@lid` are resolved through `GET /api/{session}/lids/{lid}`."""
+(signed with HMAC-SHA512 when a key is set) for `message`, `message.ack` and `session.status`,
+with as many exponential retries as fit in the retry horizon (`retries_within`). Senders named
+`…@lid` are resolved through `GET /api/{session}/lids/{lid}@lid` (the suffix URL-encoded).
+
+WAHA's engines answer a send differently (devlikeapro/waha `src/core/engines/*/session.*.core.ts`):
+WEBJS returns whatsapp-web.js's message, `id` an object with `_serialized`
+(`true_79161234567@c.us_3EB0…`); GOWS `{id: "true_79161234567@c.us_…", _data}`
+(`messageResponse`, `buildMessageId`); NOWEB the raw Baileys result `{key: {remoteJid:
+"79161234567@s.whatsapp.net", fromMe, id}, message, status}` with no top-level `id`. Their
+`message.ack` webhooks name the message `{fromMe}_{chat in @c.us form}_{id}` (WEBJS
+`id._serialized`; NOWEB `buildMessageId(key)` after `toCusFormat`; GOWS `receiptToMessageAck`).
+`message_id` brings every form to that one, so an ack finds the message it reports on."""
 
 from __future__ import annotations
 
 import base64
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -20,11 +31,54 @@ from application.phones import to_e164
 from application.ports import GatewayError, GatewaySession, LinkedAccount, MediaFile
 from infra.channels.files import read_capped
 
-EVENTS = ["message", "message.ack", "session.status"]
+# `message.any` adds the company's own messages (typed on the phone) to `message`; the
+# conversation events: see infra/channels/waha/webhook.py.
+EVENTS = ["message", "message.ack", "session.status", "message.any", "message.edited",
+          "message.revoked", "message.reaction"]
 STATUSES = {"STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"}
 LID_CACHE = 10_000
 FILES_PATH = "/api/files/"  # where WAHA serves the media of received messages
 SEND_MEDIA = {"image": "/api/sendImage", "document": "/api/sendFile"}
+# The webhook retries we ask WAHA for: `exponentialDelay` in WAHA's WebhookSender waits
+# 2**n * delaySeconds before the n-th retry, plus up to 20 % at random.
+RETRY_DELAY_SECONDS = 2
+RETRY_JITTER = 1.2
+MAX_RETRIES = 15  # WAHA's own default number of attempts
+PLUS_ONLY = "available only in Plus version"  # AvailableInPlusVersion's words (422)
+
+
+def retries_within(horizon_seconds: float, delay_seconds: float = RETRY_DELAY_SECONDS) -> int:
+    """How many exponential retries end, jitter included, within the horizon (at least one):
+    the n-th retry comes about delay * (2 + 4 + ... + 2**n) = delay * (2**(n+1) - 2) after the
+    event. 3600 s gives 9 (the last after about 34 minutes, 41 at the most)."""
+    attempts = 1
+    while attempts < MAX_RETRIES and \
+            last_retry_after(attempts + 1, delay_seconds) * RETRY_JITTER <= horizon_seconds:
+        attempts += 1
+    return attempts
+
+
+def last_retry_after(attempts: int, delay_seconds: float = RETRY_DELAY_SECONDS) -> float:
+    """Seconds from the first try to the last retry, without jitter."""
+    return float(delay_seconds * (2 ** (attempts + 1) - 2))
+
+
+def _chat(jid: str) -> str:
+    """A chat id as WAHA's webhooks write it: `…@s.whatsapp.net` → `…@c.us` (`toCusFormat`),
+    a device (`79161234567:12@…`) dropped; groups and lids stay."""
+    user, _, server = jid.partition("@")
+    if server in ("s.whatsapp.net", "c.us"):
+        return f"{user.split(':', 1)[0]}@c.us"
+    return jid
+
+
+def message_id(serialized: str) -> str:
+    """WAHA's message id in one form, `{fromMe}_{chat}_{id}` (a group's participant kept), the
+    chat as its webhooks write it. Anything else is returned as it is."""
+    parts = serialized.split("_")
+    if len(parts) < 3 or parts[0] not in ("true", "false") or "@" not in parts[1]:
+        return serialized
+    return "_".join([parts[0], _chat(parts[1]), *parts[2:]])
 
 
 def chat_id(to: str) -> str:
@@ -43,8 +97,10 @@ class WahaWhatsAppGateway:
     def __init__(
         self, *, url: str, api_key: str, session: str, webhook_url: str = "",
         hmac_key: str = "", timeout: float = 10.0, transport: httpx.BaseTransport | None = None,
+        retry_horizon_seconds: float = 3600,
     ) -> None:
         self.url = url.rstrip("/")
+        self.webhook_retries = retries_within(retry_horizon_seconds)
         self.session = session
         self._webhook_url = webhook_url
         self._hmac_key = hmac_key
@@ -123,22 +179,31 @@ class WahaWhatsAppGateway:
         return self._send(path, body)
 
     def _send(self, path: str, body: dict[str, Any]) -> str:
-        """Sends; answers WAHA's message id. A refusal while the session is not working says
-        so (NOT_CONNECTED), whatever WAHA's own words."""
+        """Sends; answers WAHA's message id (`message_id`'s form). A refusal while the session
+        is not working says so (NOT_CONNECTED), whatever WAHA's own words; a feature of WAHA
+        Plus says so (WAHA_PLUS_REQUIRED). Both are final. An answer we cannot read after WAHA
+        took the message is final too (DELIVERY_UNCERTAIN): the message may have gone out, and
+        sending it again could reach the client twice."""
         try:
             answer = self._call("POST", path, json=body)
         except GatewayError as error:
+            if error.code == "GATEWAY_BAD_ANSWER":
+                raise _uncertain(f"WAHA answered {path} with something not JSON") from None
+            if error.code == "GATEWAY_REFUSED" and PLUS_ONLY in error.message:
+                raise GatewayError(
+                    "This WAHA cannot send files: sending images and documents needs WAHA Plus "
+                    f"with this engine. WAHA says: {error.message}",
+                    code="WAHA_PLUS_REQUIRED", retryable=False) from None
             if not error.retryable and error.code != "GATEWAY_UNAUTHORIZED" \
                     and self.status().status != "WORKING":
                 raise GatewayError("WAHA's session is not connected.", code="NOT_CONNECTED"
                                    ) from None
             raise
-        raw = answer.get("id") if isinstance(answer, dict) else None
-        if isinstance(raw, dict):  # the WEBJS engine answers {fromMe, remote, id, _serialized}
-            raw = raw.get("_serialized") or raw.get("id")
-        if not isinstance(raw, str) or not raw:
-            raise GatewayError("WAHA answered no message id.", code="GATEWAY_BAD_ANSWER")
-        return raw
+        found = sent_id(answer, body["chatId"])
+        if found is None:
+            raise _uncertain(f"WAHA's answer to {path} names no message id we can read "
+                             f"({_shape(answer)})")
+        return found
 
     def download_media(self, source: str, max_bytes: int) -> MediaFile:
         """The file behind a message's `media.url`. Only WAHA's own files path is fetched, and
@@ -169,6 +234,24 @@ class WahaWhatsAppGateway:
         return MediaFile(content=content, mime_type=mime,
                          file_name=parts.path.rsplit("/", 1)[-1])
 
+    # -- what the client sees of the operators (devlikeapro/waha src/api/chatting.controller.ts)
+    def mark_read(self, to: str, external_ids: Sequence[str]) -> None:
+        """`POST /api/sendSeen {session, chatId, messageId, messageIds}` (`SendSeenRequest`,
+        src/structures/chatting.dto.ts): WEBJS marks the whole chat seen (`chat.sendSeen()`);
+        NOWEB reads the named message (`messageId`, 2024.10; later versions take every one in
+        `messageIds`), so both name them: the latest, and all."""
+        if not external_ids:
+            return
+        self._call("POST", "/api/sendSeen", json={
+            "session": self.session, "chatId": chat_id(to), "messageId": external_ids[-1],
+            "messageIds": list(external_ids)})
+
+    def typing(self, to: str, on: bool, latest: str | None) -> None:
+        """`POST /api/startTyping` or `/api/stopTyping {session, chatId}` (`ChatRequest`):
+        "typing…" lasts until stopped (NOWEB: presence `composing`, then `paused`)."""
+        self._call("POST", "/api/startTyping" if on else "/api/stopTyping",
+                   json={"session": self.session, "chatId": chat_id(to)})
+
     # -- senders known by lid --------------------------------------------------------------
     def resolve_lid(self, lid: str) -> str | None:
         """The phone number (E.164) behind `…@lid`, or None when WAHA does not know it. An
@@ -177,7 +260,10 @@ class WahaWhatsAppGateway:
         with self._lids_lock:
             if key in self._lids:
                 return self._lids[key]
-        answer = self._call("GET", f"/api/{self.session}/lids/{key}", missing_ok=True)
+        # WAHA's LidsController reads `/:lid` and wants it ending in `@lid`; GOWS hands it to
+        # whatsmeow's ParseJID as it is. Sent with its suffix, URL-encoded: `123%40lid`.
+        answer = self._call("GET", f"/api/{self.session}/lids/{quote(key + '@lid', safe='')}",
+                            missing_ok=True)
         pn = answer.get("pn") if isinstance(answer, dict) else None
         phone = None
         if isinstance(pn, str) and pn:
@@ -198,7 +284,8 @@ class WahaWhatsAppGateway:
             return {}
         hook: dict[str, Any] = {
             "url": self._webhook_url, "events": EVENTS,
-            "retries": {"policy": "exponential", "delaySeconds": 2, "attempts": 8},
+            "retries": {"policy": "exponential", "delaySeconds": RETRY_DELAY_SECONDS,
+                        "attempts": self.webhook_retries},
         }
         if self._hmac_key:
             hook["hmac"] = {"key": self._hmac_key}
@@ -249,6 +336,43 @@ class WahaWhatsAppGateway:
         except ValueError:
             raise GatewayError(f"WAHA answered {method} {path} with something not JSON.",
                                code="GATEWAY_BAD_ANSWER") from None
+
+
+def sent_id(answer: Any, chat: str) -> str | None:
+    """The message id in a send's answer, whichever engine answered: WEBJS `id._serialized` (or
+    its parts), GOWS `id`, NOWEB `key {remoteJid, fromMe, id}`; a bare id is taken as ours in
+    `chat`. None when there is none."""
+    if not isinstance(answer, dict):
+        return None
+    raw = answer.get("id")
+    if isinstance(raw, dict):  # WEBJS: {fromMe, remote, id, _serialized}
+        serialized = raw.get("_serialized")
+        if isinstance(serialized, str) and serialized:
+            return message_id(serialized)
+        answer = {"key": {"remoteJid": raw.get("remote"), "fromMe": raw.get("fromMe", True),
+                          "id": raw.get("id")}}
+    elif isinstance(raw, str) and raw:
+        return message_id(raw) if "_" in raw else f"true_{_chat(chat)}_{raw}"
+    key = answer.get("key")  # NOWEB: Baileys' WAMessage
+    if isinstance(key, dict) and isinstance(key.get("id"), str) and key["id"]:
+        remote = key.get("remoteJid")
+        remote = remote if isinstance(remote, str) and "@" in remote else chat
+        from_me = "true" if key.get("fromMe", True) is not False else "false"
+        return f"{from_me}_{_chat(remote)}_{key['id']}"
+    return None
+
+
+def _uncertain(why: str) -> GatewayError:
+    return GatewayError(
+        f"{why}. The message may have gone out: check with the client before sending it again.",
+        code="DELIVERY_UNCERTAIN", retryable=False)
+
+
+def _shape(answer: Any) -> str:
+    if isinstance(answer, dict):
+        keys = sorted(str(k) for k in answer)[:10]
+        return f"keys: {', '.join(keys)}" if keys else "an empty object"
+    return type(answer).__name__
 
 
 def _detail(response: httpx.Response) -> str:

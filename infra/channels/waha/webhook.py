@@ -2,11 +2,15 @@
 `session.status` events.
 
 Every request must carry `X-Webhook-Hmac` — hex HMAC-SHA512 of the raw body with
-`SWITCHBOARD_WAHA_HMAC_KEY` (required with this gateway) — and be fresh: both
-`X-Webhook-Timestamp` (ms) and the envelope's own (signed) `timestamp` within
-`SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS`. A repeated delivery changes nothing: messages by their id,
-other events by the envelope's id. A sender named `…@lid` is resolved to a phone number through
-WAHA's lids API; with no number known the message is kept under the lid, never dropped."""
+`SWITCHBOARD_WAHA_HMAC_KEY` (required with this gateway) — and be within WAHA's retry horizon.
+WAHA's WebhookSender sets `X-Webhook-Timestamp` (ms) to the event's own `timestamp` and sends the
+same headers on every retry (devlikeapro/waha#1627), so a retry after an outage carries the
+event's time: both stamps may lie up to `SWITCHBOARD_WEBHOOK_RETRY_HORIZON_SECONDS` in the past
+(older ones are refused and counted, `switchboard_webhook_stale_total`), and no more than
+`SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS` in the future. A repeated delivery changes nothing:
+messages by their id, other events by the envelope's id. A sender named `…@lid` is resolved
+to a phone number through WAHA's lids API; with no number known the message is kept under the
+lid, never dropped."""
 
 from __future__ import annotations
 
@@ -36,11 +40,16 @@ from application.ports import GatewaySession, LinkedAccount
 from infra.channels.common import accepted, answer, describe
 from infra.channels.common import refuse as _refuse
 from infra.channels.media_payloads import waha_media
-from infra.channels.waha.gateway import STATUSES, WahaWhatsAppGateway
+from infra.channels.waha import conversation
+from infra.channels.waha.gateway import STATUSES, WahaWhatsAppGateway, message_id
+from infra.metrics import WEBHOOK_STALE
 from infra.settings import Settings
 
 CHANNEL = "waha"
 ACKS = {-1: "failed", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
+# `ackName` (WAMessageAck's names), for an ack whose number is missing: NOWEB's receipt updates
+# and GOWS's unknown receipts send `ackName` with no `ack` (`ACK_UNKNOWN` then).
+ACK_NAMES = {"ERROR": -1, "PENDING": 0, "SERVER": 1, "DEVICE": 2, "READ": 3, "PLAYED": 4}
 SEEN_KEPT = 10_000
 
 
@@ -76,7 +85,14 @@ class WahaAck(BaseModel):
     id: Annotated[str, Field(min_length=1, max_length=200)]
     from_: Annotated[str, Field(alias="from", max_length=100)] = ""
     fromMe: bool = True
-    ack: Annotated[int, Field(ge=-1, le=4)]
+    ack: Annotated[int | None, Field(ge=-1, le=4)] = None
+    ackName: Annotated[str | None, Field(max_length=32)] = None
+
+    def number(self) -> int | None:
+        """The ack's number, or the one its name stands for; None when neither says."""
+        if self.ack is not None:
+            return self.ack
+        return ACK_NAMES.get((self.ackName or "").upper())
 
 
 class SessionStatus(BaseModel):
@@ -106,8 +122,10 @@ def refuse(status: int, reason: str) -> WebhookRefused:
     return _refuse(CHANNEL, status, reason)
 
 
-def verify(key: str, skew_seconds: int, body: bytes, headers: Mapping[str, str]) -> None:
-    """Refuses (401) a request that is not signed with the key, or is stale."""
+def verify(key: str, skew_seconds: int, body: bytes, headers: Mapping[str, str],
+           horizon_seconds: int | None = None, now: float | None = None) -> None:
+    """Refuses (401) a request that is not signed with the key, or whose signed time is older
+    than the horizon (counted) or later than the skew allows."""
     signature = headers.get("x-webhook-hmac", "")
     if not signature:
         raise refuse(401, "The request is not signed (X-Webhook-Hmac).")
@@ -121,8 +139,24 @@ def verify(key: str, skew_seconds: int, body: bytes, headers: Mapping[str, str])
     if not hmac.compare_digest(signature.strip().lower(), expected):
         raise refuse(401, "The signature does not match.")
     stamp = headers.get("x-webhook-timestamp", "")
-    if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > skew_seconds * 1000:
-        raise refuse(401, "The signature's timestamp (X-Webhook-Timestamp) is missing or stale.")
+    if not stamp.isdigit():
+        raise refuse(401, "The signature's timestamp (X-Webhook-Timestamp) is missing.")
+    fresh(int(stamp), skew_seconds, horizon_seconds, now,
+          "The signature's timestamp (X-Webhook-Timestamp)")
+
+
+def fresh(stamp_ms: int, skew_seconds: int, horizon_seconds: int | None, now: float | None,
+          what: str) -> None:
+    """A signed time may be up to the horizon old (the gateway's retries keep it), and at most
+    the skew ahead of our clock. Stale ones are counted."""
+    now_ms = (time.time() if now is None else now) * 1000
+    horizon = skew_seconds if horizon_seconds is None else max(horizon_seconds, skew_seconds)
+    if stamp_ms - now_ms > skew_seconds * 1000:
+        raise refuse(401, f"{what} is in the future beyond the allowed skew: the clocks differ.")
+    if now_ms - stamp_ms > horizon * 1000:
+        WEBHOOK_STALE.labels(CHANNEL).inc()
+        raise refuse(401, f"{what} is stale: older than the gateway's retry horizon "
+                          f"({horizon} s).")
 
 
 class WahaReceiver:
@@ -143,7 +177,10 @@ class WahaReceiver:
         if request.method != "POST":
             raise refuse(405, "WAHA delivers with POST.")
         skew_seconds = self.settings.webhook_max_skew_seconds
-        verify(self.settings.waha_hmac_key, skew_seconds, request.body, request.headers)
+        horizon = self.settings.webhook_retry_horizon_seconds
+        now = time.time()
+        verify(self.settings.waha_hmac_key, skew_seconds, request.body, request.headers,
+               horizon, now)
         try:
             envelope = Envelope.model_validate(json.loads(request.body))
         except ValueError as error:  # ValidationError is a ValueError too
@@ -151,8 +188,7 @@ class WahaReceiver:
                 "Malformed event: the body is not JSON."
             raise refuse(422, reason) from None
         stamp = envelope.timestamp if envelope.timestamp > 10**11 else envelope.timestamp * 1000
-        if abs(time.time() * 1000 - stamp) > skew_seconds * 1000:
-            raise refuse(401, "The event's timestamp is stale.")
+        fresh(stamp, skew_seconds, horizon, now, "The event's timestamp")
         if envelope.session != self.gateway.session:
             return answer("ignored")
         try:
@@ -163,6 +199,9 @@ class WahaReceiver:
             if envelope.event == "session.status":
                 status = SessionStatus.model_validate(envelope.payload)
                 return await self._session(envelope, status)
+            if envelope.event in conversation.EVENTS:  # the company's, edits, revokes, reactions
+                return await conversation.take(envelope.event, envelope.payload,
+                                               intake=self.intake, identity=self._phone)
         except ValidationError as error:
             raise refuse(422, describe(error)) from None
         return answer("ignored")
@@ -178,7 +217,9 @@ class WahaReceiver:
             return answer("ignored")
         phone = await self._phone(sender)
         data = message.data or {}
-        name = data.get("notifyName") or data.get("pushName") or ""
+        info = data.get("Info")  # GOWS: whatsmeow's MessageInfo, the name as `PushName`
+        name = data.get("notifyName") or data.get("pushName") or (
+            info.get("PushName") if isinstance(info, dict) else None) or ""
         try:
             received = await self.intake.message(IncomingMessage(
                 channel=CHANNEL, external_id=message.id, sender=phone, name=str(name),
@@ -211,18 +252,20 @@ class WahaReceiver:
         return phone
 
     async def _ack(self, ack: WahaAck) -> dict[str, Any]:
-        status = ACKS.get(ack.ack)
+        number = ack.number()
+        status = ACKS.get(number) if number is not None else None
         if not ack.fromMe or status is None:
-            return answer("ignored")
+            return answer("ignored")  # not ours, pending, or an ack that names no status
+        external_id = message_id(ack.id)  # the form the gateway answered the send with
         recipient = ""
         try:
             recipient = to_e164(ack.from_) if ack.from_ else ""
         except DomainError:
             recipient = ack.from_[:64]
         await self.intake.reports([DeliveryReport(
-            channel=CHANNEL, external_id=ack.id, status=status, at=datetime.now(UTC),
+            channel=CHANNEL, external_id=external_id, status=status, at=datetime.now(UTC),
             recipient=recipient, error="WAHA reports an error" if status == "failed" else "")])
-        return answer("recorded", message_id=ack.id)
+        return answer("recorded", message_id=external_id)
 
     async def _session(self, envelope: Envelope, status: SessionStatus) -> dict[str, Any]:
         if status.status not in STATUSES:

@@ -38,10 +38,14 @@ export function matchesChannel(channel, entry) {
   return channel === "ALL" || entry.channel === channel;
 }
 
-/** The client's phone as the operator reads it: a Telegram user (`tg:123`) has no number. */
+/** The client's phone as the operator reads it: a Telegram user (`tg:123`) has no number, nor
+ * has a WhatsApp user known only by a business-scoped user id (`bsuid:US.1349…`, a user with a
+ * username) or a linked id (`lid:…`) until their number is known. */
 export function contactOf(phone) {
   const telegram = /^tg:(\d+)$/.exec(phone || "");
-  return telegram ? t("client.telegramId", { id: telegram[1] }) : phone;
+  if (telegram) return t("client.telegramId", { id: telegram[1] });
+  const whatsapp = /^(?:bsuid|lid):(.+)$/.exec(phone || "");
+  return whatsapp ? t("client.whatsappUserId", { id: whatsapp[1] }) : phone;
 }
 
 /** Called with each new live client, to subscribe to more than the inbox on the same socket. */

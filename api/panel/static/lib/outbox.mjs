@@ -60,7 +60,7 @@ async function call(query, variables) {
 // -- replies on their way: shown at once, until the dialog's messages include them ------------
 export const pending = createStore({ byDialog: {} });
 
-function addPending(dialogId, outgoing) {
+export function addPending(dialogId, outgoing) {
   pending.set((s) => ({ byDialog: { ...s.byDialog,
     [dialogId]: [...(s.byDialog[dialogId] ?? []).filter((m) => m.id !== outgoing.id), {
       id: outgoing.id, seq: Infinity, direction: "OUT", text: outgoing.text,

@@ -20,7 +20,8 @@ const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
     id hasEarlier
     entry { ...Entry }
     messages { id seq direction text sentAt recordedAt ${MEDIA_FIELDS}
-      status failureCode failureReason attempts nextAttemptAt editedAt }
+      status failureCode failureReason attempts nextAttemptAt editedAt
+      fromPhone revokedAt reactions { emoji sender } }
   }
 }
 ${ENTRY}`;
@@ -44,6 +45,23 @@ function merge(older, newer) {
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
+/** A message the client deleted for everyone: the mark; its text only for those who audit
+ * (the server sends it to them alone). */
+function Revoked({ message }) {
+  return html`<p class="msg-text msg-revoked" data-revoked title=${formatFull(message.revokedAt)}>
+      ${t("dialog.revoked")}</p>
+    ${message.text && html`<p class="msg-original"><span class="visually-hidden">
+      ${t("dialog.revokedOriginal")}: </span><del title=${t("dialog.revokedOriginal")}>
+      ${message.text}</del></p>`}`;
+}
+
+/** The emoji reactions on a message, one per sender. */
+function Reactions({ reactions }) {
+  return html`<p class="msg-reactions" data-reactions aria-label=${t("dialog.reactions")}>
+    ${reactions.map((r) => html`<span class="reaction" key=${r.sender} title=${r.sender}
+      data-reaction=${r.emoji}>${r.emoji}</span>`)}</p>`;
+}
+
 function Messages({ messages }) {
   let day = "";
   const items = [];
@@ -60,12 +78,16 @@ function Messages({ messages }) {
       <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}${m.pending ? " msg-pending" : ""}`}
         data-seq=${m.seq} data-message-id=${m.id} data-status=${m.status || undefined}>
         <span class="visually-hidden">${t(incoming ? "dialog.from.client" : "dialog.from.us")}: </span>
-        ${m.media ? html`<${MediaView} media=${m.media} text=${m.text}/>`
+        ${m.revokedAt ? html`<${Revoked} message=${m}/>`
+          : m.media ? html`<${MediaView} media=${m.media} text=${m.text}/>`
           : html`<p class="msg-text">${m.text}</p>`}
+        ${m.reactions?.length > 0 && html`<${Reactions} reactions=${m.reactions}/>`}
         <span class="msg-time">
           <time datetime=${m.sentAt} title=${formatFull(m.sentAt)}>${formatTime(m.sentAt)}</time>
           ${m.editedAt && html`<span class="msg-edited" data-edited
             title=${formatFull(m.editedAt)}> · ${t("dialog.edited")}</span>`}
+          ${m.fromPhone && html`<span class="msg-from-phone" data-from-phone>
+            · ${t("dialog.fromPhone")}</span>`}
           ${!incoming && html`<${DeliveryTicks} message=${m}/>`}
         </span>
       </li>`);

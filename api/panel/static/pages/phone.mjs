@@ -164,6 +164,7 @@ function WhatsAppPhone({ switcher = null }) {
   }, [sent]);
 
   const replies = useReplies(phone.trim());
+  const seen = new Set(replies.company.seen);  // the client's messages the company has read
   // The conversation as the phone shows it: what this number wrote and what the company
   // answered, in time order.
   const mine = sent.filter((m) => m.from === phone.trim());
@@ -255,7 +256,9 @@ function WhatsAppPhone({ switcher = null }) {
             <span class="avatar" aria-hidden="true">SB</span>
             <div>
               <h2 id="thread-title">${t("phone.company")}</h2>
-              <p class="small">${t("phone.writingAs", { name: name.trim() || phone.trim() })}</p>
+              <p class="small" aria-live="polite">${replies.company.typing
+                ? html`<span data-typing>${t("phone.typing")}</span>`
+                : t("phone.writingAs", { name: name.trim() || phone.trim() })}</p>
             </div>
           </header>
           <div class="phone-thread" ref=${thread}>
@@ -270,12 +273,16 @@ function WhatsAppPhone({ switcher = null }) {
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
                       </span>
                     </li>` : html`
-                    <li key=${m.id} class="msg msg-out" data-sent>
+                    <li key=${m.id} class="msg msg-out" data-sent
+                      data-seen=${seen.has(m.id) ? "" : undefined}>
                       <p class="msg-text">${m.text}</p>
                       <span class="msg-time">
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
-                        <span class="tick" title=${t(`phone.status.${m.status}`)}
-                          aria-label=${t(`phone.status.${m.status}`)}>✓</span>
+                        ${seen.has(m.id)
+                          ? html`<span class="tick tick-read" title=${t("phone.status.seen")}
+                              aria-label=${t("phone.status.seen")}>✓✓</span>`
+                          : html`<span class="tick" title=${t(`phone.status.${m.status}`)}
+                              aria-label=${t(`phone.status.${m.status}`)}>✓</span>`}
                         ${m.id && !m.file && html`<button type="button" class="msg-again"
                           onClick=${() => again(m)}>${t("phone.again")}</button>`}
                       </span>

@@ -125,10 +125,14 @@ const acknowledged = new Set();
 /** What the company wrote to this number, polled; received ones are acknowledged at once. */
 export function useReplies(number) {
   const [replies, setReplies] = useState([]);
+  const [company, setCompany] = useState({ seen: [], typing: false });
   const [failure, setFailure] = useState("");
   const load = async () => {
     if (!/^\+?\d{7,15}$/.test(number.replace(/[\s()-]/g, ""))) { setReplies([]); return; }
-    const answer = await phoneCall(`/${encodeURIComponent(number.replace(/[\s()-]/g, ""))}/messages`);
+    const path = `/${encodeURIComponent(number.replace(/[\s()-]/g, ""))}`;
+    const [answer, shown] = await Promise.all([phoneCall(`${path}/messages`),
+      phoneCall(`${path}/company`)]);
+    if (Array.isArray(shown?.seen)) setCompany({ seen: shown.seen, typing: !!shown.typing });
     if (!Array.isArray(answer)) return;
     setReplies(answer);
     for (const m of answer) {  // received: the company's ticks move to "delivered"
@@ -145,7 +149,7 @@ export function useReplies(number) {
     if (answer.error) setFailure(answer.error);
     else load();
   };
-  return { replies, failure, markRead };
+  return { replies, failure, markRead, company };
 }
 
 /** The replies with their state, and "Mark read" as the client's phone would report it. */

@@ -1,7 +1,7 @@
 // Replying: the reply box (counting toward 4,096 characters; Enter sends, Shift+Enter starts a
 // new line; the draft survives reloads), a reply's delivery ticks (queued, sent, delivered,
 // read; failed with the reason and Retry), and writing first to a client where allowed.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { loadDraft, saveDraft } from "../lib/drafts.mjs";
 import { t } from "../lib/i18n.mjs";
@@ -11,8 +11,10 @@ import {
 import { navigate } from "../lib/router.mjs";
 import { session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
+import { typingReporter } from "../lib/typing.mjs";
 import { whatsapp } from "../lib/whatsapp.mjs";
 import { errorText } from "./common.mjs";
+import { TemplatePicker, useReplyWindow } from "./templates.mjs";
 
 const TICKS = {
   QUEUED: "🕓", SENDING: "🕓", SENT: "✓", DELIVERED: "✓✓", READ: "✓✓", PLAYED: "✓✓", FAILED: "!",
@@ -51,11 +53,15 @@ export function Composer({ dialogId, onSent }) {
   const [failure, setFailure] = useState("");
   const keys = useRef({});
   const box = useRef(null);
+  const typing = useMemo(() => typingReporter(dialogId), [dialogId]);  // the client sees it
+  useEffect(() => typing.stopped, [typing]);
 
   useEffect(() => { loadSyncSettings(); }, []);
+  const replyWindow = useReplyWindow(dialogId);  // closed (Cloud API, 24 h): templates only
 
   const change = (value) => {
     setText(value);
+    if (value.trim()) typing.typed(); else typing.stopped();
     saveDraft(operator?.id, dialogId, value);
     if (failure) setFailure("");
   };
@@ -77,6 +83,10 @@ export function Composer({ dialogId, onSent }) {
     box.current?.focus();
   };
 
+  if (replyWindow?.closed) {
+    return html`<${TemplatePicker} dialogId=${dialogId} replyWindow=${replyWindow}
+      onSent=${onSent}/>`;
+  }
   const tooLong = text.length > MAX_TEXT;
   return html`
     <form class="composer" onSubmit=${(e) => { e.preventDefault(); send(); }} data-composer>

@@ -23,7 +23,8 @@ const WIZARD = `fragment Wizard on SetupWizard {
   publication { serverUrl publicationName }
   registration { status email server codeExpiresAt attemptsLeft }
   pbx { type connectionSetup addresses passwordSet scheme webServer publicationName
-        check { status startedAt addresses address reason tried { address ok reason at } } }
+        check { status startedAt addresses address reason tried { address ok reason at
+          rest { code detail ok } nats { code detail ok } } } }
   employees { operatorId login displayName extension mobile }
   whatsappLinked whatsappStatus
   phonebookImport { status format rows done created updated refused { row reason } }
@@ -270,9 +271,16 @@ function CheckProgress({ check }) {
       ${check.status === "RUNNING" && html`
         <progress max=${total} value=${tried} aria-label=${t("setup.check.progress")}></progress>`}
       <ol class="check-tried">
-        ${check.tried.map((a) => html`<li key=${a.at} class=${a.ok ? "ok" : "failed"}>
+        ${check.tried.map((a) => html`<li key=${a.at} class=${a.ok ? "ok" : "failed"}
+            data-address=${a.address}>
           <span aria-hidden="true">${a.ok ? "✓" : "✗"}</span> ${a.address} — ${a.ok
-            ? t("setup.check.answered") : a.reason}</li>`)}
+            ? t("setup.check.answered") : a.rest.code ? t("setup.check.notAnswered") : a.reason}
+          ${a.rest.code && html`<ul class="check-parts">
+            ${[["rest", a.rest], ["nats", a.nats]].map(([part, p]) => html`
+              <li key=${part} data-part=${part} data-code=${p.code} class=${p.ok ? "ok" : "failed"}>
+                ${t(`setup.check.part.${part}`)}: ${t(`setup.check.code.${p.code}`)}
+                <small class="check-detail">${p.detail}</small></li>`)}
+          </ul>`}</li>`)}
       </ol>
       ${check.status === "FAILED" && html`<p class="form-error">${check.reason}</p>`}
     </div>`;
