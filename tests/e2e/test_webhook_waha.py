@@ -135,6 +135,9 @@ def test_linking_through_waha_then_a_clients_message_reaches_the_inbox(
     ("stale event", "stale"),
     ("header from the future", "future"),
     ("other algorithm", "sha512"),
+    ("time moved", "does not match"),
+    ("version 1 read as 2", "does not match"),
+    ("unknown version", "not known"),
 ])
 def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
     app: tuple[Container, LiveServer], case: str, expected: str
@@ -154,12 +157,30 @@ def test_a_request_not_validly_signed_or_stale_gets_401_and_writes_nothing(
         "stale event": sign(HMAC_KEY, body),
         "header from the future": sign(HMAC_KEY, body, timestamp_ms=ahead),
         "other algorithm": {**sign(HMAC_KEY, body), "x-webhook-hmac-algorithm": "md5"},
+        "time moved": {**sign(HMAC_KEY, body), "x-webhook-timestamp": str(ahead - 599_000)},
+        "version 1 read as 2": {**sign(HMAC_KEY, body, version=1),
+                                "x-webhook-hmac-version": "2"},
+        "unknown version": {**sign(HMAC_KEY, body), "x-webhook-hmac-version": "3"},
     }[case]
     before = head(container)
     answer = post(server, body, headers)
     assert answer.status_code == 401
     assert expected in answer.json()["detail"]
     assert head(container) == before
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_deliveries_signed_as_current_and_earlier_waha_releases_sign_are_both_accepted(
+    app: tuple[Container, LiveServer], version: int
+) -> None:
+    container, server = app
+    event = message_event(message_id=f"false_79161234567@c.us_SIGNED{version}{time.time_ns()}")
+    body = json.dumps(event).encode()
+    before = head(container)
+    answer = post(server, body, sign(HMAC_KEY, body, version=version))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "accepted"
+    assert head(container) > before
 
 
 def test_with_no_key_at_hand_every_request_is_refused_signed_or_not(

@@ -493,7 +493,9 @@ class TestWahaSpecifics:
             # WAHA's last retry, its 20 % jitter included, still comes within the horizon
             assert last_retry_after(retries["attempts"], retries["delaySeconds"]) * 1.2 <= 3600
             assert retries["attempts"] == retries_within(3600) >= 8
-            assert set(hook["events"]) >= {"message", "message.ack", "session.status"}
+            assert set(hook["events"]) == {
+                "message", "message.ack", "session.status", "message.any", "message.edited",
+                "message.revoked", "message.reaction"}
         finally:
             gateway.close()
             fake.stop()

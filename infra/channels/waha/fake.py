@@ -3,8 +3,10 @@
 /api/sessions/{s}/start|stop|restart|logout`); `GET /api/{s}/auth/qr?format=raw` → `{value}`;
 `POST /api/{s}/auth/request-code {phoneNumber}` → `{code}`; `POST /api/sendText {session, chatId,
 text}`; `GET /api/{s}/lids/{lid}` → `{lid, pn}`. Webhooks go to the session's configured URL with
-the documented envelope, signed (`X-Webhook-Hmac`, HMAC-SHA512 of the body) when the session's
-webhook has an `hmac.key`, and are sent from a thread of their own, as WAHA does.
+the documented envelope, signed (`X-Webhook-Hmac`, HMAC-SHA512 of `<timestamp>.<body>` with
+`X-Webhook-Hmac-Version: 2` as current releases sign, or of the body alone as earlier ones did:
+`hmac_version=`) when the session's webhook has an `hmac.key`, and are sent from a thread of
+their own, as WAHA does.
 
 It plays one engine (`engine=`), as devlikeapro/waha's sources answer:
 - sends (`src/core/engines/*/session.*.core.ts`): WEBJS `sendText` returns whatsapp-web.js's
@@ -63,14 +65,23 @@ def envelope(event: str, session: str, payload: dict[str, Any],
             "payload": payload, "engine": engine, "environment": {"version": "2025.11"}}
 
 
-def sign(key: str, body: bytes, timestamp_ms: int | None = None) -> dict[str, str]:
-    return {
+def sign(key: str, body: bytes, timestamp_ms: int | None = None,
+         version: int = 2) -> dict[str, str]:
+    """WAHA's webhook headers. Version 2 (`X-Webhook-Hmac-Version: 2`, WebhookSender's
+    getHMACHeaders in current releases) signs `<X-Webhook-Timestamp>.<body>`, binding the time to
+    the body; earlier releases sign the body alone and send no version header."""
+    stamp = str(timestamp_ms or int(time.time() * 1000))
+    signed = f"{stamp}.".encode() + body if version == 2 else body
+    headers = {
         "content-type": "application/json",
         "x-webhook-request-id": uuid.uuid4().hex,
-        "x-webhook-timestamp": str(timestamp_ms or int(time.time() * 1000)),
-        "x-webhook-hmac": hmac.new(key.encode(), body, hashlib.sha512).hexdigest(),
+        "x-webhook-timestamp": stamp,
+        "x-webhook-hmac": hmac.new(key.encode(), signed, hashlib.sha512).hexdigest(),
         "x-webhook-hmac-algorithm": "sha512",
     }
+    if version == 2:
+        headers["x-webhook-hmac-version"] = "2"
+    return headers
 
 
 @dataclass
@@ -90,8 +101,11 @@ class Delivery:
 class FakeWaha:
     def __init__(self, api_key: str = API_KEY, number: str = "79990001122", *,
                  engine: str = "WEBJS", plus: bool = True,
-                 clock: Callable[[], float] = time.time, jitter: float = 0.0) -> None:
+                 clock: Callable[[], float] = time.time, jitter: float = 0.0,
+                 hmac_version: int = 2) -> None:
         assert engine in ENGINES, engine
+        assert hmac_version in (1, 2), hmac_version
+        self.hmac_version = hmac_version  # how its webhooks are signed (see `sign`)
         self.api_key = api_key
         self.number = number  # the company's, digits as WhatsApp writes them
         self.engine = engine
@@ -524,7 +538,7 @@ class FakeWaha:
             data = json.dumps(body).encode()
             key = (hook.get("hmac") or {}).get("key")
             # X-Webhook-Timestamp: the event's own time, kept on every retry
-            headers = sign(key, data, body["timestamp"]) if key else {
+            headers = sign(key, data, body["timestamp"], self.hmac_version) if key else {
                 "content-type": "application/json"}
             retries = hook.get("retries") or {}
             self._outgoing.put(Delivery(

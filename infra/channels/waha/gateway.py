@@ -32,7 +32,7 @@ from application.ports import GatewayError, GatewaySession, LinkedAccount, Media
 from infra.channels.files import read_capped
 
 # `message.any` adds the company's own messages (typed on the phone) to `message`; the
-# conversation events: see infra/channels/waha/webhook.py.
+# conversation events: see infra/channels/waha/conversation.py.
 EVENTS = ["message", "message.ack", "session.status", "message.any", "message.edited",
           "message.revoked", "message.reaction"]
 STATUSES = {"STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"}

@@ -1,12 +1,15 @@
-"""WAHA's webhook (`POST /webhooks/waha`): WAHA delivers `message`, `message.ack` and
-`session.status` events.
+"""WAHA's webhook (`POST /webhooks/waha`): WAHA delivers the events the session subscribes
+(`EVENTS` in gateway.py): `message`, `message.ack` and `session.status` here, replies typed on
+the phone, edits, deletions and reactions in conversation.py.
 
-Every request must carry `X-Webhook-Hmac` — hex HMAC-SHA512 of the raw body with
-`SWITCHBOARD_WAHA_HMAC_KEY` (required with this gateway) — and be within WAHA's retry horizon.
-WAHA's WebhookSender sets `X-Webhook-Timestamp` (ms) to the event's own `timestamp` and sends the
-same headers on every retry (devlikeapro/waha#1627), so a retry after an outage carries the
-event's time: both stamps may lie up to `SWITCHBOARD_WEBHOOK_RETRY_HORIZON_SECONDS` in the past
-(older ones are refused and counted, `switchboard_webhook_stale_total`), and no more than
+Every request must carry `X-Webhook-Hmac` — hex HMAC-SHA512 with `SWITCHBOARD_WAHA_HMAC_KEY`
+(required with this gateway) of `<X-Webhook-Timestamp>.<raw body>` when it says
+`X-Webhook-Hmac-Version: 2` (current WAHA's WebhookSender), of the raw body alone without it
+(earlier releases) — and be within WAHA's retry horizon. WAHA sets `X-Webhook-Timestamp` (ms)
+once, to the event's time (devlikeapro/waha#1627) or the first attempt's, and axios-retry sends
+the same headers on every retry, so a retry after an outage carries the first time: both stamps
+may lie up to `SWITCHBOARD_WEBHOOK_RETRY_HORIZON_SECONDS` in the past (older ones are refused
+and counted, `switchboard_webhook_stale_total`), and no more than
 `SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS` in the future. A repeated delivery changes nothing:
 messages by their id, other events by the envelope's id. A sender named `…@lid` is resolved
 to a phone number through WAHA's lids API; with no number known the message is kept under the
@@ -135,10 +138,17 @@ def verify(key: str, skew_seconds: int, body: bytes, headers: Mapping[str, str],
     algorithm = headers.get("x-webhook-hmac-algorithm", "sha512").lower()
     if algorithm != "sha512":
         raise refuse(401, f"The signature algorithm {algorithm!r} is not sha512.")
-    expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
+    stamp = headers.get("x-webhook-timestamp", "")
+    version = headers.get("x-webhook-hmac-version", "1").strip()
+    if version not in ("1", "2"):
+        raise refuse(401, f"The signature version {version!r} is not known (1 or 2).")
+    if version == "2" and not stamp.isdigit():
+        raise refuse(401, "The signature's timestamp (X-Webhook-Timestamp) is missing.")
+    # Version 2 signs "<timestamp>.<body>" (the time cannot be changed), version 1 the body.
+    signed = f"{stamp}.".encode() + body if version == "2" else body
+    expected = hmac.new(key.encode(), signed, hashlib.sha512).hexdigest()
     if not hmac.compare_digest(signature.strip().lower(), expected):
         raise refuse(401, "The signature does not match.")
-    stamp = headers.get("x-webhook-timestamp", "")
     if not stamp.isdigit():
         raise refuse(401, "The signature's timestamp (X-Webhook-Timestamp) is missing.")
     fresh(int(stamp), skew_seconds, horizon_seconds, now,
