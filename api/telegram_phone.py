@@ -136,8 +136,9 @@ async def _through_webhook(call: Any, *args: Any) -> TelegramDelivered:
     except NotDelivered as error:
         raise refused("NOT_DELIVERED", reason=str(error)) from None
     answer = delivered.answer if isinstance(delivered.answer, dict) else {}
-    if not delivered.ok:
-        reason = answer.get("detail") or f"the webhook answered {delivered.status or 'nothing'}"
+    if not delivered.ok or answer.get("status") == "refused":  # refused: recorded, answered 200
+        reason = answer.get("detail") or answer.get("reason") or \
+            f"the webhook answered {delivered.status or 'nothing'}"
         raise refused("WEBHOOK_REFUSED", reason=str(reason),
                       status=delivered.status if delivered.status >= 400 else None)
     return TelegramDelivered(

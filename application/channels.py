@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from application import commands as c
@@ -20,11 +20,13 @@ from application.conversation import ReactToMessage, RecordPhoneReply, RevokeCli
 from application.handlers import Received
 from application.media import IncomingMedia, MediaLimits, MediaReceived, ReceiveClientMedia
 from application.ports import CommandBus, DeliveryReport, GatewayError, MediaFile
+from application.webhook_refusals import RecordRefusedWebhookItem, RefusedItem
 from domain.dialogs import WHATSAPP, medium_of
 
 __all__ = ["WHATSAPP", "Channel", "ChannelStatus", "Channels", "DeliveryReport", "EditedMessage",
            "GatewayError", "IncomingMessage", "IncomingReaction", "Intake", "Outbound",
-           "PhoneReply", "RevokedMessage", "WebhookRefused", "WebhookRequest", "medium_of"]
+           "PhoneReply", "RefusedItem", "RevokedMessage", "WebhookRefused", "WebhookRequest",
+           "medium_of"]
 
 
 # -- what a webhook turns into -----------------------------------------------------------------
@@ -253,8 +255,10 @@ class Intake:
 
     def __init__(self, bus: CommandBus, *, limits: Callable[[], MediaLimits],
                  media_arrived: Callable[[], None],
-                 reports: Callable[[list[DeliveryReport]], Awaitable[None]]) -> None:
+                 reports: Callable[[list[DeliveryReport]], Awaitable[None]],
+                 now: Callable[[], datetime] | None = None) -> None:
         self._bus = bus
+        self._now = now or (lambda: datetime.now(UTC))
         self._limits = limits
         self._media_arrived = media_arrived
         self._reports = reports
@@ -306,6 +310,14 @@ class Intake:
     async def reports(self, reports: list[DeliveryReport]) -> None:
         if reports:
             await self._reports(reports)
+
+    async def refused(self, item: RefusedItem) -> bool:
+        """Records a webhook item the channel trusted but could not read, with why; False when
+        it was recorded before (a redelivery)."""
+        recorded: bool = await self._bus.execute(RecordRefusedWebhookItem(
+            channel=item.channel, where=item.where, item_id=item.item_id, reason=item.reason,
+            raw=item.raw, received_at=self._now(), actor=f"channel:{item.channel}"))
+        return recorded
 
     async def merge_identity(self, identity: str, phone: str) -> None:
         """A WhatsApp identity with no number (a lid, a business-scoped id) is this number."""

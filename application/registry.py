@@ -7,12 +7,27 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from application import channel, colleagues, conversation, media, outbox, routing, setup, templates
+from application import (
+    calls,
+    channel,
+    client_card,
+    colleagues,
+    conversation,
+    labels,
+    media,
+    outbox,
+    quick_replies,
+    routing,
+    setup,
+    templates,
+    webhook_refusals,
+)
 from application import handlers as inbox
 from application.ports import UnitOfWork
 
 FEATURES: tuple[ModuleType, ...] = (inbox, setup, routing, channel, outbox, colleagues, media,
-                                     templates, conversation)
+                                     templates, conversation, labels, webhook_refusals,
+                                     client_card, quick_replies, calls)
 
 
 def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:

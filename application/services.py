@@ -21,6 +21,7 @@ from uuid import UUID
 
 from application import outbox as ob
 from application.auth import Principal, SignedIn
+from application.calls import CallBacks
 from application.channels import ChannelStatus
 from application.handlers import Read
 from application.ports import Clock, CommandBus
@@ -307,6 +308,7 @@ class ServiceSettings:
     sync_timezone: str
     business_timezone: str
     colleague_edit_window_seconds: int
+    company_name: str = ""
 
 
 class Services(Protocol):
@@ -355,4 +357,8 @@ class Services(Protocol):
     @property
     def templates(self) -> TemplateSync:
         """WhatsApp message templates: synchronising them, and each channel's reply window."""
+
+    @property
+    def call_backs(self) -> CallBacks:
+        """Calls to clients through the PBX (application/calls.py)."""
 

@@ -163,6 +163,10 @@ class ContactRow:
     name: str
     company: str
     phones: list[str]
+    # The client card's details (None: the source has no such column; what is known stays).
+    position: str | None = None
+    comment: str | None = None
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class ImportContacts:
     rows: list[ContactRow]
     done: int
     actor: str
+    source: str = ""  # the import's format ("csv", "json"), which the client card names
 
 
 @dataclass(frozen=True)
@@ -337,6 +342,7 @@ def import_contacts(cmd: ImportContacts, uow: UnitOfWork) -> ImportedChunk:
                     result.updated += 1
             else:
                 raise NotFound("The contact could not be read.", field="phone")
+            record_details(uow, cid, row, cmd)
             for phone in phones:
                 client = uow.get(Client, client_id(phone))
                 if client is None and not uow.is_recorded(client_id(phone)):
@@ -348,6 +354,19 @@ def import_contacts(cmd: ImportContacts, uow: UnitOfWork) -> ImportedChunk:
     installation(uow, cmd.actor).progress_import(import_id=cmd.import_id, done=cmd.done,
                                                  actor=cmd.actor)
     return result
+
+
+def record_details(uow: UnitOfWork, cid: UUID, row: ContactRow, cmd: ImportContacts) -> None:
+    """The row's position, comment and reference, where its source has those columns."""
+    if row.position is None and row.comment is None and row.reference is None:
+        return
+    contact = uow.get(Contact, cid)
+    if contact is not None:
+        contact.record_details(
+            position=contact.position if row.position is None else row.position,
+            comment=contact.comment if row.comment is None else row.comment,
+            reference=contact.reference if row.reference is None else row.reference,
+            source=cmd.source, actor=cmd.actor)
 
 
 def finish_phonebook_import(cmd: FinishPhonebookImport, uow: UnitOfWork) -> None:

@@ -196,12 +196,18 @@ NAME_KEYS = ("name", "full name", "fullname", "имя", "фио", "наимен�
 COMPANY_KEYS = ("company", "organization", "organisation", "компания", "организация")
 PHONE_KEYS = ("phone", "phones", "phone number", "phone numbers", "mobile", "телефон",
               "телефоны", "номер", "номера")
+# The client card's details, read where the file has these columns (a 1C export's reference).
+POSITION_KEYS = ("position", "job title", "должность")
+COMMENT_KEYS = ("comment", "comments", "note", "notes", "комментарий", "примечание", "заметка")
+REFERENCE_KEYS = ("reference", "ref", "1c", "1c reference", "1c ref", "1c id", "1c code", "guid",
+                  "ссылка", "ссылка 1с", "код", "код 1с", "идентификатор")
 
 
 @dataclass
 class ParsedPhonebook:
     rows: list[s.ContactRow] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
+    source: str = ""
 
     @property
     def total(self) -> int:
@@ -220,6 +226,18 @@ def _split_phones(value: Any) -> list[str]:
 def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> list[Any]:
     return [value for key, value in record.items()
             if str(key).strip().lower().rstrip("0123456789 ") in keys and value not in (None, "")]
+
+
+def _detail(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The record's value under one of `keys` ("" when empty); None when it has none of them,
+    so that an import without the column keeps what is known."""
+    present = [key for key in record
+               if str(key).strip().lower().rstrip("0123456789 ") in keys
+               or str(key).strip().lower() in keys]
+    if not present:
+        return None
+    values = [str(record[key]).strip() for key in present if record[key] not in (None, "")]
+    return values[0] if values else ""
 
 
 def _records(source: str, content: str) -> list[dict[str, Any]]:
@@ -261,7 +279,7 @@ def parse_phonebook(source: str, content: str, region: str) -> ParsedPhonebook:
     records = _records(source, content)
     if len(records) > MAX_IMPORT_ROWS:
         raise InvalidValue(f"At most {MAX_IMPORT_ROWS} rows at a time.", field="content")
-    parsed = ParsedPhonebook()
+    parsed = ParsedPhonebook(source=source)
     seen: dict[str, int] = {}
     first_row = 2 if source == "csv" else 1  # CSV rows counted as a spreadsheet shows them
     for index, record in enumerate(records):
@@ -299,7 +317,10 @@ def parse_phonebook(source: str, content: str, region: str) -> ParsedPhonebook:
             continue
         for phone in phones:
             seen[phone] = number
-        parsed.rows.append(s.ContactRow(row=number, name=name, company=company, phones=phones))
+        parsed.rows.append(s.ContactRow(
+            row=number, name=name, company=company, phones=phones,
+            position=_detail(record, POSITION_KEYS), comment=_detail(record, COMMENT_KEYS),
+            reference=_detail(record, REFERENCE_KEYS)))
     return parsed
 
 
@@ -328,7 +349,8 @@ class PhonebookService:
                 chunk = parsed.rows[start:start + CHUNK]
                 done += len(chunk)
                 result: s.ImportedChunk = await self._bus.execute(s.ImportContacts(
-                    import_id=import_id, rows=chunk, done=done, actor=IMPORT_ACTOR))
+                    import_id=import_id, rows=chunk, done=done, actor=IMPORT_ACTOR,
+                    source=parsed.source))
                 created += result.created
                 updated += result.updated
                 refused.extend(result.refused)

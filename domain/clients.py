@@ -31,6 +31,31 @@ UNRESOLVED = re.compile(r"^(?:lid:[A-Za-z0-9._-]{3,25}|bsuid:[A-Za-z0-9._-]{3,14
 MESSENGER_USER = re.compile(r"^(?!lid:|bsuid:)[a-z][a-z0-9]{1,15}:[A-Za-z0-9._@-]{1,64}$")
 
 
+MAX_CARD_NAME = 120
+MAX_CARD_NOTE = 2000
+
+
+def check_card_name(name: str) -> str:
+    """The name an operator gives a client: one line, 1 to 120 characters."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidValue("Name the client: the name is empty.", field="name")
+    if len(name) > MAX_CARD_NAME:
+        raise InvalidValue(f"A client's name is at most {MAX_CARD_NAME} characters.",
+                           field="name")
+    return name
+
+
+def check_card_note(note: str) -> str:
+    """An operator's note about a client: 1 to 2,000 characters, its lines kept."""
+    note = note.strip()
+    if not note:
+        raise InvalidValue("The note is empty.", field="note")
+    if len(note) > MAX_CARD_NOTE:
+        raise InvalidValue(f"A note is at most {MAX_CARD_NOTE} characters.", field="note")
+    return note
+
+
 def check_identity(phone: str) -> str:
     """A phone number in E.164, a WhatsApp identity with no number known yet, or a messenger's
     own user id (`tg:<id>`)."""
@@ -60,6 +85,24 @@ class Client(Aggregate):
 
         into_client_id: UUID
         phone: str
+        actor: str
+
+    class NamedByOperator(Aggregate.Event):
+        """An operator named the client on the client card (kept apart from the name the
+        messenger reports, which the client's next message may change), in `dialog_id`."""
+
+        name: str
+        phone: str
+        dialog_id: UUID
+        actor: str
+
+    class Noted(Aggregate.Event):
+        """An operator's note about the client on the client card (the whole note as now),
+        in `dialog_id`."""
+
+        note: str
+        phone: str
+        dialog_id: UUID
         actor: str
 
     @staticmethod
@@ -93,6 +136,34 @@ class Client(Aggregate):
     def _start_episode(self, dialog_id: UUID, actor: str) -> None:
         self.current_dialog_id = dialog_id
         self.episodes += 1
+
+    # The client card: what operators named and noted (defaults for older snapshots).
+    given_name = ""  # type: str
+    note = ""  # type: str
+
+    def name_by_operator(self, name: str, dialog_id: UUID, actor: str) -> bool:
+        """False when the client already has this name."""
+        name = check_card_name(name)
+        if name == self.given_name:
+            return False
+        self._name_by_operator(name=name, phone=self.phone, dialog_id=dialog_id, actor=actor)
+        return True
+
+    @event(NamedByOperator)
+    def _name_by_operator(self, name: str, phone: str, dialog_id: UUID, actor: str) -> None:
+        self.given_name = name
+
+    def set_note(self, note: str, dialog_id: UUID, actor: str) -> bool:
+        """False when the note says this already."""
+        note = check_card_note(note)
+        if note == self.note:
+            return False
+        self._note(note=note, phone=self.phone, dialog_id=dialog_id, actor=actor)
+        return True
+
+    @event(Noted)
+    def _note(self, note: str, phone: str, dialog_id: UUID, actor: str) -> None:
+        self.note = note
 
     @property
     def merged_into(self) -> UUID | None:

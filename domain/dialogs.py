@@ -62,6 +62,8 @@ class Dialog(Aggregate):
     revoked_messages = None  # type: list[str] | None
     # Reactions shown: message id (hex) -> sender -> emoji.
     reactions = None  # type: dict[str, dict[str, str]] | None
+    # The labels on the dialog (ids as hex; domain/labels.py), in the order they were chosen.
+    label_ids = None  # type: list[str] | None
 
     class Opened(Aggregate.Created):
         client_id: UUID
@@ -115,6 +117,13 @@ class Dialog(Aggregate):
         external_id: str
         text: str
         sent_at: datetime
+        actor: str
+
+    class LabelsSet(Aggregate.Event):
+        """An operator (or admin) chose the dialog's labels: the whole list, replacing the
+        last one (empty: none)."""
+
+        label_ids: list[UUID]
         actor: str
 
     class MarkedRead(Aggregate.Event):
@@ -321,6 +330,18 @@ class Dialog(Aggregate):
         if self.client_texts is None:  # the class's default (a dialog from before edits)
             self.client_texts = {}
         self.client_texts[message_id.hex] = _digest(text)
+
+    def set_labels(self, label_ids: list[UUID], actor: str) -> bool:
+        """The dialog's labels from now on (the caller checked they exist). False when they
+        are the ones it has."""
+        if [i.hex for i in label_ids] == (self.label_ids or []):
+            return False
+        self._set_labels(label_ids=list(label_ids), actor=actor)
+        return True
+
+    @event(LabelsSet)
+    def _set_labels(self, label_ids: list[UUID], actor: str) -> None:
+        self.label_ids = [i.hex for i in label_ids]
 
     def may_read(self, operator_id: UUID) -> bool:
         return operator_id in self.recipients

@@ -13,6 +13,8 @@ from domain.errors import InvalidValue
 from domain.ids import natural_id
 
 MAX_PHONES = 10
+MAX_DETAIL = 120
+MAX_COMMENT = 1000
 
 
 def contact_id(first_phone: str) -> UUID:
@@ -31,6 +33,23 @@ class Contact(Aggregate):
         company: str
         phones: list[str]
         actor: str
+
+    class DetailsRecorded(Aggregate.Event):
+        """What the phonebook's source says beside the name: the position, a comment and the
+        reference of the entry in 1C (or another source), and where the import came from
+        (`source`: "csv", "json", …). Recorded only when they change."""
+
+        position: str
+        comment: str
+        reference: str
+        source: str
+        actor: str
+
+    # Details (DetailsRecorded) default to nothing, for contacts imported before them.
+    position = ""  # type: str
+    comment = ""  # type: str
+    reference = ""  # type: str
+    source = ""  # type: str
 
     @staticmethod
     def create_id(phones: list[str]) -> UUID:
@@ -76,3 +95,29 @@ class Contact(Aggregate):
         self.name = name
         self.company = company
         self.phones = list(phones)
+
+    @staticmethod
+    def clean_details(position: str, comment: str, reference: str) -> tuple[str, str, str]:
+        """Cut to what the card shows: a position and a reference on one line, a comment of up
+        to 1,000 characters."""
+        return (" ".join(position.split())[:MAX_DETAIL], comment.strip()[:MAX_COMMENT],
+                " ".join(reference.split())[:MAX_DETAIL])
+
+    def record_details(self, *, position: str, comment: str, reference: str, source: str,
+                       actor: str) -> bool:
+        """False when the details are what the contact has (or none, and it has none)."""
+        position, comment, reference = self.clean_details(position, comment, reference)
+        known = (self.position, self.comment, self.reference)
+        if (position, comment, reference) == known and (source == self.source or not any(known)):
+            return False
+        self._record_details(position=position, comment=comment, reference=reference,
+                             source=source[:16], actor=actor)
+        return True
+
+    @event(DetailsRecorded)
+    def _record_details(self, position: str, comment: str, reference: str, source: str,
+                        actor: str) -> None:
+        self.position = position
+        self.comment = comment
+        self.reference = reference
+        self.source = source

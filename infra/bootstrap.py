@@ -29,6 +29,7 @@ from infra.clock import SystemClock
 from infra.directory import SqlOperatorDirectory
 from infra.eventstore import EventStore, open_event_store
 from infra.media_jobs import FileKeeping, MediaJobs, limits_of
+from infra.pbx_calls import AmiCallBackDialer
 from infra.projection.livefeed import LiveFeed
 from infra.projection.projector import Projector
 from infra.receipts import ClientReceipts
@@ -132,6 +133,7 @@ class Container:
 
     def stop(self) -> None:
         self.runner.stop(wait=True)  # no job runs after this: what they use can close
+        self.extras["call_backs"].stop()  # calls going on are recorded as interrupted
         self.media.stop()
         self.receipts.stop()
         self.sync.stop()
@@ -171,9 +173,10 @@ def bootstrap(
     extras: dict[str, Any] = {"runner": Runner()}
     intake = Intake(writer, limits=lambda: limits_of(settings),
                     media_arrived=lambda: extras["media"].wake(),
-                    reports=whatsapp.delivery_reports.report)
+                    reports=whatsapp.delivery_reports.report, now=clock.now)
     active = build_channels(ChannelContext(settings=settings, intake=intake, clock=clock,
                                            views=views, whatsapp=whatsapp), channels)
+    extras["call_backs"] = AmiCallBackDialer(settings, writer, clock)  # calls through the PBX
     extras.update({"setup": build_setup_services(settings, writer, clock),
                    "routing": RoutingJobs(settings, writer, views, clock),
                    "whatsapp": whatsapp, "channels": active, "intake": intake,

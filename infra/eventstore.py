@@ -16,6 +16,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from domain.dialogs import Dialog
+from domain.quick_replies import QuickReplies
 from domain.setup import Installation
 from infra.settings import Settings
 from infra.transcoding import FastJSONTranscoder, FastMapper
@@ -29,7 +30,7 @@ class EventStore(Application[UUID]):
     """Events of every aggregate in one total order; handlers are modules over it."""
 
     name = APP_NAME
-    snapshotting_intervals = {Dialog: 200, Installation: 200}
+    snapshotting_intervals = {Dialog: 200, Installation: 200, QuickReplies: 200}
 
     def originators_since(self, position: int, limit: int = 5000) -> list[tuple[int, UUID]]:
         """(notification id, aggregate id) of the events stored after `position`, oldest first:

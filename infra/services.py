@@ -14,6 +14,7 @@ from anyio import to_thread
 
 from application import outbox as ob
 from application.auth import AuthService
+from application.calls import CallBacks
 from application.channels import Channels, ChannelStatus
 from application.ports import Clock, CommandBus, GatewayError
 from application.services import (
@@ -121,7 +122,8 @@ class ContainerServices:
         return ServiceSettings(
             is_development=settings.is_development, phone_region=settings.phone_region,
             sync_timezone=settings.sync_timezone, business_timezone=settings.business_timezone,
-            colleague_edit_window_seconds=settings.colleague_edit_window_seconds)
+            colleague_edit_window_seconds=settings.colleague_edit_window_seconds,
+            company_name=settings.company_name)
 
     @property
     def catch_up(self) -> ProjectorCatchUp:
@@ -179,6 +181,12 @@ class ContainerServices:
 
         return TemplateSync(bus=container.writer, clock=container.clock, gateway=source,
                             reply_windows=reply_window)
+
+    @property
+    def call_backs(self) -> CallBacks:
+        container = self._container
+        return CallBacks(bus=container.writer, clock=container.clock,
+                         dialer=container.extras["call_backs"])
 
 
 def services_of(container: Container) -> Services:

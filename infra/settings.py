@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.channels.telegram.settings import TelegramSettings
+from infra.pbx_ami_settings import PbxAmiSettings
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "development-secret"}
 DEV_SECRET = "development-secret"  # noqa: S105 - refused outside development
@@ -28,7 +29,7 @@ class Gateway(StrEnum):
     CLOUD = "cloud"
 
 
-class Settings(TelegramSettings, BaseSettings):
+class Settings(TelegramSettings, PbxAmiSettings, BaseSettings):
     """Every setting; a channel's own come from its folder's mixin (one line each)."""
 
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore")
@@ -43,6 +44,9 @@ class Settings(TelegramSettings, BaseSettings):
     admin_login: str = "admin"
     admin_password: str = ""
     admin_name: str = "Administrator"
+    company_name: str = Field(default="", max_length=120,
+                              description="The company's name as clients know it: what "
+                                          "{company} in a quick reply stands for")
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     login_attempts_per_login: int = Field(default=5, ge=1)
     login_attempts_per_address: int = Field(default=20, ge=1)

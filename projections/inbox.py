@@ -11,6 +11,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from domain.calls import CallBack
 from domain.clients import Client
 from domain.dialogs import WHATSAPP_GATEWAYS, Dialog
 from domain.outbox import OutgoingMessage
@@ -45,6 +46,8 @@ dialogs = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     # outgoing messages (migration 0005): they share the dialog's `seq` with incoming ones
     sa.Column("outgoing_count", sa.Integer, nullable=False, server_default="0"),
+    # call back (migration 0014_call_back): calls take the dialog's seq too
+    sa.Column("call_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 dialog_recipients = sa.Table(
@@ -83,6 +86,15 @@ messages = sa.Table(
     sa.Column("from_phone", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("reactions", sa.Text),
+    # call back (migration 0014_call_back): a call's entry in the timeline (direction "out",
+    # text ""): ringing -> answered | no_answer | busy | failed, with a reason code and the
+    # PBX's words; the operator's extension and the client's number called
+    sa.Column("call_status", sa.String(16)),
+    sa.Column("call_reason", sa.String(32)),
+    sa.Column("call_detail", sa.String(200)),
+    sa.Column("call_extension", sa.String(16)),
+    sa.Column("call_number", sa.String(32)),
+    sa.Column("call_finished_at", sa.DateTime(timezone=True)),
     sa.Index("ix_messages_dialog_seq", "dialog_id", "seq", unique=True),
 )
 
@@ -103,7 +115,7 @@ class InboxProjection(BatchProjection):
               Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
               Dialog.Resolved, Dialog.Reopened, Client.MergedInto, Dialog.ClientMessageEdited,
               Dialog.ClientMessageRevoked, Dialog.MessageReacted, Dialog.PhoneReplyRecorded,
-              *OUTGOING_EVENTS)
+              *OUTGOING_EVENTS, CallBack.Requested, CallBack.Finished)
 
     def apply_batch(
         self, conn: sa.Connection, events: Sequence[tuple[int, Any]], changes: Changes
@@ -112,7 +124,7 @@ class InboxProjection(BatchProjection):
             _Fold(conn, changes).apply(events)
 
 
-DIALOG_DEFAULTS = {"status": "open", "accepted": True, "outgoing_count": 0}
+DIALOG_DEFAULTS = {"status": "open", "accepted": True, "outgoing_count": 0, "call_count": 0}
 LIFECYCLE = (Dialog.Assigned, Dialog.Claimed, Dialog.Transferred, Dialog.Unassigned,
              Dialog.Resolved, Dialog.Reopened)
 
@@ -149,9 +161,9 @@ class _Fold:
         for _, event in events:
             if isinstance(event, Client.Renamed | Client.MergedInto):
                 clients.add(event.originator_id)
-            elif isinstance(event, OutgoingMessage.Queued):
+            elif isinstance(event, OutgoingMessage.Queued | CallBack.Requested):
                 ids.add(event.dialog_id)
-            elif isinstance(event, OUTGOING_EVENTS):
+            elif isinstance(event, (*OUTGOING_EVENTS, CallBack.Finished)):
                 replies.add(event.originator_id)
             elif isinstance(event, Dialog.ClientMessageEdited | Dialog.ClientMessageRevoked
                             | Dialog.MessageReacted):
@@ -199,7 +211,7 @@ class _Fold:
                 count = dialog["message_count"] = dialog["message_count"] + 1
                 self.messages.new(
                     (event.message_id,), dialog_id=dialog_id,
-                    seq=count + dialog["outgoing_count"], direction="in", text=event.text,
+                    seq=_seq(dialog), direction="in", text=event.text,
                     external_id=event.external_id, sent_at=event.sent_at,
                     recorded_at=event.timestamp)
                 self._last_message(dialog, position, event.sent_at, event.text, "in")
@@ -235,6 +247,16 @@ class _Fold:
                 self._queue_outgoing(event, position)
                 self.touched.add(event.dialog_id)
                 self.changes.add("outbox", event.dialog_id, event.originator_id)
+            case CallBack.Requested():
+                self._call_requested(event)
+            case CallBack.Finished():
+                call = self.messages.change((event.originator_id,), call_status=event.outcome,
+                                            call_reason=event.reason or None,
+                                            call_detail=event.detail or None,
+                                            call_finished_at=event.at)
+                if call is not None:
+                    self.touched.add(call["dialog_id"])
+                    self.changes.add("outbox", call["dialog_id"], event.originator_id)
             case _ if isinstance(event, OUTGOING_EVENTS):
                 reply = self.messages.change((event.originator_id,), **_status(event))
                 if reply is not None:
@@ -249,8 +271,7 @@ class _Fold:
         if message is None:
             return
         dialog = self.dialogs.get((dialog_id,))
-        if dialog is not None and message["seq"] == (
-                dialog["message_count"] + dialog["outgoing_count"]):
+        if dialog is not None and message["seq"] == _seq(dialog):
             dialog["last_message_text"] = event.text[:PREVIEW]
             self.dialogs.mark((dialog_id,))
         self.touched.add(dialog_id)
@@ -263,8 +284,7 @@ class _Fold:
         if message is None:
             return
         dialog = self.dialogs.get((dialog_id,))
-        if dialog is not None and message["seq"] == (
-                dialog["message_count"] + dialog["outgoing_count"]):
+        if dialog is not None and message["seq"] == _seq(dialog):
             dialog["last_message_text"] = ""
             self.dialogs.mark((dialog_id,))
         self.touched.add(dialog_id)
@@ -293,7 +313,7 @@ class _Fold:
         dialog["outgoing_count"] += 1
         self.messages.new(
             (event.message_id,), dialog_id=dialog_id,
-            seq=dialog["message_count"] + dialog["outgoing_count"], direction="out",
+            seq=_seq(dialog), direction="out",
             text=event.text, external_id=event.external_id, sent_at=event.sent_at,
             recorded_at=event.timestamp, status="sent", attempts=0, from_phone=True)
         self._last_message(dialog, position, event.sent_at, event.text, "out")
@@ -301,6 +321,20 @@ class _Fold:
             self.recipients.change((dialog_id, operator_id), position=position)
         self.touched.add(dialog_id)
         self.changes.add("outbox", dialog_id, event.message_id)
+
+    def _call_requested(self, event: Any) -> None:
+        """A call back takes the dialog's next seq, as an entry of the timeline; it is not a
+        message: the dialog keeps its preview and its place in the inbox."""
+        dialog_id = event.dialog_id
+        dialog = self._dialog(dialog_id)
+        dialog["call_count"] = (dialog.get("call_count") or 0) + 1
+        self.messages.new(
+            (event.originator_id,), dialog_id=dialog_id, seq=_seq(dialog), direction="out",
+            text="", sent_at=event.at, recorded_at=event.timestamp,
+            operator_id=event.operator_id, call_status="ringing",
+            call_extension=event.extension, call_number=event.number)
+        self.touched.add(dialog_id)
+        self.changes.add("outbox", dialog_id, event.originator_id)
 
     def _client_changed(self, client_id: UUID, values: dict[str, Any]) -> None:
         """Every dialog of the client shows its new name, or the number it turned out to be."""
@@ -354,12 +388,18 @@ class _Fold:
         dialog["outgoing_count"] += 1
         self.messages.new(
             (event.originator_id,), dialog_id=dialog_id,
-            seq=dialog["message_count"] + dialog["outgoing_count"], direction="out",
+            seq=_seq(dialog), direction="out",
             text=event.text, sent_at=event.at, recorded_at=event.timestamp,
             operator_id=event.operator_id, status="queued", attempts=0)
         self._last_message(dialog, position, event.at, event.text, "out")
         for operator_id in self.operators.get(dialog_id, ()):
             self.recipients.change((dialog_id, operator_id), position=position)
+
+
+def _seq(dialog: dict[str, Any]) -> int:
+    """The seq of the dialog's latest entry: the client's messages, replies and calls."""
+    return int(dialog["message_count"] + dialog["outgoing_count"]
+               + (dialog.get("call_count") or 0))
 
 
 def _status(event: Any) -> dict[str, Any]:
@@ -459,8 +499,14 @@ def _medium(query: sa.Select[Any], medium: str | None) -> sa.Select[Any]:
 def inbox_page(
     conn: sa.Connection, operator_id: UUID, *, first: int, before_position: int | None,
     unread_only: bool, view: str = "all", medium: str | None = None,
+    label: UUID | None = None,
 ) -> InboxPage:
+    """`label`: only the dialogs with this label (projections/labels.py)."""
     query = _entries(operator_id)
+    if label is not None:
+        from projections.labels import labelled  # labels read the inbox's recipients
+
+        query = query.where(labelled(dialogs.c.id, label))
     if before_position is not None:
         query = query.where(dialog_recipients.c.position < before_position)
     if unread_only:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.analytics.delivery import AnalyticsDeliveryProjection
 from projections.analytics.dialogs import AnalyticsDialogsProjection
+from projections.analytics.labels import AnalyticsLabelsProjection
 from projections.analytics.messages import AnalyticsMessagesProjection
 from projections.analytics.operator_load import AnalyticsOperatorLoadProjection
 from projections.analytics.routing_hits import AnalyticsRoutingHitsProjection
@@ -11,18 +12,23 @@ from projections.analytics.rows import DEFAULT_BUSINESS_TIMEZONE
 from projections.audit.trail import AuditProjection
 from projections.base import Projection
 from projections.channel import ChannelProjection
+from projections.client_card import ClientCardProjection
 from projections.colleagues import ColleaguesProjection
 from projections.inbox import InboxProjection
+from projections.labels import LabelsProjection
 from projections.media import MediaProjection
 from projections.notifications import NotificationsProjection
 from projections.operators import OperatorsProjection
 from projections.outbox import OutboxProjection
 from projections.presence import PresenceProjection
+from projections.quick_replies import QuickRepliesProjection
 from projections.routing import RoutingProjection
+from projections.search import SearchProjection
 from projections.sessions import SessionsProjection
 from projections.setup import PhonebookProjection
 from projections.sync import SyncProjection
 from projections.templates import TemplatesProjection
+from projections.webhook_refusals import WebhookRefusalsProjection
 
 
 def all_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> list[Projection]:
@@ -31,7 +37,10 @@ def all_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE) -> list[
             PhonebookProjection(), ChannelProjection(),
             RoutingProjection(), PresenceProjection(), NotificationsProjection(),
             OutboxProjection(), SyncProjection(), ColleaguesProjection(), MediaProjection(),
-            TemplatesProjection(),
+            TemplatesProjection(), WebhookRefusalsProjection(), QuickRepliesProjection(),
+            LabelsProjection(),  # after the inbox: it tells the inbox's recipients
+            ClientCardProjection(),
+            SearchProjection(),
             *analytics_projections(business_timezone)]
 
 
@@ -42,4 +51,5 @@ def analytics_projections(business_timezone: str = DEFAULT_BUSINESS_TIMEZONE
             AnalyticsDialogsProjection(business_timezone),
             AnalyticsOperatorLoadProjection(business_timezone),
             AnalyticsRoutingHitsProjection(business_timezone),
-            AnalyticsDeliveryProjection(business_timezone)]
+            AnalyticsDeliveryProjection(business_timezone),
+            AnalyticsLabelsProjection(business_timezone)]

@@ -20,35 +20,49 @@ from api.graphql.analytics.queries import AnalyticsQuery
 from api.graphql.audit.queries import AuditQuery
 from api.graphql.auth.mutations import AuthMutation
 from api.graphql.auth.queries import AuthQuery
+from api.graphql.calls.mutations import CallsMutation
+from api.graphql.calls.queries import CallsQuery
 from api.graphql.channel.mutations import ChannelMutation
 from api.graphql.channel.queries import ChannelQuery
 from api.graphql.channel.subscriptions import ChannelSubscription
 from api.graphql.channels.mutations import ChannelsMutation
 from api.graphql.channels.queries import ChannelsQuery
+from api.graphql.client_card.mutations import ClientCardMutation
+from api.graphql.client_card.queries import ClientCardQuery
 from api.graphql.colleagues.mutations import ColleaguesMutation
 from api.graphql.colleagues.queries import ColleaguesQuery
 from api.graphql.colleagues.subscriptions import ColleaguesSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
+from api.graphql.labels.mutations import LabelsMutation
+from api.graphql.labels.queries import LabelsQuery
 from api.graphql.media.subscriptions import MediaSubscription
 from api.graphql.outbox.mutations import OutboxMutation
 from api.graphql.outbox.queries import OutboxQuery
 from api.graphql.outbox.subscriptions import OutboxSubscription
+from api.graphql.quick_replies.mutations import QuickRepliesMutation
+from api.graphql.quick_replies.queries import QuickRepliesQuery
 from api.graphql.routing.mutations import RoutingMutation
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.routing.subscriptions import RoutingSubscription
+from api.graphql.search.queries import SearchQuery
 from api.graphql.setup.mutations import SetupMutation
 from api.graphql.setup.queries import SetupQuery
 from api.graphql.templates.mutations import TemplatesMutation
 from api.graphql.templates.queries import TemplatesQuery
+from api.graphql.webhook_refusals.queries import WebhookRefusalsQuery
 
 Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, ChannelQuery,
                               ChannelsQuery, RoutingQuery, OutboxQuery, ColleaguesQuery,
-                              AnalyticsQuery, TemplatesQuery))
+                              AnalyticsQuery, TemplatesQuery, SearchQuery,
+                              WebhookRefusalsQuery, LabelsQuery, QuickRepliesQuery,
+                              ClientCardQuery, CallsQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
                                     ChannelMutation, ChannelsMutation, RoutingMutation,
-                                    OutboxMutation, ColleaguesMutation, TemplatesMutation))
+                                    OutboxMutation, ColleaguesMutation, TemplatesMutation,
+                                    LabelsMutation, QuickRepliesMutation,
+                                    ClientCardMutation, CallsMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
                                             RoutingSubscription, OutboxSubscription,
                                             ColleaguesSubscription, MediaSubscription))

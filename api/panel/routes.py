@@ -10,7 +10,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
-PAGES = ("/", "/phone", "/admin", "/admin/{section:path}", "/dialogs/{dialog_id}")
+PAGES = ("/", "/phone", "/admin", "/admin/{section:path}", "/dialogs/{dialog_id}",
+         "/quick-replies")
 
 
 def mount_panel(app: FastAPI) -> None:

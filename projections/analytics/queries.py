@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from projections.analytics.delivery import delivery, delivery_failures
 from projections.analytics.dialogs import dialog_facts
+from projections.analytics.labels import dialog_label_facts, label_facts
 from projections.analytics.messages import message_facts
 from projections.analytics.operator_load import operator_load
 from projections.analytics.routing_hits import routing_hits
@@ -25,7 +26,8 @@ MAX_DAYS = 366
 
 # What `switchboard analytics export` offers: each table has a business `day` to filter on.
 TABLES: dict[str, sa.Table] = {table.name: table for table in (
-    message_facts, dialog_facts, operator_load, routing_hits, delivery, delivery_failures)}
+    message_facts, dialog_facts, operator_load, routing_hits, delivery, delivery_failures,
+    label_facts, dialog_label_facts)}
 
 
 def check_period(first: date, last: date) -> None:

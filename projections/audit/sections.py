@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.operators import Operator
 from domain.queue import EmployeeQueue
 from projections.audit.channel_sections import WHATSAPP
+from projections.audit.client_sections import CLIENT_CARDS
 from projections.audit.configuration import ConfigChange, Configuration, Section, Sections, State
 from projections.audit.routing_sections import ROUTING_SECTIONS
 from projections.audit.sync_sections import SYNC
@@ -77,4 +78,5 @@ QUEUE = Section(
 
 
 def all_sections() -> Sections:
-    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS, WHATSAPP, SYNC))
+    return Sections((*SETUP_SECTIONS, OPERATORS, QUEUE, *ROUTING_SECTIONS, WHATSAPP, SYNC,
+                     CLIENT_CARDS))

@@ -1,7 +1,8 @@
 """WAHA end to end: the app links through a fake WAHA on loopback that sends real, signed webhooks;
-a client's message then reaches the inbox. The webhook refuses what is unsigned, badly signed,
-stale or malformed and writes nothing then; repeated deliveries change nothing; `@lid` senders are
-resolved, or kept under the lid and merged when the number is known."""
+a client's message then reaches the inbox. The webhook refuses what is unsigned, badly signed or
+stale and writes nothing then; what is signed but malformed only writes its refusal (once);
+repeated deliveries change nothing; `@lid` senders are resolved, or kept under the lid and merged
+when the number is known."""
 
 from __future__ import annotations
 
@@ -69,6 +70,15 @@ def app(database_url: str, fake: FakeWaha) -> Iterator[tuple[Container, LiveServ
 
 def head(container: Container) -> int:
     return container.store.recorder.max_notification_id() or 0
+
+
+REFUSAL = "domain.webhook_refusals:RefusedWebhookItem.Recorded"
+
+
+def written_since(container: Container, position: int) -> list[str]:
+    """The topics of the events stored after `position`."""
+    return [n.topic for n in container.store.recorder.select_notifications(
+        position, 1000, inclusive_of_start=False)]
 
 
 def post(server: LiveServer, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -203,28 +213,37 @@ def test_with_no_key_at_hand_every_request_is_refused_signed_or_not(
     ([1, 2, 3], "Malformed"),
     ("not an object", "Malformed"),
 ])
-def test_a_malformed_event_gets_422_and_writes_nothing(
+def test_a_malformed_event_gets_422_and_writes_only_its_refusal_once(
     app: tuple[Container, LiveServer], event: Any, reason: str
 ) -> None:
     container, server = app
     before = head(container)
-    answer = signed_post(server, event)
-    assert answer.status_code == 422
-    assert reason in answer.json()["detail"]
+    answers = [signed_post(server, event) for _ in range(2)]  # WAHA retries a 422
+    assert [a.status_code for a in answers] == [422, 422]
+    assert reason in answers[0].json()["detail"]
+    assert written_since(container, before) == [REFUSAL]
+
+
+def test_a_malformed_event_unsigned_gets_401_and_writes_nothing(
+    app: tuple[Container, LiveServer]
+) -> None:
+    container, server = app
+    before = head(container)
+    assert post(server, b'{"id": "evt_1"}', {}).status_code == 401
     assert head(container) == before
 
 
-def test_a_message_with_a_malformed_payload_or_sender_gets_422(
+def test_a_message_with_a_malformed_payload_or_sender_is_recorded_as_refused_and_nothing_else(
     app: tuple[Container, LiveServer]
 ) -> None:
     container, server = app
     before = head(container)
     no_body = message_event()
     del no_body["payload"]["timestamp"]
-    assert signed_post(server, no_body).status_code == 422
-    assert signed_post(server, message_event(sender="not-a-number@c.us")).status_code == 422
-    assert signed_post(server, message_event(sender="abc@lid")).status_code == 422
-    assert head(container) == before
+    answers = [signed_post(server, event) for event in (
+        no_body, message_event(sender="not-a-number@c.us"), message_event(sender="abc@lid"))]
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "refused")] * 3
+    assert written_since(container, before) == [REFUSAL] * 3  # WAHA will not retry them
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
@@ -377,8 +396,10 @@ def test_no_input_gives_a_server_error_or_writes_unless_signed_and_well_formed(
     before = head(container)
     answer = post(server, body, sign(HMAC_KEY, body) if signed else {})
     assert answer.status_code < 500
-    if answer.status_code >= 400 or not signed:
+    if not signed:
         assert head(container) == before
+    elif answer.status_code >= 400 or answer.json().get("status") == "refused":
+        assert set(written_since(container, before)) <= {REFUSAL}  # its refusal, at most
 
 
 # -- freshness: WAHA's retries keep the event's time --------------------------------------------

@@ -18,6 +18,7 @@ from application.channels import (
     EditedMessage,
     IncomingMessage,
     Intake,
+    RefusedItem,
     WebhookRefused,
     WebhookRequest,
 )
@@ -60,11 +61,12 @@ class Clock:
 
 
 class RecordingIntake:
-    """The intake's two doors for Telegram, remembering what came through them."""
+    """The intake's three doors for Telegram, remembering what came through them."""
 
     def __init__(self, refuse_with: DomainError | None = None) -> None:
         self.messages: list[IncomingMessage] = []
         self.edits: list[EditedMessage] = []
+        self.refused_items: list[RefusedItem] = []
         self.refuse_with = refuse_with
 
     async def message(self, message: IncomingMessage) -> Received:
@@ -75,6 +77,10 @@ class RecordingIntake:
 
     async def edited(self, edit: EditedMessage) -> bool:
         self.edits.append(edit)
+        return True
+
+    async def refused(self, item: RefusedItem) -> bool:
+        self.refused_items.append(item)
         return True
 
 
@@ -152,17 +158,22 @@ def test_a_group_message_is_answered_ignored(intake: RecordingIntake) -> None:
     assert intake.messages == []
 
 
-def test_a_malformed_update_is_refused_422(intake: RecordingIntake) -> None:
-    with pytest.raises(WebhookRefused) as refused:
-        post(channel_with(intake), b'{"update_id": "twelve"}')
-    assert refused.value.status == 422
+def test_a_malformed_update_is_recorded_as_refused_and_answered_200(
+        intake: RecordingIntake) -> None:
+    answer = post(channel_with(intake), b'{"update_id": "twelve"}')
+    assert answer["status"] == "refused" and "update_id" in answer["reason"]
+    [refused] = intake.refused_items
+    assert (refused.channel, refused.where, refused.item_id) == ("telegram", "update", "")
+    assert refused.raw == b'{"update_id": "twelve"}' and intake.messages == []
 
 
-def test_a_message_the_domain_refuses_is_refused_422(intake: RecordingIntake) -> None:
+def test_a_message_the_domain_refuses_is_recorded_as_refused_with_its_update_id(
+        intake: RecordingIntake) -> None:
     intake.refuse_with = DomainError("Malformed sender.")
-    with pytest.raises(WebhookRefused) as refused:
-        post(channel_with(intake), text_update(20, CHAT, "Hello"))
-    assert (refused.value.status, refused.value.reason) == (422, "Malformed sender.")
+    answer = post(channel_with(intake), text_update(20, CHAT, "Hello"))
+    assert answer == {"status": "refused", "reason": "Malformed sender.", "update_id": 20}
+    [refused] = intake.refused_items
+    assert (refused.item_id, refused.reason) == ("20", "Malformed sender.")
 
 
 # -- the settings ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from application.labels import PALETTE
 from application.ports import NATS_CODES, REST_CODES
 from infra.channels.telegram.channel import ELSEWHERE, NOT_CHECKED, UNEXPECTED
 
@@ -31,7 +32,8 @@ BUILT_KEYS = [
     *(f"role.{role}" for role in ("ADMIN", "OPERATOR", "AUDITOR")),
     *(f"lang.{lang}" for lang in LANGUAGES),
     *(f"admin.{s}{suffix}" for s in ("setup", "whatsapp", "telegram", "queue", "sync", "audit",
-                                      "analytics") for suffix in ("", ".about")),
+                                      "analytics", "labels") for suffix in ("", ".about")),
+    *(f"labels.color.{color}" for color in PALETTE),
     # what the Telegram card says of the channel's own codes (a gateway's have error.<CODE>)
     *(f"tg.problem.{code}" for code in (NOT_CHECKED, ELSEWHERE, UNEXPECTED)),
     *(f"phone.status.{status}" for status in ("accepted", "duplicate")),

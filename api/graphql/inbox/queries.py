@@ -41,10 +41,16 @@ class InboxQuery:
         channel: Annotated[Messenger | None, strawberry.argument(
             description="Only dialogs through this messenger (OTHER: none yet); null: all."
         )] = None,
+        label: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only dialogs with this label (an unknown one: none); null: any."
+        )] = None,
     ) -> InboxConnection:
         if not 1 <= first <= MAX_PAGE:
             raise ValueError(f"`first` is between 1 and {MAX_PAGE}.")
         before = decode_cursor(after)
+        label_id = parse_id(label) if label is not None else None
+        if label is not None and label_id is None:
+            raise ValueError("`label` is a label's id.")
         me = info.context.me.operator_id
         engine = info.context.app.reads
 
@@ -53,7 +59,8 @@ class InboxQuery:
                 page = view.inbox_page(conn, me, first=first, before_position=before,
                                        unread_only=filter == InboxFilter.UNREAD,
                                        view=filter.value,
-                                       medium=channel.value if channel else None)
+                                       medium=channel.value if channel else None,
+                                       label=label_id)
                 return page, view.unread_dialogs(conn, me)
 
         page, unread = await to_thread.run_sync(read)

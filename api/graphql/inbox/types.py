@@ -7,6 +7,10 @@ from typing import Any
 
 import strawberry
 
+from api.graphql.calls.types import CallEntry
+from api.graphql.client_card.marks import ClientMark, client_mark
+from api.graphql.labels.reading import labels_of_dialog
+from api.graphql.labels.types import Label
 from api.graphql.media.types import Media
 from api.graphql.outbox.types import DeliveryStatus
 from api.graphql.time import utc
@@ -94,6 +98,11 @@ class InboxEntry:
     offer_expires_at: datetime | None = strawberry.field(
         default=None, description="In order: the holder must answer (claim or reply) by then, "
                                   "or the dialog moves to the next operator.")
+    labels: list[Label] = strawberry.field(resolver=labels_of_dialog,
+                                           description="The dialog's labels, in order.")
+    client_mark: ClientMark | None = strawberry.field(
+        resolver=client_mark, description="The client card's mark: the phonebook's "
+                                          "organisation, or the name an operator gave.")
 
     @classmethod
     def of(cls, row: Any) -> InboxEntry:
@@ -178,6 +187,9 @@ class Message:
                                   "original.")
     reactions: list[Reaction] = strawberry.field(
         default_factory=list, description="The emoji reactions on this message, by sender.")
+    call: CallEntry | None = strawberry.field(
+        default=None, description="A call back (direction OUT, no text): this entry is the "
+                                  "call, with its outcome; null for messages.")
 
     @classmethod
     def of(cls, row: Any, *, reveal_revoked: bool = False) -> Message:
@@ -202,7 +214,8 @@ class Message:
                    attempts=getattr(row, "attempts", None) or 0,
                    next_attempt_at=utc(retry) if retry is not None else None,
                    media=Media.of(row),
-                   edited_at=utc(edited) if edited is not None else None)
+                   edited_at=utc(edited) if edited is not None else None,
+                   call=CallEntry.of(row))
 
 
 @strawberry.type(description="A dialog with its messages, oldest first.")
@@ -212,6 +225,8 @@ class Dialog:
     entry: InboxEntry
     messages: list[Message]
     has_earlier: bool
+    labels: list[Label] = strawberry.field(resolver=labels_of_dialog,
+                                           description="The dialog's labels, in order.")
 
 
 @strawberry.type(description="A dialog in your inbox changed: new, a new message, or read.")

@@ -12,6 +12,7 @@ import { AdminPage } from "./pages/admin.mjs";
 import { ColleaguesPage } from "./pages/colleagues.mjs";
 import { InboxPage } from "./pages/inbox.mjs";
 import { PhonePage } from "./pages/phone.mjs";
+import { QuickRepliesPage } from "./pages/quick_replies.mjs";
 import { Shell } from "./pages/shell.mjs";
 import { SignInDialog, SignInPage } from "./pages/signin.mjs";
 
@@ -28,6 +29,7 @@ function Panel({ where }) {
   if (where.name === "inbox") page = html`<${InboxPage} dialogId=${where.dialogId}/>`;
   else if (where.name === "colleagues") page = html`<${ColleaguesPage} chatId=${where.chatId}/>`;
   else if (where.name === "admin") page = html`<${AdminPage} section=${where.section}/>`;
+  else if (where.name === "quickReplies") page = html`<${QuickRepliesPage}/>`;
   else page = html`<div class="page"><h1>${t("notFound.title")}</h1><p>${t("notFound.text")}</p></div>`;
   return html`<${Shell} where=${where.name}>${page}<//>`;
 }

@@ -13,9 +13,11 @@ so a refused body would lose every message in it, again and again. A body that i
 badly signed, not JSON or not `whatsapp_business_account` is refused whole (before anything is
 stored); inside a trusted body each message and status is read on its own: the good ones are
 stored, and each item that cannot be read (or that the domain refuses) is answered under
-`refused` (where, its id, why), logged as a warning with the item itself (to replay it by hand)
-and counted in `switchboard_webhook_items_refused_total{channel, reason}` on /metrics; then the
-answer is 200.
+`refused` (where, its id, why), logged as a warning with the item itself (to replay it by hand),
+counted in `switchboard_webhook_items_refused_total{channel, reason}` on /metrics and recorded
+(`Intake.refused`: once per item however often Meta delivers the batch — by its wamid, a status
+by its wamid and status, else by a hash of the item — shown on the admins' WhatsApp page); then
+the answer is 200.
 
 **Business-scoped user ids** (Meta's "Business-scoped user IDs" page,
 developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids; sent
@@ -54,6 +56,7 @@ from application.channels import (
     IncomingMessage,
     IncomingReaction,
     Intake,
+    RefusedItem,
     WebhookRefused,
     WebhookRequest,
 )
@@ -251,8 +254,11 @@ class Batch:
 
     def refuse(self, where: str, item: Any, reason: str, code: str) -> None:
         wamid = item.get("id") if isinstance(item, dict) else None
-        self.refused.append((Refused(where=where, id=str(wamid)[:255] if wamid else "",
-                                     reason=reason[:500]), code, item))
+        item_id = str(wamid)[:200] if wamid else ""
+        said = item.get("status") if isinstance(item, dict) else None
+        if item_id and ".statuses[" in where and isinstance(said, str):
+            item_id += f":{said[:32]}"  # a message's statuses share its id: sent, delivered, …
+        self.refused.append((Refused(where=where, id=item_id, reason=reason[:500]), code, item))
 
 
 class CloudReceiver:
@@ -322,6 +328,9 @@ class CloudReceiver:
         answer.statuses = len(batch.reports)
         for refusal, code, raw in refused:
             _record_refusal(refusal, code, raw)
+        await asyncio.gather(*(self.intake.refused(RefusedItem(
+            channel=CHANNEL, where=refusal.where, item_id=refusal.id, reason=refusal.reason,
+            raw=_raw(raw).encode())) for refusal, _, raw in refused))
         answer.refused = [refusal for refusal, _, _ in refused]
         return answer
 
@@ -511,11 +520,16 @@ def _record_refusal(refused: Refused, code: str, raw: Any) -> None:
     """A refused item, where an admin sees it: a warning with the item itself (to replay it by
     hand) and the per-reason counter on /metrics."""
     WEBHOOK_ITEMS_REFUSED.labels(CHANNEL, code).inc()
-    try:
-        item = json.dumps(raw if not isinstance(raw, (IncomingMessage, IncomingReaction))
-                          else vars(raw), default=str, ensure_ascii=False)[:4000]
-    except (TypeError, ValueError):
-        item = repr(raw)[:4000]
+    item = _raw(raw)[:4000]
     log.warning("cloud webhook: one item refused, the rest of the batch stored",
                 extra={"channel": CHANNEL, "where": refused.where, "item_id": refused.id,
                        "reason": refused.reason, "code": code, "item": item})
+
+
+def _raw(item: Any) -> str:
+    """A refused item as JSON, as it came (a value the domain refused: as it was read)."""
+    try:
+        return json.dumps(item if not isinstance(item, (IncomingMessage, IncomingReaction))
+                          else vars(item), default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(item)

@@ -5,11 +5,16 @@ Telegram proves an update is its own by one header, `X-Telegram-Bot-Api-Secret-T
 `secret_token` given to `setWebhook`; a request without it, or with another, is refused (401)
 before anything is read. Telegram repeats an update until it is answered 2xx ("we will repeat
 the request and give up after a reasonable number of attempts"): a repeated message changes
-nothing, its id here (`<chat id>:<message_id>`) is already recorded."""
+nothing, its id here (`<chat id>:<message_id>`) is already recorded. So an update with the
+right secret that cannot be read (not JSON, not an Update) or that the domain refuses is not
+answered with an error Telegram would repeat: it is recorded once (by its `update_id`, else a
+hash of the body; `Intake.refused`), counted in `switchboard_webhook_items_refused_total` and
+answered 200 `{status: "refused", reason, update_id}`."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import threading
 from datetime import datetime
@@ -18,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from application.channels import (
     ChannelStatus,
     Outbound,
+    RefusedItem,
     WebhookRequest,
 )
 from application.errors import DomainError
@@ -25,7 +31,8 @@ from application.ports import GatewayError
 from infra.channels.common import accepted, refuse
 from infra.channels.context import ChannelContext
 from infra.channels.telegram.gateway import ALLOWED_UPDATES, BotApiTelegramGateway
-from infra.channels.telegram.updates import CHANNEL, parse_update
+from infra.channels.telegram.updates import CHANNEL, Unreadable, read_update
+from infra.metrics import WEBHOOK_ITEMS_REFUSED
 
 if TYPE_CHECKING:  # the simulated Telegram is loaded only where it is played
     from infra.channels.telegram.simulated import SimulatedTelegram
@@ -86,20 +93,32 @@ class TelegramChannel:
                                        "X-Telegram-Bot-Api-Secret-Token.")
         if not self._secret or not hmac.compare_digest(given.encode(), self._secret.encode()):
             raise refuse(CHANNEL, 401, "X-Telegram-Bot-Api-Secret-Token does not match.")
-        parsed = parse_update(request.body)
-        if parsed.message is not None:
-            try:
+        try:
+            parsed = read_update(request.body)
+        except Unreadable as error:
+            return await self._unreadable(request.body, str(error), "malformed_update")
+        try:
+            if parsed.message is not None:
                 received = await self._ctx.intake.message(parsed.message)
-            except DomainError as error:
-                raise refuse(CHANNEL, 422, error.message) from None
-            return {**accepted(received, CHANNEL), "update_id": parsed.update_id}
-        if parsed.edit is not None:
-            try:
+                return {**accepted(received, CHANNEL), "update_id": parsed.update_id}
+            if parsed.edit is not None:
                 changed = await self._ctx.intake.edited(parsed.edit)
-            except DomainError as error:
-                raise refuse(CHANNEL, 422, error.message) from None
-            return {"status": "edited" if changed else "unknown", "update_id": parsed.update_id}
+                return {"status": "edited" if changed else "unknown",
+                        "update_id": parsed.update_id}
+        except DomainError as error:
+            return await self._unreadable(request.body, error.message, "refused")
         return {"status": "ignored", "update_id": parsed.update_id}
+
+    async def _unreadable(self, body: bytes, reason: str, code: str) -> dict[str, Any]:
+        """An update with the right secret that cannot be read (or that the domain refuses):
+        recorded once by its update_id (else a hash of it), counted, and answered 200 —
+        Telegram repeats anything else, and this will never become readable."""
+        WEBHOOK_ITEMS_REFUSED.labels(CHANNEL, code).inc()
+        update_id = _update_id(body)
+        await self._ctx.intake.refused(RefusedItem(
+            channel=CHANNEL, where="update", item_id=str(update_id) if update_id is not None
+            else "", reason=reason, raw=body))
+        return {"status": "refused", "reason": reason, "update_id": update_id}
 
     # -- the bot's standing ------------------------------------------------------------------
     def start(self) -> None:
@@ -180,3 +199,14 @@ class TelegramChannel:
         with self._lock:
             self._problem = (code, message)
             self._checked_at = self._ctx.clock.now()
+
+
+def _update_id(body: bytes) -> int | None:
+    """The update's `update_id` when the body is an object with an integer one."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    found = value.get("update_id") if isinstance(value, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) \
+        and -(2**63) <= found < 2**63 else None

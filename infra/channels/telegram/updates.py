@@ -145,14 +145,26 @@ class Parsed:
     ignored: str = ""
 
 
+class Unreadable(ValueError):
+    """A body that is not an Update; the message says why."""
+
+
 def parse_update(body: bytes) -> Parsed:
     """Raises WebhookRefused (422) for a body that is not an Update."""
     try:
+        return read_update(body)
+    except Unreadable as error:
+        raise refuse(CHANNEL, 422, str(error)) from None
+
+
+def read_update(body: bytes) -> Parsed:
+    """Raises Unreadable for a body that is not an Update."""
+    try:
         update = Update.model_validate(json.loads(body))
     except ValidationError as error:
-        raise refuse(CHANNEL, 422, describe(error)) from None
+        raise Unreadable(describe(error)) from None
     except ValueError:  # not JSON, or not UTF-8
-        raise refuse(CHANNEL, 422, "Malformed update: the body is not JSON.") from None
+        raise Unreadable("Malformed update: the body is not JSON.") from None
     if update.message is not None:
         return _message(update.update_id, update.message)
     if update.edited_message is not None:

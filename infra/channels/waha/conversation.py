@@ -46,9 +46,7 @@ from application.channels import (
     PhoneReply,
     RevokedMessage,
 )
-from application.errors import DomainError
 from infra.channels.common import answer
-from infra.channels.common import refuse as _refuse
 
 CHANNEL = "waha"
 EVENTS = frozenset({"message.any", "message.edited", "message.revoked", "message.reaction"})
@@ -133,18 +131,16 @@ async def take(event: str, payload: dict[str, Any], *, intake: Intake,
                identity: Callable[[str], Awaitable[str]]) -> dict[str, Any]:
     """Hands one conversation event to the intake. `identity` turns a chat id into the
     client's identity as messages record it (a number, or a lid not resolved yet). Raises
-    pydantic's ValidationError for a malformed payload (the webhook answers 422)."""
-    try:
-        if event == "message.any":
-            return await _own_message(OwnMessage.model_validate(payload), intake, identity)
-        if event == "message.edited":
-            return await _edited(Edited.model_validate(payload), intake)
-        if event == "message.revoked":
-            return await _revoked(Revoke.model_validate(payload), intake)
-        if event == "message.reaction":
-            return await _reaction(Reaction.model_validate(payload), intake, identity)
-    except DomainError as error:
-        raise _refuse(CHANNEL, 422, error.message) from None
+    pydantic's ValidationError for a malformed payload and DomainError for a value the domain
+    refuses (the webhook records either, and answers "refused")."""
+    if event == "message.any":
+        return await _own_message(OwnMessage.model_validate(payload), intake, identity)
+    if event == "message.edited":
+        return await _edited(Edited.model_validate(payload), intake)
+    if event == "message.revoked":
+        return await _revoked(Revoke.model_validate(payload), intake)
+    if event == "message.reaction":
+        return await _reaction(Reaction.model_validate(payload), intake, identity)
     return answer("ignored")
 
 

@@ -13,7 +13,19 @@ and counted, `switchboard_webhook_stale_total`), and no more than
 `SWITCHBOARD_WEBHOOK_MAX_SKEW_SECONDS` in the future. A repeated delivery changes nothing:
 messages by their id, other events by the envelope's id. A sender named `…@lid` is resolved
 to a phone number through WAHA's lids API; with no number known the message is kept under the
-lid, never dropped."""
+lid, never dropped.
+
+**What cannot be read is recorded, not retried.** WAHA retries a delivery that is not answered
+2xx ("WAHA retries to reach your webhook URL 15 times with 2 seconds delay between attempts",
+devlikeapro/waha `docs/site/content/en/docs/how-to/webhooks/index.md`, "Webhook retries"; the
+`retries` of a session's webhook config, `src/structures/webhooks.config.dto.ts`) and then drops
+it. A signed, fresh event whose payload cannot be read (a `message` without its timestamp, a
+sender that is no number, an unknown session status…) or that the domain refuses is recorded
+(`Intake.refused`, once per event id), counted in `switchboard_webhook_items_refused_total` and
+answered 200 `{status: "refused", reason}`: a retry could never read it either. A signed body
+that is no envelope (not JSON, no `id`/`event`/`session`/`payload`…) is recorded too (by its id,
+else a hash of the body) and still answered 422. Unsigned, badly signed or stale requests stay
+401 and are not recorded (anyone can send those; /metrics counts them)."""
 
 from __future__ import annotations
 
@@ -34,6 +46,7 @@ from application.channels import (
     DeliveryReport,
     IncomingMessage,
     Intake,
+    RefusedItem,
     WebhookRefused,
     WebhookRequest,
 )
@@ -45,7 +58,7 @@ from infra.channels.common import refuse as _refuse
 from infra.channels.media_payloads import waha_media
 from infra.channels.waha import conversation
 from infra.channels.waha.gateway import STATUSES, WahaWhatsAppGateway, message_id
-from infra.metrics import WEBHOOK_STALE
+from infra.metrics import WEBHOOK_ITEMS_REFUSED, WEBHOOK_STALE
 from infra.settings import Settings
 
 CHANNEL = "waha"
@@ -196,6 +209,9 @@ class WahaReceiver:
         except ValueError as error:  # ValidationError is a ValueError too
             reason = describe(error) if isinstance(error, ValidationError) else \
                 "Malformed event: the body is not JSON."
+            await self.intake.refused(RefusedItem(  # signed: WAHA's, and worth an admin's look
+                channel=CHANNEL, where="body", item_id=_envelope_id(request.body),
+                reason=reason, raw=request.body))
             raise refuse(422, reason) from None
         stamp = envelope.timestamp if envelope.timestamp > 10**11 else envelope.timestamp * 1000
         fresh(stamp, skew_seconds, horizon, now, "The event's timestamp")
@@ -213,8 +229,22 @@ class WahaReceiver:
                 return await conversation.take(envelope.event, envelope.payload,
                                                intake=self.intake, identity=self._phone)
         except ValidationError as error:
-            raise refuse(422, describe(error)) from None
+            return await self._unreadable(envelope, request.body, describe(error),
+                                          "malformed_payload")
+        except DomainError as error:
+            return await self._unreadable(envelope, request.body, error.message, "refused")
         return answer("ignored")
+
+    async def _unreadable(self, envelope: Envelope, body: bytes, reason: str,
+                          code: str) -> dict[str, Any]:
+        """A signed, fresh event whose payload cannot be read (or that the domain refuses):
+        recorded once by the event's id, counted, and answered 200 — WAHA retries anything
+        else, and this will never become readable."""
+        WEBHOOK_ITEMS_REFUSED.labels(CHANNEL, code).inc()
+        await self.intake.refused(RefusedItem(
+            channel=CHANNEL, where=f"payload ({envelope.event})", item_id=envelope.id,
+            reason=reason, raw=body))
+        return {**answer("refused"), "reason": reason}
 
     async def _message(self, message: WahaMessage) -> dict[str, Any]:
         sender = message.from_
@@ -230,24 +260,19 @@ class WahaReceiver:
         info = data.get("Info")  # GOWS: whatsmeow's MessageInfo, the name as `PushName`
         name = data.get("notifyName") or data.get("pushName") or (
             info.get("PushName") if isinstance(info, dict) else None) or ""
-        try:
-            received = await self.intake.message(IncomingMessage(
-                channel=CHANNEL, external_id=message.id, sender=phone, name=str(name),
-                text=text, sent_at=datetime.fromtimestamp(message.timestamp, UTC), media=media))
-        except DomainError as error:
-            raise refuse(422, error.message) from None
+        received = await self.intake.message(IncomingMessage(  # DomainError: refused
+            channel=CHANNEL, external_id=message.id, sender=phone, name=str(name),
+            text=text, sent_at=datetime.fromtimestamp(message.timestamp, UTC), media=media))
         return accepted(received, CHANNEL)
 
     async def _phone(self, sender: str) -> str:
-        """The client's number; for `…@lid` the number WAHA knows, else the lid itself."""
+        """The client's number; for `…@lid` the number WAHA knows, else the lid itself.
+        Raises DomainError for a sender that is neither."""
         if not sender.endswith("@lid"):
-            try:
-                return to_e164(sender)
-            except DomainError as error:
-                raise refuse(422, error.message) from None
+            return to_e164(sender)
         lid = sender.split("@", 1)[0]
         if not lid.isdigit() or not 3 <= len(lid) <= 25:
-            raise refuse(422, f"Malformed sender {sender!r}.")
+            raise DomainError(f"Malformed sender {sender!r}.", field="from")
         identity = f"lid:{lid}"
         phone = await to_thread.run_sync(self.known_phone, identity)
         if phone:
@@ -279,7 +304,7 @@ class WahaReceiver:
 
     async def _session(self, envelope: Envelope, status: SessionStatus) -> dict[str, Any]:
         if status.status not in STATUSES:
-            raise refuse(422, f"Unknown session status {status.status!r}.")
+            raise DomainError(f"Unknown session status {status.status!r}.", field="status")
         if not self._seen.first_time(envelope.id):
             return answer("duplicate")
         account = None
@@ -297,3 +322,13 @@ class WahaReceiver:
                                  reason=f"WAHA reports {status.status}.")
         await to_thread.run_sync(self.session_changed, session)
         return answer("recorded")
+
+
+def _envelope_id(body: bytes) -> str:
+    """The event's id when the body is an object that has one; "" otherwise."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return ""
+    found = value.get("id") if isinstance(value, dict) else None
+    return found[:100] if isinstance(found, str) else ""

@@ -17,6 +17,8 @@ export const ENTRY = `fragment Entry on InboxEntry {
   client { id name phone }
   lastMessage { text direction at }
   status assignee { id displayName } offerExpiresAt
+  labels { id name color }
+  clientMark { displayName organisation inPhonebook hasNote }
 }`;
 
 /** Whether an entry belongs under a filter, as the server decides it (routing: mine,
@@ -38,6 +40,11 @@ export function matchesChannel(channel, entry) {
   return channel === "ALL" || entry.channel === channel;
 }
 
+/** Whether an entry has the label chosen (ALL: any entry). */
+export function matchesLabel(label, entry) {
+  return label === "ALL" || (entry.labels ?? []).some((l) => l.id === label);
+}
+
 /** The client's phone as the operator reads it: a Telegram user (`tg:123`) has no number, nor
  * has a WhatsApp user known only by a business-scoped user id (`bsuid:US.1349…`, a user with a
  * username) or a linked id (`lid:…`) until their number is known. */
@@ -52,9 +59,9 @@ export function contactOf(phone) {
 export const liveHooks = new Set();
 
 const PAGE = `query Inbox($first: Int!, $after: String, $filter: InboxFilter!,
-    $channel: Messenger) {
+    $channel: Messenger, $label: ID) {
   me { id login displayName role }
-  inbox(first: $first, after: $after, filter: $filter, channel: $channel) {
+  inbox(first: $first, after: $after, filter: $filter, channel: $channel, label: $label) {
     unreadDialogs
     edges { node { ...Entry } }
     pageInfo { hasNextPage endCursor }
@@ -83,6 +90,7 @@ const initial = () => ({
   unread: 0,
   filter: "ALL",
   channel: "ALL", // the lists hold this messenger's dialogs only
+  label: "ALL", // … and only the dialogs with this label (its id)
   live: "idle", // idle | connecting | online | lost
 });
 
@@ -100,8 +108,9 @@ function setList(filter, patch) {
 }
 
 async function fetchPage(filter, after, channel) {
+  const { label } = inbox.get();
   const data = await api(PAGE, { first: PAGE_SIZE, after, filter,
-    channel: channel === "ALL" ? null : channel });
+    channel: channel === "ALL" ? null : channel, label: label === "ALL" ? null : label });
   const fresh = data.inbox.edges.map((edge) => edge.node);
   const me = data.me;
   const current = session.get().operator;
@@ -112,11 +121,12 @@ async function fetchPage(filter, after, channel) {
 }
 
 export async function loadFirst(filter = inbox.get().filter) {
-  const { channel } = inbox.get();
+  const { channel, label } = inbox.get();
   setList(filter, { loading: true, error: null });
   try {
     const { fresh, connection } = await fetchPage(filter, null, channel);
-    if (inbox.get().channel !== channel) return; // another messenger was chosen meanwhile
+    // another messenger or label was chosen meanwhile
+    if (inbox.get().channel !== channel || inbox.get().label !== label) return;
     inbox.set((s) => {
       const entries = { ...s.entries };
       for (const entry of fresh) entries[entry.id] = entry;
@@ -146,11 +156,11 @@ export async function loadMore(filter = inbox.get().filter) {
   const list = inbox.get().lists[filter];
   if (list.loading || !list.hasNext) return;
   if (!list.loaded) return loadFirst(filter);
-  const { channel } = inbox.get();
+  const { channel, label } = inbox.get();
   setList(filter, { loading: true, error: null });
   try {
     const { fresh, connection } = await fetchPage(filter, list.endCursor, channel);
-    if (inbox.get().channel !== channel) return;
+    if (inbox.get().channel !== channel || inbox.get().label !== label) return;
     inbox.set((s) => {
       const entries = { ...s.entries };
       for (const entry of fresh) if (!entries[entry.id]) entries[entry.id] = entry;
@@ -184,13 +194,21 @@ export function setChannel(channel) {
   loadFirst(inbox.get().filter);
 }
 
+/** Narrows the inbox to the dialogs with one label (its id; ALL: any). */
+export function setLabel(label) {
+  if (label === inbox.get().label) return;
+  inbox.set({ label, lists: Object.fromEntries(FILTERS.map((f) => [f, emptyList()])) });
+  loadFirst(inbox.get().filter);
+}
+
 /** The dialogs to show for a filter, newest first; the open one stays even once read. */
 export function visibleEntries(state, filter, openId) {
   const rows = [];
   for (const id of state.lists[filter].ids) {
     const entry = state.entries[id];
     if (!entry) continue;
-    if (id !== openId && !(matches(filter, entry) && matchesChannel(state.channel, entry))) {
+    if (id !== openId && !(matches(filter, entry) && matchesChannel(state.channel, entry)
+      && matchesLabel(state.label, entry))) {
       continue;
     }
     rows.push(entry);
@@ -204,7 +222,8 @@ function applyChange({ dialog, unreadDialogs }) {
     const lists = { ...s.lists };
     for (const filter of FILTERS) {
       const list = lists[filter];
-      const belongs = matches(filter, dialog) && matchesChannel(s.channel, dialog);
+      const belongs = matches(filter, dialog) && matchesChannel(s.channel, dialog)
+        && matchesLabel(s.label, dialog);
       if (list.loaded && belongs && !list.ids.includes(dialog.id)) {
         lists[filter] = { ...list, ids: [dialog.id, ...list.ids] };
       }

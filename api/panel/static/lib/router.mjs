@@ -18,6 +18,7 @@ export function match(path) {
     return { name: "inbox", dialogId: decodeURIComponent(m[1]) };
   }
   if (path === "/phone" || path === "/phone/") return { name: "phone" };
+  if (path === "/quick-replies" || path === "/quick-replies/") return { name: "quickReplies" };
   if ((m = path.match(/^\/colleagues(?:\/([^/]+))?\/?$/))) {
     return { name: "colleagues", chatId: m[1] ? decodeURIComponent(m[1]) : null };
   }

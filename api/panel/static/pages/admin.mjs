@@ -6,6 +6,7 @@ import { Link } from "../lib/router.mjs";
 import { isAdmin, isAuditor } from "../lib/session.mjs";
 import { AnalyticsPage } from "./analytics.mjs";
 import { AuditPage } from "./audit.mjs";
+import { LabelsPage } from "./labels.mjs";
 import { RoutingPage } from "./routing.mjs";
 import { SetupPage } from "./setup.mjs";
 import { SyncPage } from "./sync.mjs";
@@ -13,12 +14,13 @@ import { TelegramPage } from "./telegram.mjs";
 import { WhatsAppPage } from "./whatsapp.mjs";
 
 export const SECTIONS = ["setup", "whatsapp", "telegram", "queue", "sync", "audit",
-  "analytics"];
+  "analytics", "labels"];
 /** Each section's page; without one, the overview. */
 const PAGES = { setup: SetupPage, audit: AuditPage, queue: RoutingPage,
-  whatsapp: WhatsAppPage, telegram: TelegramPage, sync: SyncPage, analytics: AnalyticsPage };
+  whatsapp: WhatsAppPage, telegram: TelegramPage, sync: SyncPage, analytics: AnalyticsPage,
+  labels: LabelsPage };
 /** What an auditor (read-only) may open. */
-const AUDITOR_SECTIONS = ["setup", "audit", "analytics"];
+const AUDITOR_SECTIONS = ["setup", "audit", "analytics", "labels"];
 
 export function AdminPage({ section }) {
   const sections = isAdmin() ? SECTIONS : AUDITOR_SECTIONS;

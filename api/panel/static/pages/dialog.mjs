@@ -8,10 +8,13 @@ import { forgetPending, pending, watchReplies, withPending } from "../lib/outbox
 import { Link } from "../lib/router.mjs";
 import { api, session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
+import { CALL_FIELDS, CallBackButton, CallEntry } from "../lib/call_back.mjs";
+import { ClientCard, shownName } from "../lib/client_card.mjs";
 import { errorText, initials } from "./common.mjs";
 import { DialogActions } from "./desk.mjs";
 import { Discussion } from "./colleagues.mjs";
 import { AttachButton, MEDIA_FIELDS, MediaView } from "./media.mjs";
+import { DialogLabels } from "./labels.mjs";
 import { Composer, DeliveryTicks } from "./reply.mjs";
 
 const PAGE = 50;
@@ -21,7 +24,7 @@ const DIALOG = `query Dialog($id: ID!, $last: Int!, $before: Int) {
     entry { ...Entry }
     messages { id seq direction text sentAt recordedAt ${MEDIA_FIELDS}
       status failureCode failureReason attempts nextAttemptAt editedAt
-      fromPhone revokedAt reactions { emoji sender } }
+      fromPhone revokedAt reactions { emoji sender } ${CALL_FIELDS} }
   }
 }
 ${ENTRY}`;
@@ -78,7 +81,8 @@ function Messages({ messages }) {
       <li key=${m.id} class=${`msg ${incoming ? "msg-in" : "msg-out"}${m.pending ? " msg-pending" : ""}`}
         data-seq=${m.seq} data-message-id=${m.id} data-status=${m.status || undefined}>
         <span class="visually-hidden">${t(incoming ? "dialog.from.client" : "dialog.from.us")}: </span>
-        ${m.revokedAt ? html`<${Revoked} message=${m}/>`
+        ${m.call ? html`<${CallEntry} call=${m.call}/>`
+          : m.revokedAt ? html`<${Revoked} message=${m}/>`
           : m.media ? html`<${MediaView} media=${m.media} text=${m.text}/>`
           : html`<p class="msg-text">${m.text}</p>`}
         ${m.reactions?.length > 0 && html`<${Reactions} reactions=${m.reactions}/>`}
@@ -88,7 +92,7 @@ function Messages({ messages }) {
             title=${formatFull(m.editedAt)}> · ${t("dialog.edited")}</span>`}
           ${m.fromPhone && html`<span class="msg-from-phone" data-from-phone>
             · ${t("dialog.fromPhone")}</span>`}
-          ${!incoming && html`<${DeliveryTicks} message=${m}/>`}
+          ${!incoming && !m.call && html`<${DeliveryTicks} message=${m}/>`}
         </span>
       </li>`);
   }
@@ -210,7 +214,7 @@ export function DialogView({ id }) {
         ${t("action.retry")}</button></div>`;
   }
   const client = entry?.client;
-  const name = client ? client.name || contactOf(client.phone) : "";
+  const name = client ? shownName(entry, client.name || contactOf(client.phone)) : "";
   const telegram = client ? contactOf(client.phone) !== client.phone : false;
   const count = entry ? entry.messageCount + (entry.replyCount ?? 0) : view.messages.length;
   return html`
@@ -228,7 +232,10 @@ export function DialogView({ id }) {
             ${client.name && html`<span aria-hidden="true"> · </span>`}
             <span data-message-count=${count}>${t("dialog.messages", { count })}</span>
           </p>`}
+          <${DialogLabels} entry=${entry}/>
+          ${client && html`<${ClientCard} dialogId=${id} Messages=${Messages}/>`}
         </div>
+        <${CallBackButton} dialogId=${id}/>
         <${DialogActions} entry=${entry}/>
       </header>
       <div class="dialog-scroll" ref=${scroller} onScroll=${onScroll}

@@ -7,9 +7,11 @@ import {
 } from "../lib/inbox.mjs";
 import { Link } from "../lib/router.mjs";
 import { useStore } from "../lib/store.mjs";
+import { ClientMark, shownName } from "../lib/client_card.mjs";
 import { errorText, initials } from "./common.mjs";
 import { AccessNotice, HolderChip } from "./desk.mjs";
 import { ChannelBadge, DialogView } from "./dialog.mjs";
+import { LabelChips, LabelFilter } from "./labels.mjs";
 import { StartDialogButton } from "./reply.mjs";
 
 const TABS = [
@@ -60,7 +62,7 @@ function ChannelFilter({ channel }) {
 
 function Row({ entry, active }) {
   const { client, lastMessage, unreadCount } = entry;
-  const name = client.name || contactOf(client.phone);
+  const name = shownName(entry, client.name || contactOf(client.phone));
   return html`
     <li class="row-item">
       <${Link} href=${`/dialogs/${entry.id}`} data-dialog-id=${entry.id}
@@ -71,6 +73,7 @@ function Row({ entry, active }) {
           <span class="row-top">
             <span class="row-name">${name}</span>
             ${client.name && html`<span class="row-phone">${contactOf(client.phone)}</span>`}
+            <${ClientMark} mark=${entry.clientMark}/>
             <${ChannelBadge} channel=${entry.channel}/>
             ${lastMessage && html`<time class="row-time" datetime=${lastMessage.at}
               title=${formatFull(lastMessage.at)}>${formatWhen(lastMessage.at)}</time>`}
@@ -80,6 +83,7 @@ function Row({ entry, active }) {
               ${lastMessage?.direction === "OUT" && html`<span class="muted">${t("inbox.you")} </span>`}
               ${lastMessage ? lastMessage.text : t("inbox.noMessages")}
             </span>
+            <${LabelChips} labels=${entry.labels}/>
             <${HolderChip} entry=${entry}/>
             ${unreadCount > 0 && html`
               <span class="badge" data-unread=${unreadCount}
@@ -170,6 +174,7 @@ export function InboxPage({ dialogId }) {
         <div class="inbox-filters">
           <${FilterTabs} filter=${filter}/>
           <${ChannelFilter} channel=${channel}/>
+          <${LabelFilter}/>
         </div>
         <div class="inbox-scroll" id="inbox-panel" role="tabpanel" ref=${scroller}
           aria-labelledby=${`tab-${filter}`} aria-busy=${list.loading ? "true" : "false"}>

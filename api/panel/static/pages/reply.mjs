@@ -8,6 +8,7 @@ import { t } from "../lib/i18n.mjs";
 import {
   MAX_TEXT, dialogReadable, keyFor, loadSyncSettings, retryReply, sendReply, startDialog, sync,
 } from "../lib/outbox.mjs";
+import { useQuickReplyPicker } from "../lib/quick_replies.mjs";
 import { navigate } from "../lib/router.mjs";
 import { session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
@@ -58,6 +59,10 @@ export function Composer({ dialogId, onSent }) {
 
   useEffect(() => { loadSyncSettings(); }, []);
   const replyWindow = useReplyWindow(dialogId);  // closed (Cloud API, 24 h): templates only
+  const quick = useQuickReplyPicker({ dialogId, box, onPick: (value, caret) => {  // "/" picks
+    change(value);
+    requestAnimationFrame(() => box.current?.setSelectionRange(caret, caret));
+  } });
 
   const change = (value) => {
     setText(value);
@@ -92,10 +97,12 @@ export function Composer({ dialogId, onSent }) {
     <form class="composer" onSubmit=${(e) => { e.preventDefault(); send(); }} data-composer>
       <label for="reply" class="visually-hidden">${t("dialog.reply.label")}</label>
       <textarea id="reply" ref=${box} rows="2" value=${text}
-        onInput=${(e) => change(e.currentTarget.value)}
-        onKeyDown=${(e) => sendsOnEnter(e, send)} aria-invalid=${tooLong ? "true" : "false"}
+        onInput=${(e) => { change(e.currentTarget.value); quick.typed(e.currentTarget); }}
+        onKeyDown=${(e) => quick.keyDown(e) || sendsOnEnter(e, send)} ...${quick.boxProps}
+        aria-invalid=${tooLong ? "true" : "false"}
         placeholder=${t("dialog.reply.placeholder")}
         aria-describedby="reply-note reply-count reply-error"></textarea>
+      ${quick.picker}
       <div class="composer-bar">
         <p id="reply-note" class="muted small">${t("reply.hint")}</p>
         <${Counter} length=${text.length} id="reply-count"/>

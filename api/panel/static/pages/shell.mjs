@@ -10,6 +10,7 @@ import { useStore } from "../lib/store.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
 import { WhatsAppBanner } from "./whatsapp.mjs";
 import { NotificationsBell, PresenceSwitch } from "./desk.mjs";
+import { SearchBox } from "./search.mjs";
 
 function NavItem({ href, current, children }) {
   return html`
@@ -59,12 +60,15 @@ export function Shell({ where, children }) {
               aria-label=${t("colleagues.unread", { count: colleagueUnread })}
               >${colleagueUnread}</span>`}
           <//>
+          <${NavItem} href="/quick-replies" current=${where === "quickReplies"}>
+            ${t("nav.quickReplies")}<//>
           ${(admin || isAuditor()) && html`<${NavItem} href="/admin" current=${where === "admin"}>
             ${t("nav.admin")}<//>`}
           <li><a class="nav-link" href="/phone" target="_blank" rel="noopener">
             ${t("nav.phone")}<span class="visually-hidden"> (${t("nav.newTab")})</span></a></li>
         </ul>
       </nav>
+      <${SearchBox}/>
       <div class="topbar-tools">
         ${permission === "default" && html`
           <button type="button" class="button button-quiet"

@@ -7,6 +7,7 @@ import { html } from "../lib/html.mjs";
 import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
 import { api, isAdmin } from "../lib/session.mjs";
 import { errorText } from "./common.mjs";
+import { RefusedItemsCard } from "./refusals.mjs";
 
 const FIELDS = `name messenger ok error errorCode bot webhookUrl webhookSet pendingUpdates
   lastError checkedAt simulated`;
@@ -132,5 +133,6 @@ export function TelegramPage() {
     <section class="whatsapp" aria-labelledby="section-title" data-telegram-page>
       <h2 id="section-title">${t("admin.telegram")}</h2>
       ${body}
+      ${channel && html`<${RefusedItemsCard} channel="telegram"/>`}
     </section>`;
 }

@@ -9,6 +9,7 @@ import { isAdmin } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { act, condition, loadWhatsApp, whatsapp } from "../lib/whatsapp.mjs";
 import { errorText } from "./common.mjs";
+import { RefusedItemsCard } from "./refusals.mjs";
 
 /** Seconds left until `iso`, ticking once a second. */
 function useSecondsLeft(iso) {
@@ -208,5 +209,6 @@ export function WhatsAppPage() {
         <h3 id="history-title">${t("wa.history.title")}</h3>
         <${History} history=${channel.history}/>
       </div>
+      <${RefusedItemsCard} channel=${channel.gateway}/>
     </section>`;
 }

@@ -1,0 +1,70 @@
+"""`nameClient` and `noteClient`: operators (in a dialog they may read) and admins (any dialog)
+name a client and keep a note; auditors only read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+
+from api.graphql.catch_up import read_models_caught_up
+from api.graphql.client_card.queries import card_for
+from api.graphql.client_card.types import ClientCard, NameClientSuccess, NoteClientSuccess
+from api.graphql.context import Info
+from api.graphql.errors import UserError
+from api.graphql.inbox.queries import parse_id
+from api.graphql.permissions import CanWrite
+from application.client_card import NOT_YOURS, NameClient, NoteClient
+from application.errors import DomainError
+
+NameClientResult = Annotated[NameClientSuccess | UserError, strawberry.union("NameClientResult")]
+NoteClientResult = Annotated[NoteClientSuccess | UserError, strawberry.union("NoteClientResult")]
+
+
+async def _card_after(info: Info, dialog_id: UUID) -> ClientCard | UserError:
+    await read_models_caught_up(info.context.app, "client_card")
+    card = await card_for(info, dialog_id)
+    return card or UserError(code="NOT_FOUND", message=NOT_YOURS, field="dialogId")
+
+
+@strawberry.type
+class ClientCardMutation:
+    @strawberry.mutation(permission_classes=[CanWrite],
+                         description="Names the client of a dialog you may read (1 to 120 "
+                                     "characters): shown on the card when the phonebook does "
+                                     "not know the number.")
+    async def name_client(self, info: Info, dialog_id: strawberry.ID,
+                          name: str) -> NameClientResult:
+        did = parse_id(dialog_id)
+        if did is None:
+            return UserError(code="NOT_FOUND", message=NOT_YOURS, field="dialogId")
+        me = info.context.me
+        try:
+            changed: bool = await info.context.app.bus.execute(NameClient(
+                dialog_id=did, name=name, operator_id=me.operator_id, admin=me.is_admin,
+                actor=me.actor))
+        except DomainError as error:
+            return UserError.of(error)
+        card = await _card_after(info, did)
+        return card if isinstance(card, UserError) else NameClientSuccess(card=card,
+                                                                          changed=changed)
+
+    @strawberry.mutation(permission_classes=[CanWrite],
+                         description="Keeps a note about the client of a dialog you may read "
+                                     "(1 to 2,000 characters; it replaces the earlier note).")
+    async def note_client(self, info: Info, dialog_id: strawberry.ID,
+                          note: str) -> NoteClientResult:
+        did = parse_id(dialog_id)
+        if did is None:
+            return UserError(code="NOT_FOUND", message=NOT_YOURS, field="dialogId")
+        me = info.context.me
+        try:
+            changed: bool = await info.context.app.bus.execute(NoteClient(
+                dialog_id=did, note=note, operator_id=me.operator_id, admin=me.is_admin,
+                actor=me.actor))
+        except DomainError as error:
+            return UserError.of(error)
+        card = await _card_after(info, did)
+        return card if isinstance(card, UserError) else NoteClientSuccess(card=card,
+                                                                          changed=changed)
