@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from application import oversight
 from application.ports import UnitOfWork
-from application.routing.shared import active_operator, ensure_access
-from domain.dialogs import Dialog
-from domain.errors import NotFound
 from domain.labels import LABELS_ID, PALETTE, Label, LabelNotFound, LabelSet
-from domain.operators import Role
 
 __all__ = ["PALETTE", "CreateLabel", "DeleteLabel", "Label", "RenameLabel", "SetDialogLabels"]
 
@@ -86,13 +83,10 @@ def delete_label(cmd: DeleteLabel, uow: UnitOfWork) -> bool:
 
 
 def set_dialog_labels(cmd: SetDialogLabels, uow: UnitOfWork) -> list[Label]:
-    """Refuses an operator outside the access group, a dialog not delivered to them (admins may
-    label any), an unknown label; answers the labels as kept (in order, without repeats)."""
-    ensure_access(uow, cmd.operator_id)
-    by = active_operator(uow, cmd.operator_id)
-    dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not (by.role == Role.ADMIN or dialog.may_read(cmd.operator_id)):
-        raise NotFound("No such dialog among yours.", field="dialogId")
+    """Refuses an operator outside the access group, a dialog not delivered to them (admins and
+    supervisors label any: application/oversight.py), an unknown label; answers the labels as
+    kept (in order, without repeats)."""
+    dialog, _ = oversight.dialog_to_act_on(uow, cmd.dialog_id, cmd.operator_id)
     labels = uow.get(LabelSet, LABELS_ID)
     if labels is None:
         if cmd.label_ids:

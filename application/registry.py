@@ -16,6 +16,7 @@ from application import (
     labels,
     media,
     outbox,
+    people,
     quick_replies,
     routing,
     setup,
@@ -27,7 +28,7 @@ from application.ports import UnitOfWork
 
 FEATURES: tuple[ModuleType, ...] = (inbox, setup, routing, channel, outbox, colleagues, media,
                                      templates, conversation, labels, webhook_refusals,
-                                     client_card, quick_replies, calls)
+                                     client_card, quick_replies, calls, people)
 
 
 def all_handlers() -> dict[type, Callable[[Any, UnitOfWork], Any]]:

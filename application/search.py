@@ -4,15 +4,16 @@ finds what. The read model and its query are `projections.search`."""
 
 from __future__ import annotations
 
+from application.oversight import READS_EVERY_DIALOG
 from domain.operators import Role
 from domain.search import MAX_SEARCH, EmptySearch, Search, SearchTooLong, parse_search
 
 __all__ = ["MAX_SEARCH", "EmptySearch", "Search", "SearchTooLong", "parse_search",
            "reads_everything"]
 
-# Roles that find every dialog (and messages the client deleted), not only their inbox's.
-# A supervisor role (issue 16) joins here.
-READ_EVERYTHING = frozenset({Role.ADMIN, Role.AUDITOR})
+# Roles that find every dialog (and messages the client deleted), not only their inbox's:
+# the one rule of application/oversight.py (admins, supervisors, auditors).
+READ_EVERYTHING = READS_EVERY_DIALOG
 
 
 def reads_everything(role: Role) -> bool:

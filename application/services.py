@@ -24,6 +24,7 @@ from application.auth import Principal, SignedIn
 from application.calls import CallBacks
 from application.channels import ChannelStatus
 from application.handlers import Read
+from application.people import People
 from application.ports import Clock, CommandBus
 from application.sync import RunReport
 from application.templates import TemplateSync
@@ -361,4 +362,8 @@ class Services(Protocol):
     @property
     def call_backs(self) -> CallBacks:
         """Calls to clients through the PBX (application/calls.py)."""
+
+    @property
+    def people(self) -> People:
+        """Admins manage operators; everyone changes their password (application/people.py)."""
 

@@ -8,10 +8,16 @@ class DomainError(Exception):
 
     code = "DOMAIN_ERROR"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None,
+                 params: dict[str, str | int] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Which rule refused, as a code (e.g. AUTOCONFIG_NOT_BASE64), and what its sentence
+        # needs: the panel says it in the reader's language (`validation.<RULE>`); `message`
+        # stays the English sentence for the API's other readers.
+        self.rule = rule
+        self.params = dict(params or {})
 
 
 class NotFound(DomainError):

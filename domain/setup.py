@@ -106,16 +106,19 @@ def check_server_url(url: str, field: str) -> str:
     value = url.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https"):
-        raise InvalidValue("The server URL starts with http:// or https://.", field=field)
+        raise InvalidValue("The server URL starts with http:// or https://.",
+                           rule="URL_SCHEME", field=field)
     try:
         host = parts.hostname
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise InvalidValue("The server URL has a bad port.", field=field) from None
+        raise InvalidValue("The server URL has a bad port.", rule="URL_PORT", field=field) from None
     if not host or not (_is_ip(host) or HOST.match(host)):
-        raise InvalidValue("The server URL needs a host name or address.", field=field)
+        raise InvalidValue("The server URL needs a host name or address.",
+                           rule="URL_HOST", field=field)
     if len(value) > 500:
-        raise InvalidValue("The server URL is at most 500 characters.", field=field)
+        raise InvalidValue("The server URL is at most 500 characters.",
+                           rule="URL_TOO_LONG", params={"max": 500}, field=field)
     return value.rstrip("/")
 
 
@@ -124,14 +127,15 @@ def check_publication_name(name: str, field: str = "publicationName") -> str:
     if not PUBLICATION_NAME.match(value):
         raise InvalidValue(
             "A publication name is 1 to 64 latin letters, digits, '_', '.' or '-' "
-            "(as in Administration → Publishing on a web server, field Name).", field=field)
+            "(as in Administration → Publishing on a web server, field Name).",
+            rule="PUBLICATION_NAME", field=field)
     return value
 
 
 def check_email(email: str) -> str:
     value = email.strip()
     if len(value) > 254 or not EMAIL.match(value):
-        raise InvalidValue("This is not an e-mail address.", field="email")
+        raise InvalidValue("This is not an e-mail address.", rule="EMAIL", field="email")
     return value
 
 
@@ -141,7 +145,8 @@ def check_dialog_server(server: str) -> str:
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise InvalidValue(
             "The interaction system server is a ws:// or wss:// address, "
-            f"e.g. {DEFAULT_DIALOG_SERVER}.", field="server")
+            f"e.g. {DEFAULT_DIALOG_SERVER}.",
+            rule="DIALOG_SERVER", params={"example": DEFAULT_DIALOG_SERVER}, field="server")
     return value
 
 
@@ -153,9 +158,11 @@ def check_address(address: str, field: str = "ipset") -> str:
     elif value.count(":") == 1:  # host:port
         host, _, port = value.partition(":")
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise InvalidValue(f"'{address}' has a bad port.", field=field)
+            raise InvalidValue(f"'{address}' has a bad port.",
+                               rule="ADDRESS_PORT", params={"address": address}, field=field)
     if not host or not (_is_ip(host.strip("[]")) or HOST.match(host)):
-        raise InvalidValue(f"'{address}' is not a host name or IP address.", field=field)
+        raise InvalidValue(f"'{address}' is not a host name or IP address.",
+                           rule="ADDRESS_HOST", params={"address": address}, field=field)
     return value
 
 
@@ -181,37 +188,44 @@ def parse_autoconfig_code(code: str) -> AutoConfig:
     "pbx": "mikopbx"}; a malformed code is refused with the reason."""
     text = "".join(code.split())
     if not text:
-        raise InvalidValue("Paste the auto-configuration code from the PBX module.", field="code")
+        raise InvalidValue("Paste the auto-configuration code from the PBX module.",
+                           rule="AUTOCONFIG_EMPTY", field="code")
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidValue("The auto-configuration code is not base64: copy it whole from the "
-                           "PBX module's settings.", field="code") from None
+                           "PBX module's settings.",
+                           rule="AUTOCONFIG_NOT_BASE64", field="code") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InvalidValue("The auto-configuration code does not hold JSON: is it the code "
-                           "from MIKO's telephony panel module for 1C?", field="code") from None
+                           "from MIKO's telephony panel module for 1C?",
+                           rule="AUTOCONFIG_NOT_JSON", field="code") from None
     if not isinstance(data, dict):
-        raise InvalidValue("The auto-configuration code holds no settings object.", field="code")
+        raise InvalidValue("The auto-configuration code holds no settings object.",
+                           rule="AUTOCONFIG_NOT_OBJECT", field="code")
     password = data.get("nats_password")
     if not isinstance(password, str) or not password:
-        raise InvalidValue("The auto-configuration code has no nats_password.", field="code")
+        raise InvalidValue("The auto-configuration code has no nats_password.",
+                           rule="AUTOCONFIG_NO_PASSWORD", field="code")
     ipset = data.get("ipset")
     if not isinstance(ipset, list) or not ipset or not all(isinstance(a, str) for a in ipset):
         raise InvalidValue("The auto-configuration code has no list of PBX addresses (ipset).",
-                           field="code")
+                           rule="AUTOCONFIG_NO_ADDRESSES", field="code")
     pbx = data.get("pbx")
     if pbx != PbxType.MIKOPBX.value:
         raise InvalidValue(f"The auto-configuration code is for the PBX {pbx!r}, "
-                           "not for MikoPBX.", field="code")
+                           "not for MikoPBX.",
+                           rule="AUTOCONFIG_OTHER_PBX", params={"pbx": str(pbx)}, field="code")
     addresses: list[str] = []
     for address in ipset:
         value = check_address(address, field="code")
         if value not in addresses:
             addresses.append(value)
     if len(addresses) > MAX_ADDRESSES:
-        raise InvalidValue(f"The code lists more than {MAX_ADDRESSES} addresses.", field="code")
+        raise InvalidValue(f"The code lists more than {MAX_ADDRESSES} addresses.",
+                           rule="AUTOCONFIG_TOO_MANY", params={"max": MAX_ADDRESSES}, field="code")
     return AutoConfig(nats_password=password, ipset=tuple(addresses), pbx=pbx)
 
 
@@ -443,7 +457,8 @@ class Installation(Aggregate):
         try:
             chosen = SetupMode(mode)
         except ValueError:
-            raise InvalidValue("The setup mode is 'full'.", field="mode") from None
+            raise InvalidValue("The setup mode is 'full'.",
+                               rule="SETUP_MODE", field="mode") from None
         if self.mode != chosen:
             self._choose_mode(mode=chosen.value, actor=actor)
 
@@ -469,10 +484,10 @@ class Installation(Aggregate):
             chosen = ConnectionMode(mode)
         except ValueError:
             raise InvalidValue("The connection mode is long_polling or web_service.",
-                               field="mode") from None
+                               rule="CONNECTION_MODE", field="mode") from None
         if chosen == ConnectionMode.WEB_SERVICE and self.publication is None:
             raise NotAllowed("The web service needs the infobase's publication first.",
-                             field="mode")
+                             rule="WEB_SERVICE_NEEDS_PUBLICATION", field="mode")
         if chosen != self.connection_mode:
             self._change_connection_mode(mode=chosen.value, actor=actor)
 
@@ -501,12 +516,14 @@ class Installation(Aggregate):
     def confirm_registration(self, *, code_hash: str, now: datetime, actor: str) -> bool:
         """True when confirmed; False when the code was wrong (the attempt is recorded)."""
         if self.code_hash is None or self.registration_email is None:
-            raise NotAllowed("Request a registration code first.", field="code")
+            raise NotAllowed("Request a registration code first.",
+                             rule="CODE_NOT_REQUESTED", field="code")
         if self.code_attempts_left <= 0:
             raise NotAllowed("No attempts are left for this code: request a new one.",
-                             field="code")
+                             rule="CODE_NO_ATTEMPTS", field="code")
         if _code_expired(self.code_expires_at, now):
-            raise NotAllowed("This code has expired: request a new one.", field="code")
+            raise NotAllowed("This code has expired: request a new one.",
+                             rule="CODE_EXPIRED", field="code")
         if code_hash != self.code_hash:
             self._refuse_code(attempts_left=self.code_attempts_left - 1, actor=actor)
             return False
@@ -529,15 +546,17 @@ class Installation(Aggregate):
         try:
             kind = PbxType(pbx_type)
         except ValueError:
-            raise InvalidValue("Choose a PBX from the list.", field="pbxType") from None
+            raise InvalidValue("Choose a PBX from the list.",
+                               rule="PBX_TYPE", field="pbxType") from None
         try:
             setup = ConnectionSetup(connection_setup)
         except ValueError:
             raise InvalidValue("Connection setup is automatic or manual.",
-                               field="connectionSetup") from None
+                               rule="CONNECTION_SETUP", field="connectionSetup") from None
         if setup == ConnectionSetup.AUTOMATIC and kind != PbxType.MIKOPBX:
             raise InvalidValue("Automatic setup needs MIKO's module, which only MikoPBX has: "
-                               "choose manual setup.", field="connectionSetup")
+                               "choose manual setup.",
+                               rule="AUTOMATIC_NEEDS_MIKOPBX", field="connectionSetup")
         if (self.pbx_type, self.connection_setup) != (kind, setup):
             self._choose_pbx(pbx_type=kind.value, connection_setup=setup.value, actor=actor)
 
@@ -555,11 +574,13 @@ class Installation(Aggregate):
     ) -> None:
         if self.pbx_type != PbxType.MIKOPBX or self.connection_setup != ConnectionSetup.AUTOMATIC:
             raise NotAllowed("The auto-configuration code is for MikoPBX with automatic setup: "
-                             "choose them in the previous step.", field="code")
+                             "choose them in the previous step.",
+                             rule="AUTOCONFIG_NEEDS_AUTOMATIC", field="code")
         chosen = self._check_scheme(scheme, web_server, publication_name)
         addresses = [check_address(a, field="code") for a in ipset]
         if not addresses:
-            raise InvalidValue("The code lists no PBX address.", field="code")
+            raise InvalidValue("The code lists no PBX address.",
+                               rule="AUTOCONFIG_NO_ADDRESSES", field="code")
         self._apply_autoconfig(ipset=addresses, nats_password_encrypted=nats_password_encrypted,
                                actor=actor)
         self._record_scheme(chosen, actor)
@@ -578,7 +599,7 @@ class Installation(Aggregate):
     ) -> None:
         if self.pbx_type is None or self.connection_setup != ConnectionSetup.MANUAL:
             raise NotAllowed("Choose the PBX and manual setup in the previous step.",
-                             field="addresses")
+                             rule="MANUAL_NOT_CHOSEN", field="addresses")
         chosen = self._check_scheme(scheme, web_server, publication_name)
         cleaned: list[str] = []
         for address in addresses:
@@ -587,9 +608,12 @@ class Installation(Aggregate):
                 if value not in cleaned:
                     cleaned.append(value)
         if not cleaned:
-            raise InvalidValue("Enter the PBX address.", field="addresses")
+            raise InvalidValue("Enter the PBX address.",
+                               rule="PBX_ADDRESS_EMPTY", field="addresses")
         if len(cleaned) > MAX_ADDRESSES:
-            raise InvalidValue(f"At most {MAX_ADDRESSES} addresses.", field="addresses")
+            raise InvalidValue(f"At most {MAX_ADDRESSES} addresses.",
+                               rule="PBX_ADDRESSES_TOO_MANY", params={"max": MAX_ADDRESSES},
+                               field="addresses")
         if cleaned != self.addresses:
             self._set_manual(addresses=cleaned, actor=actor)
         self._record_scheme(chosen, actor)
@@ -606,15 +630,15 @@ class Installation(Aggregate):
             chosen = ConnectionScheme(scheme)
         except ValueError:
             raise InvalidValue("Choose one of the four connection schemes.",
-                               field="scheme") from None
+                               rule="SCHEME", field="scheme") from None
         server, name = "", ""
         if chosen.needs_web_server:
             if not web_server.strip():
                 raise InvalidValue("With 1C in the cloud, enter the 1C web server address.",
-                                   field="webServer")
+                                   rule="WEB_SERVER_EMPTY", field="webServer")
             if not publication_name.strip():
                 raise InvalidValue("With 1C in the cloud, enter the publication name.",
-                                   field="publicationName")
+                                   rule="PUBLICATION_EMPTY", field="publicationName")
             server = check_server_url(web_server, field="webServer")
             name = check_publication_name(publication_name)
         return chosen, server, name
@@ -641,15 +665,17 @@ class Installation(Aggregate):
         self, *, check_id: UUID, now: datetime, stale_after: timedelta, actor: str
     ) -> list[str]:
         if self.pbx_type != PbxType.MIKOPBX:
-            raise NotAllowed("Only a MikoPBX can be checked.", field="pbxType")
+            raise NotAllowed("Only a MikoPBX can be checked.",
+                             rule="CHECK_ONLY_MIKOPBX", field="pbxType")
         if not self.addresses:
             raise NotAllowed("Paste the auto-configuration code (or the PBX address) first.",
-                             field="code")
+                             rule="CHECK_NEEDS_ADDRESS", field="code")
         if self.scheme is None:
-            raise NotAllowed("Choose the connection scheme first.", field="scheme")
+            raise NotAllowed("Choose the connection scheme first.",
+                             rule="CHECK_NEEDS_SCHEME", field="scheme")
         if self.check_running(now, stale_after):
             raise AlreadyExists("The PBX is being checked already; wait for the result.",
-                                field="check")
+                                rule="CHECK_RUNNING", field="check")
         self._start_check(check_id=check_id, addresses=list(self.addresses), started_at=now,
                           actor=actor)
         return list(self.addresses)
@@ -710,7 +736,7 @@ class Installation(Aggregate):
     def _ensure_current_check(self, check_id: UUID) -> None:
         if check_id != self.check_id or self.check_running_since is None:
             raise NotFound("This PBX check is over or was replaced by a newer one.",
-                           field="check")
+                           rule="CHECK_OVER", field="check")
 
     # -- 6. employees' numbers ----------------------------------------------------------
     def set_employee_phones(
@@ -718,17 +744,21 @@ class Installation(Aggregate):
     ) -> None:
         ext = extension.strip()
         if ext and not EXTENSION.match(ext):
-            raise InvalidValue("An extension is 2 to 8 digits.", field="extension")
+            raise InvalidValue("An extension is 2 to 8 digits.",
+                               rule="EXTENSION", field="extension")
         if not ext and not mobile:
-            raise InvalidValue("Enter the extension or the mobile number.", field="extension")
+            raise InvalidValue("Enter the extension or the mobile number.",
+                               rule="PHONES_EMPTY", field="extension")
         for other_id, (other, other_ext, other_mobile) in self.employees.items():
             if other_id == str(operator_id):
                 continue
             if ext and other_ext == ext:
                 raise AlreadyExists(f"Extension {ext} belongs to {other} already.",
-                                    field="extension")
+                                    rule="EXTENSION_TAKEN",
+                                    params={"extension": ext, "login": other}, field="extension")
             if mobile and other_mobile == mobile:
                 raise AlreadyExists(f"Number {mobile} belongs to {other} already.",
+                                    rule="MOBILE_TAKEN", params={"mobile": mobile, "login": other},
                                     field="mobile")
         if self.employees.get(str(operator_id)) != [login, ext, mobile]:
             self._set_phones(operator_id=operator_id, login=login, extension=ext, mobile=mobile,
@@ -759,7 +789,8 @@ class Installation(Aggregate):
     # -- 8. phonebook and finish --------------------------------------------------------
     def start_import(self, *, import_id: UUID, source: str, rows: int, actor: str) -> None:
         if source not in ("csv", "json"):
-            raise InvalidValue("The phonebook is imported from CSV or JSON.", field="format")
+            raise InvalidValue("The phonebook is imported from CSV or JSON.",
+                               rule="PHONEBOOK_FORMAT", field="format")
         self._start_import(import_id=import_id, source=source, rows=rows, actor=actor)
 
     @event(PhonebookImportStarted)
@@ -790,7 +821,8 @@ class Installation(Aggregate):
 
     def _ensure_import(self, import_id: UUID) -> None:
         if str(import_id) not in self.imports_running:
-            raise NotFound("No such phonebook import is running.", field="importId")
+            raise NotFound("No such phonebook import is running.",
+                           rule="IMPORT_NOT_RUNNING", field="importId")
 
     def facts(self) -> SetupFacts:
         return SetupFacts(
@@ -806,9 +838,12 @@ class Installation(Aggregate):
         for step, fields in missing(self.facts()).items():
             if fields:
                 raise NotAllowed(f"The step '{step.value}' is not finished: it needs "
-                                 f"{', '.join(fields)}.", field=step.value)
+                                 f"{', '.join(fields)}.",
+                                 rule="STEP_NOT_FINISHED", params={"step": step.value},
+                                 field=step.value)
         if self.imports_running:
-            raise NotAllowed("Wait until the phonebook is filled.", field="phonebook")
+            raise NotAllowed("Wait until the phonebook is filled.",
+                             rule="PHONEBOOK_FILLING", field="phonebook")
         if not self.completed:
             self._complete(actor=actor)
 

@@ -47,6 +47,9 @@ _FIELDS = (  # name, lowest, highest, names
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 7, _DAYS),
 )
+# Each field's code in a refusal (the panel names it: validation.part.<CODE>).
+_PART = {"minute": "MINUTE", "hour": "HOUR", "day of month": "DAY", "month": "MONTH",
+         "day of week": "WEEKDAY"}
 _ITEM = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/([0-9]+))?$")
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -71,7 +74,8 @@ def _value(text: str, low: int, high: int, names: tuple[str, ...], field: str) -
         return names.index(text) + (1 if names is _MONTHS else 0)
     if not text.isdigit() or not low <= int(text) <= high:
         raise InvalidValue(f"The cron {field} {text!r} is not between {low} and {high}.",
-                           field="cron")
+                           rule="CRON_VALUE", field="cron",
+                           params={"part": _PART[field], "value": text, "low": low, "high": high})
     return int(text)
 
 
@@ -83,11 +87,13 @@ def _values(part: str, field: str, low: int, high: int,
     for item in part.split(","):
         found = _ITEM.match(item)
         if found is None:
-            raise InvalidValue(f"The cron {field} {item!r} is not understood.", field="cron")
+            raise InvalidValue(f"The cron {field} {item!r} is not understood.", field="cron",
+                               rule="CRON_ITEM", params={"part": _PART[field], "value": item})
         span, step = found.groups()
         if step is not None and not 1 <= int(step) <= high:
             raise InvalidValue(f"The cron {field} step {step!r} is out of range.",
-                               field="cron")
+                               field="cron", rule="CRON_STEP",
+                               params={"part": _PART[field], "value": step})
         if span == "*":
             first, last = low, high
         else:
@@ -98,7 +104,8 @@ def _values(part: str, field: str, low: int, high: int,
                     else high if step is not None else first)
             if last < first:
                 raise InvalidValue(f"The cron {field} range {span!r} runs backwards.",
-                                   field="cron")
+                                   field="cron", rule="CRON_BACKWARDS",
+                                   params={"part": _PART[field], "value": span})
         chosen.update(range(first, last + 1, int(step or 1)))
     if names is _DAYS:
         chosen = {day % 7 for day in chosen}  # 7 is Sunday, as 0
@@ -117,7 +124,7 @@ def read_cron(expression: str) -> CronFields:
     if day is not None and not either_day and not any(
             day[0] <= _MONTH_DAYS[m - 1] for m in (month or range(1, 13))):
         raise InvalidValue("The cron day of month never comes in the months it names.",
-                           field="cron")
+                           field="cron", rule="CRON_DAY_NEVER")
     return CronFields(minute=minute, hour=hour, day=day, month=month, weekday=weekday,
                       either_day=either_day)
 
@@ -126,7 +133,7 @@ def _normalised(expression: str) -> str:
     text = " ".join(expression.strip().lower().split())
     if len(text.split(" ") if text else []) != 5 or len(text) > MAX_CRON:
         raise InvalidValue("A cron expression has five fields: minute hour day-of-month month "
-                           "day-of-week, e.g. */5 * * * *.", field="cron")
+                           "day-of-week, e.g. */5 * * * *.", field="cron", rule="CRON_FIELDS")
     return text
 
 
@@ -141,10 +148,12 @@ def check_schedule(mode: str, interval_seconds: int, cron: str) -> tuple[Schedul
     try:
         chosen = ScheduleMode(mode)
     except ValueError:
-        raise InvalidValue("The schedule is 'interval' or 'cron'.", field="mode") from None
+        raise InvalidValue("The schedule is 'interval' or 'cron'.", field="mode",
+                           rule="SCHEDULE_MODE") from None
     if not MIN_INTERVAL <= interval_seconds <= MAX_INTERVAL:
         raise InvalidValue(f"The interval is {MIN_INTERVAL} to {MAX_INTERVAL} seconds.",
-                           field="intervalSeconds")
+                           field="intervalSeconds", rule="SYNC_INTERVAL",
+                           params={"min": MIN_INTERVAL, "max": MAX_INTERVAL})
     if chosen == ScheduleMode.CRON:
         return chosen, interval_seconds, check_cron(cron)
     try:  # kept for when the admin switches back to cron, if it is a valid one

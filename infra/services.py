@@ -16,6 +16,7 @@ from application import outbox as ob
 from application.auth import AuthService
 from application.calls import CallBacks
 from application.channels import Channels, ChannelStatus
+from application.people import People
 from application.ports import Clock, CommandBus, GatewayError
 from application.services import (
     ChannelsStatus,
@@ -28,6 +29,8 @@ from application.services import (
 from application.sync import RunReport
 from application.templates import TemplateGateway, TemplateSync
 from infra.bootstrap import Container
+from infra.directory import SqlOperatorDirectory
+from infra.mailer import OutboxMailer
 from infra.media_urls import MediaUrlSigner
 from infra.projection.livefeed import LiveFeed
 from infra.receipts import ClientReceipts
@@ -187,6 +190,14 @@ class ContainerServices:
         container = self._container
         return CallBacks(bus=container.writer, clock=container.clock,
                          dialer=container.extras["call_backs"])
+
+    @property
+    def people(self) -> People:
+        container = self._container
+        mailer = container.setup.mailer  # the outbox when no SMTP server is set: then shown
+        return People(bus=container.writer, hasher=container.hasher,
+                      directory=SqlOperatorDirectory(container.views.reader),
+                      mailer=None if isinstance(mailer, OutboxMailer) else mailer)
 
 
 def services_of(container: Container) -> Services:

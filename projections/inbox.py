@@ -442,11 +442,35 @@ class InboxPage:
     has_next: bool
 
 
+# Unread that counts: in the dialogs nobody holds and those the recipient holds. A dialog a
+# colleague holds is theirs to answer: it is not in the "unread" view nor in the count of unread
+# dialogs (the entry keeps its own `unread`, so that whoever opens it still reads it).
+_MY_UNREAD = sa.case(
+    (sa.or_(dialogs.c.assignee_id.is_(None),
+            dialogs.c.assignee_id == dialog_recipients.c.operator_id),
+     dialog_recipients.c.unread), else_=0)
+
+
+_AUTHOR = operators.alias("author")
+
+
+def _last_reply(column: Any) -> Any:
+    """`column` of the dialog's latest reply (a call back is not one): its author's operator id
+    or display name; null for a reply typed on the company's phone."""
+    source = messages.outerjoin(_AUTHOR, _AUTHOR.c.id == messages.c.operator_id)
+    return (sa.select(column).select_from(source)
+            .where(messages.c.dialog_id == dialogs.c.id, messages.c.direction == "out",
+                   messages.c.call_status.is_(None))
+            .order_by(messages.c.seq.desc()).limit(1).correlate(dialogs).scalar_subquery())
+
+
 _ENTRY = (
     dialogs.c.id, dialogs.c.client_id, dialogs.c.phone, dialogs.c.client_name, dialogs.c.channel,
     dialogs.c.opened_at, dialogs.c.last_message_at, dialogs.c.last_message_text,
     dialogs.c.last_direction, dialogs.c.message_count, dialogs.c.outgoing_count,
     dialog_recipients.c.unread,
+    _last_reply(messages.c.operator_id).label("last_author_id"),
+    _last_reply(_AUTHOR.c.display_name).label("last_author_name"),
     dialog_recipients.c.position, dialogs.c.status, dialogs.c.assignee_id,
     dialogs.c.assigned_at, dialogs.c.accepted, dialogs.c.offer_expires_at,
     operators.c.display_name.label("assignee_name"),
@@ -475,7 +499,7 @@ def _view(query: sa.Select[Any], operator_id: UUID, view: str) -> sa.Select[Any]
     last, not resolved; resolved."""
     match view:
         case "unread":
-            return query.where(dialog_recipients.c.unread > 0)
+            return query.where(_MY_UNREAD > 0)
         case "mine":
             return query.where(dialogs.c.assignee_id == operator_id)
         case "unassigned":
@@ -510,7 +534,7 @@ def inbox_page(
     if before_position is not None:
         query = query.where(dialog_recipients.c.position < before_position)
     if unread_only:
-        query = query.where(dialog_recipients.c.unread > 0)
+        query = query.where(_MY_UNREAD > 0)
     query = _medium(_view(query, operator_id, view), medium)
     rows = list(conn.execute(query.order_by(dialog_recipients.c.position.desc()).limit(first + 1)))
     return InboxPage(rows=rows[:first], has_next=len(rows) > first)
@@ -526,8 +550,9 @@ def inbox_entry(conn: sa.Connection, operator_id: UUID, dialog_id: UUID,
 
 def unread_dialogs(conn: sa.Connection, operator_id: UUID) -> int:
     return int(conn.execute(
-        sa.select(sa.func.count()).select_from(dialog_recipients).where(
-            dialog_recipients.c.operator_id == operator_id, dialog_recipients.c.unread > 0,
+        sa.select(sa.func.count()).select_from(
+            dialog_recipients.join(dialogs, dialogs.c.id == dialog_recipients.c.dialog_id)).where(
+            dialog_recipients.c.operator_id == operator_id, _MY_UNREAD > 0,
             _in_access_group(operator_id))
     ).scalar_one())
 

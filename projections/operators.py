@@ -20,6 +20,7 @@ operators = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("email", sa.String(254), nullable=False, server_default=""),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -37,6 +38,7 @@ class OperatorsProjection(Projection):
     tables = (operators, queue_members)
     events = (
         Operator.Registered, Operator.PasswordChanged, Operator.Renamed, Operator.Deactivated,
+        Operator.Reactivated, Operator.RoleChanged, Operator.PasswordReset, Operator.EmailChanged,
         EmployeeQueue.MemberAdded, EmployeeQueue.MemberRemoved,
     )
 
@@ -57,6 +59,15 @@ class OperatorsProjection(Projection):
                              updated_at=at)
             case Operator.Deactivated():
                 self._update(conn, event.originator_id, active=False, updated_at=at)
+            case Operator.Reactivated():
+                self._update(conn, event.originator_id, active=True, updated_at=at)
+            case Operator.RoleChanged():
+                self._update(conn, event.originator_id, role=event.role, updated_at=at)
+            case Operator.PasswordReset():
+                self._update(conn, event.originator_id, password_hash=event.password_hash,
+                             updated_at=at)
+            case Operator.EmailChanged():
+                self._update(conn, event.originator_id, email=event.email, updated_at=at)
             case EmployeeQueue.MemberAdded():
                 conn.execute(queue_members.insert().values(
                     operator_id=event.operator_id, added_at=at))

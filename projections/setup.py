@@ -5,6 +5,7 @@ phonebook the wizard fills."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,16 @@ from domain.setup import (
     Step,
     missing,
 )
-from projections.audit.configuration import ConfigChange, Configuration, Section, State, readable
+from projections.audit.configuration import (
+    ConfigChange,
+    Configuration,
+    Said,
+    Section,
+    State,
+    readable,
+    says,
+    value,
+)
 from projections.base import Changes, Projection, metadata
 
 I = Installation  # noqa: E741 - short name for the many event classes below
@@ -44,11 +54,15 @@ def _wizard(state: State, change: ConfigChange) -> State:
 
 
 def _describe_wizard(state: State, config: Configuration) -> dict[str, str]:
+    mode = state.get("mode")
     return {
-        "Setup mode": readable(state.get("mode")),
-        "Employees' numbers confirmed": readable(state.get("employeesConfirmed")),
-        "Messengers step passed": readable(state.get("messengersPassed")),
-        "Setup complete": readable(state.get("completed")),
+        says("audit.field.setupMode", "Setup mode"): (
+            says(f"setup.mode.{mode}", readable(mode)) if mode else value(None)),
+        says("audit.field.employeesConfirmed", "Employees' numbers confirmed"): value(
+            bool(state.get("employeesConfirmed"))),
+        says("audit.field.messengersPassed", "Messengers step passed"): value(
+            bool(state.get("messengersPassed"))),
+        says("audit.field.setupComplete", "Setup complete"): value(bool(state.get("completed"))),
     }
 
 
@@ -72,10 +86,15 @@ MODES = {"long_polling": "long-polling", "web_service": "web service"}
 
 
 def _describe_publication(state: State, config: Configuration) -> dict[str, str]:
+    mode = state.get("connectionMode") or ""
     return {
-        "Connection mode": MODES.get(state.get("connectionMode") or "", "—"),
-        "Publication server": readable(state.get("serverUrl")),
-        "Publication name": readable(state.get("publicationName")),
+        says("audit.field.connectionMode", "Connection mode"): (
+            says(f"audit.value.connection.{mode}", MODES[mode]) if mode in MODES
+            else value(None)),
+        says("audit.field.publicationServer", "Publication server"): value(
+            state.get("serverUrl")),
+        says("audit.field.publicationName", "Publication name"): value(
+            state.get("publicationName")),
     }
 
 
@@ -98,18 +117,27 @@ def _registration(state: State, change: ConfigChange) -> State:
 
 
 def _describe_registration(state: State, config: Configuration) -> dict[str, str]:
+    code = state.get("status") or "none"
     status = {"none": "not registered", "code_sent": "code mailed, not confirmed",
-              "confirmed": "registered"}.get(state.get("status") or "none", "—")
-    return {"Registration": status, "Registration e-mail": readable(state.get("email")),
-            "Interaction system server": readable(state.get("server"))}
+              "confirmed": "registered"}.get(code)
+    return {says("audit.field.registration", "Registration"): (
+                says(f"audit.value.registration.{code}", status) if status else value(None)),
+            says("audit.field.registrationEmail", "Registration e-mail"): value(
+                state.get("email")),
+            says("audit.field.registrationServer", "Interaction system server"): value(
+                state.get("server"))}
 
 
 def _registration_summary(change: ConfigChange) -> str:
     if change.is_(I.RegistrationCodeSent):
-        return f"Registration code mailed to {change.data['email']}"
+        email = change.data["email"]
+        return says("audit.summary.codeMailed", f"Registration code mailed to {email}",
+                    email=email)
     if change.is_(I.RegistrationCodeRefused):
-        return f"A wrong registration code was entered ({change.data['attempts_left']} left)"
-    return "Registration confirmed"
+        left = change.data["attempts_left"]
+        return says("audit.summary.codeRefused",
+                    f"A wrong registration code was entered ({left} left)", count=left)
+    return says("audit.summary.registrationConfirmed", "Registration confirmed")
 
 
 def _pbx_initial() -> State:
@@ -156,46 +184,112 @@ SCHEMES = {"both_lan": "1C and the PBX in the local network",
            "both_cloud": "1C and the PBX in the cloud"}
 
 
-def _check_text(check: dict[str, Any] | None) -> str:
+NO_ANSWER = "No address of the PBX answered."
+BROKE = "The check broke: "
+
+
+def check_failure(reason: str) -> Said:
+    """A failed check's reason (an English sentence in its event, which lives forever) as a code
+    with parameters: NO_ANSWER (each address's result is in the check's tries, with codes),
+    BROKE (the error's words as data), or the words themselves."""
+    if reason.startswith(NO_ANSWER):
+        return says("setup.check.reason.NO_ANSWER", reason)
+    if reason.startswith(BROKE):
+        return says("setup.check.reason.BROKE", reason, text=reason.removeprefix(BROKE))
+    return value(reason)
+
+
+# The sentences the phonebook import writes for a refused row (stored events keep them as they
+# are), each read back into its code (`setup.refused.<CODE>`) with its parts as parameters.
+_REFUSALS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (code, re.compile(pattern)) for code, pattern in (
+        ("NO_NAME", r"no name"),
+        ("NO_PHONE", r"no phone number"),
+        ("NOT_A_NUMBER", r"'(?P<phone>.*)' is not a phone number\."),
+        ("NOT_POSSIBLE", r"'(?P<phone>.*)' is not a possible phone number\."),
+        ("DUPLICATE", r"(?P<phone>\S+) is in row (?P<row>\d+) already"),
+        ("STOPPED", r"the import stopped after (?P<count>\d+) rows: (?P<text>.*)"),
+    ))
+
+
+def refusal_of(reason: str) -> Said:
+    """A refused phonebook row's reason as a code with parameters; any other sentence (a rule
+    of the contact itself) as OTHER with its words as data (`text`)."""
+    for code, pattern in _REFUSALS:
+        if found := pattern.fullmatch(reason.strip()):
+            params: dict[str, Any] = {k: int(v) if k in ("row", "count") else v
+                                      for k, v in found.groupdict().items()}
+            return says(f"setup.refused.{code}", reason, **params)
+    return says("setup.refused.OTHER", reason, text=reason)
+
+
+def _check_text(check: dict[str, Any] | None) -> Said:
     if not check:
-        return "not checked"
+        return says("audit.value.check.none", "not checked")
     if check["status"] == "succeeded":
-        return f"answered at {check['address']}"
+        return says("audit.value.check.succeeded", f"answered at {check['address']}",
+                    address=check["address"])
     if check["status"] == "failed":
-        return f"failed: {check['reason']}"
-    return f"running ({len(check['tried'])} of {len(check['addresses'])} addresses tried)"
+        return says("audit.value.check.failed", f"failed: {check['reason']}",
+                    reason=check_failure(str(check["reason"] or "")))
+    tried, addresses = len(check["tried"]), len(check["addresses"])
+    return says("audit.value.check.running",
+                f"running ({tried} of {addresses} addresses tried)", tried=tried,
+                count=addresses)
 
 
 def _describe_pbx(state: State, config: Configuration) -> dict[str, str]:
+    pbx, setup, scheme = state.get("type"), state.get("connectionSetup"), state.get("scheme")
     return {
-        "PBX": readable(state.get("type")),
-        "Connection setup": readable(state.get("connectionSetup")),
-        "PBX addresses": readable(state.get("addresses")),
-        "NATS password": "set" if state.get("passwordSet") else "—",
-        "Connection scheme": SCHEMES.get(state.get("scheme") or "", "—"),
-        "1C web server": readable(state.get("webServer")),
-        "1C publication for the PBX": readable(state.get("publicationName")),
-        "PBX check": _check_text(state.get("check")),
+        says("audit.field.pbx", "PBX"): (
+            says(f"setup.pbx.{str(pbx).upper()}", readable(pbx)) if pbx else value(None)),
+        says("audit.field.connectionSetup", "Connection setup"): (
+            says(f"audit.value.setup.{setup}", readable(setup)) if setup else value(None)),
+        says("audit.field.pbxAddresses", "PBX addresses"): value(state.get("addresses")),
+        says("audit.field.natsPassword", "NATS password"): (
+            says("audit.value.set", "set") if state.get("passwordSet") else value(None)),
+        says("audit.field.scheme", "Connection scheme"): (
+            says(f"setup.scheme.{str(scheme).upper()}", SCHEMES[scheme]) if scheme in SCHEMES
+            else value(None)),
+        says("audit.field.webServer", "1C web server"): value(state.get("webServer")),
+        says("audit.field.pbxPublication", "1C publication for the PBX"): value(
+            state.get("publicationName")),
+        says("audit.field.pbxCheck", "PBX check"): _check_text(state.get("check")),
     }
+
+
+def _part(data: dict[str, Any], part: str) -> Said:
+    code, detail = str(data.get(f"{part}_code") or ""), str(data.get(f"{part}_detail") or "")
+    return says(f"setup.check.code.{code}", detail or code) if code else value(detail)
 
 
 def _pbx_summary(change: ConfigChange) -> str:
     data = change.data
     if change.is_(I.PbxAddressTried, I.PbxAddressChecked):
-        return (f"PBX address {data['address']} "
-                + ("answered" if data["ok"] else f"did not answer: {data['reason']}"))
+        address = data["address"]
+        text = f"PBX address {address} " + (
+            "answered" if data["ok"] else f"did not answer: {data['reason']}")
+        if data["ok"]:
+            return says("audit.summary.pbxAnswered", text, address=address)
+        if not data.get("rest_code"):  # PbxAddressTried, before the codes
+            return says("audit.summary.pbxSilent", text, address=address, reason=data["reason"])
+        return says("audit.summary.pbxNotAnswered", text, address=address,
+                    rest=_part(data, "rest"), nats=_part(data, "nats"))
     if change.is_(I.PbxCheckSucceeded):
-        return f"PBX check succeeded at {data['address']}"
+        return says("audit.summary.pbxCheckSucceeded",
+                    f"PBX check succeeded at {data['address']}", address=data["address"])
     if change.is_(I.PbxCheckFailed):
-        return "PBX check failed"
+        return says("audit.summary.pbxCheckFailed", "PBX check failed")
     if change.is_(I.PbxCheckStarted):
-        return "PBX check started"
-    for cls, text in ((I.AutoConfigApplied, "Auto-configuration code applied"),
-                      (I.PbxChosen, "PBX chosen"), (I.ManualConnectionSet, "PBX address entered"),
-                      (I.SchemeChosen, "Connection scheme chosen")):
+        return says("audit.summary.pbxCheckStarted", "PBX check started")
+    for cls, code, text in (
+            (I.AutoConfigApplied, "autoConfigApplied", "Auto-configuration code applied"),
+            (I.PbxChosen, "pbxChosen", "PBX chosen"),
+            (I.ManualConnectionSet, "pbxAddressEntered", "PBX address entered"),
+            (I.SchemeChosen, "schemeChosen", "Connection scheme chosen")):
         if change.is_(cls):
-            return text
-    return change.kind
+            return says(f"audit.summary.{code}", text)
+    return says(f"audit.event.{change.kind}", change.kind)
 
 
 def _employees(state: State, change: ConfigChange) -> State:
@@ -207,10 +301,18 @@ def _employees(state: State, change: ConfigChange) -> State:
 
 def _describe_employees(state: State, config: Configuration) -> dict[str, str]:
     return {
-        f"Numbers of {p['login']}": ", ".join(
-            x for x in (f"ext. {p['extension']}" if p["extension"] else "", p["mobile"]) if x)
+        says("audit.field.numbersOf", f"Numbers of {p['login']}", login=p["login"]): _numbers(p)
         for p in sorted((state.get("phones") or {}).values(), key=lambda p: p["login"])
     }
+
+
+def _numbers(phones: dict[str, str]) -> Said:
+    extension, mobile = phones["extension"], phones["mobile"]
+    text = ", ".join(x for x in (f"ext. {extension}" if extension else "", mobile) if x)
+    if extension:
+        return says("audit.value.extensionAndMobile" if mobile else "audit.value.extension",
+                    text, extension=extension, mobile=mobile)
+    return Said(text, raw=mobile or None)
 
 
 def _phonebook(state: State, change: ConfigChange) -> State:
@@ -232,14 +334,21 @@ def _phonebook(state: State, change: ConfigChange) -> State:
 
 def _describe_phonebook(state: State, config: Configuration) -> dict[str, str]:
     current = state.get("import")
+    field = says("audit.field.phonebookImport", "Phonebook import")
     if not current:
-        return {"Phonebook import": "—"}
+        return {field: value(None)}
     if current["status"] == "running":
-        text = f"running: {current['done']} of {current['rows']} rows"
+        text = says("audit.value.import.running",
+                    f"running: {current['done']} of {current['rows']} rows",
+                    done=current["done"], count=current["rows"])
     else:
-        text = (f"{current['created']} created, {current['updated']} updated, "
-                f"{len(current['refused'])} refused")
-    return {"Phonebook import": text, "Contacts imported": str(state.get("imported", 0))}
+        text = says("audit.value.import.finished",
+                    f"{current['created']} created, {current['updated']} updated, "
+                    f"{len(current['refused'])} refused", created=current["created"],
+                    updated=current["updated"], refused=len(current["refused"]))
+    return {field: text,
+            says("audit.field.contactsImported", "Contacts imported"): value(
+                int(state.get("imported", 0)))}
 
 
 PBX_EVENTS = (I.PbxChosen, I.AutoConfigApplied, I.ManualConnectionSet, I.SchemeChosen,

@@ -229,7 +229,7 @@ def admin_create(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                           confirmation_prompt=True)],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
-    role: Annotated[str, typer.Option(help="admin, operator or auditor.")] = "admin",
+    role: Annotated[str, typer.Option(help="admin, operator, supervisor or auditor.")] = "admin",
     queue: Annotated[bool, typer.Option(help="Also add to the employee queue.")] = True,
 ) -> None:
     """Creates an operator (an admin by default) and puts them in the employee queue."""
@@ -243,7 +243,7 @@ def admin_create(
     try:
         chosen = Role(role)
     except ValueError:
-        console.print("[red]The role is admin, operator or auditor.[/red]")
+        console.print("[red]The role is admin, operator, supervisor or auditor.[/red]")
         raise typer.Exit(2) from None
     container = bootstrap(_settings())
     try:

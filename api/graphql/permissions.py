@@ -7,6 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from api.graphql.context import Info
+from application.oversight import acts_on_every_dialog
 
 
 class IsAuthenticated(BasePermission):
@@ -39,11 +40,24 @@ class CanAudit(BasePermission):
 
 
 class CanWrite(BasePermission):
-    """Admins and operators: those who write to clients (auditors only read)."""
+    """Admins, supervisors and operators: those who write to clients (auditors only read)."""
 
-    message = "Auditors read; only an operator or an admin writes to clients."
+    message = "Auditors read; only an operator, a supervisor or an admin writes to clients."
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
-        return principal is not None and principal.role.value in ("admin", "operator")
+        return principal is not None and principal.role.value in ("admin", "supervisor",
+                                                                  "operator")
+
+
+class IsSupervisorOrAdmin(BasePermission):
+    """Admins and supervisors: they read the queue's state and reassign and resolve any dialog
+    (application/oversight.py); supervisors change no setup."""
+
+    message = "Only a supervisor or an admin may do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and acts_on_every_dialog(principal.role)

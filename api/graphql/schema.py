@@ -32,6 +32,7 @@ from api.graphql.client_card.queries import ClientCardQuery
 from api.graphql.colleagues.mutations import ColleaguesMutation
 from api.graphql.colleagues.queries import ColleaguesQuery
 from api.graphql.colleagues.subscriptions import ColleaguesSubscription
+from api.graphql.inbox.access import InboxAccessSubscription
 from api.graphql.inbox.mutations import InboxMutation
 from api.graphql.inbox.queries import InboxQuery
 from api.graphql.inbox.subscriptions import InboxSubscription
@@ -41,6 +42,8 @@ from api.graphql.media.subscriptions import MediaSubscription
 from api.graphql.outbox.mutations import OutboxMutation
 from api.graphql.outbox.queries import OutboxQuery
 from api.graphql.outbox.subscriptions import OutboxSubscription
+from api.graphql.people.mutations import PeopleMutation
+from api.graphql.people.queries import PeopleQuery
 from api.graphql.quick_replies.mutations import QuickRepliesMutation
 from api.graphql.quick_replies.queries import QuickRepliesQuery
 from api.graphql.routing.mutations import RoutingMutation
@@ -57,15 +60,16 @@ Query = merge_types("Query", (AuthQuery, InboxQuery, SetupQuery, AuditQuery, Cha
                               ChannelsQuery, RoutingQuery, OutboxQuery, ColleaguesQuery,
                               AnalyticsQuery, TemplatesQuery, SearchQuery,
                               WebhookRefusalsQuery, LabelsQuery, QuickRepliesQuery,
-                              ClientCardQuery, CallsQuery))
+                              ClientCardQuery, CallsQuery, PeopleQuery))
 Mutation = merge_types("Mutation", (AuthMutation, InboxMutation, SetupMutation,
                                     ChannelMutation, ChannelsMutation, RoutingMutation,
                                     OutboxMutation, ColleaguesMutation, TemplatesMutation,
                                     LabelsMutation, QuickRepliesMutation,
-                                    ClientCardMutation, CallsMutation))
+                                    ClientCardMutation, CallsMutation, PeopleMutation))
 Subscription = merge_types("Subscription", (InboxSubscription, ChannelSubscription,
                                             RoutingSubscription, OutboxSubscription,
-                                            ColleaguesSubscription, MediaSubscription))
+                                            ColleaguesSubscription, MediaSubscription,
+                                            InboxAccessSubscription))
 
 QUIET_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 

@@ -10,8 +10,11 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
+# Every path the browser's router (static/lib/router.mjs) knows: a reload or a direct link to
+# any of them gets the shell (tests/e2e/test_panel_walk_fixes.py compares the two lists).
 PAGES = ("/", "/phone", "/admin", "/admin/{section:path}", "/dialogs/{dialog_id}",
-         "/quick-replies")
+         "/quick-replies", "/colleagues", "/colleagues/{chat_id}", "/all-dialogs",
+         "/all-dialogs/{dialog_id}", "/people", "/password")
 
 
 def mount_panel(app: FastAPI) -> None:

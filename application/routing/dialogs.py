@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from application import oversight
 from application.ports import UnitOfWork
 from application.routing.distribution import assign_waiting
 from application.routing.shared import (
-    active_operator,
     ensure_access,
     group_members,
     leave_line,
@@ -22,7 +22,7 @@ from application.routing.shared import (
 )
 from domain.dialogs import Dialog
 from domain.errors import NotFound
-from domain.operators import Operator, Role
+from domain.operators import Operator
 from domain.routing_rules import TargetNotEligible
 
 
@@ -79,12 +79,9 @@ def claim_dialog(cmd: ClaimDialog, uow: UnitOfWork) -> bool:
 
 
 def transfer_dialog(cmd: TransferDialog, uow: UnitOfWork) -> UUID:
-    ensure_access(uow, cmd.operator_id)
-    by = active_operator(uow, cmd.operator_id)
-    is_admin = by.role == Role.ADMIN
-    dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not (is_admin or dialog.may_read(cmd.operator_id)):
-        raise NotFound("No such dialog among yours.", field="dialogId")
+    """The holder (or anyone the dialog was delivered to while nobody holds it) hands it over;
+    admins and supervisors reassign any dialog (application/oversight.py)."""
+    dialog, is_admin = oversight.dialog_to_act_on(uow, cmd.dialog_id, cmd.operator_id)
     target = uow.get(Operator, cmd.to_operator_id)
     if target is None or not target.active:
         raise NotFound("No such operator.", field="operatorId")
@@ -103,12 +100,7 @@ def transfer_dialog(cmd: TransferDialog, uow: UnitOfWork) -> UUID:
 
 
 def resolve_dialog(cmd: ResolveDialog, uow: UnitOfWork) -> bool:
-    ensure_access(uow, cmd.operator_id)
-    by = active_operator(uow, cmd.operator_id)
-    is_admin = by.role == Role.ADMIN
-    dialog = uow.get(Dialog, cmd.dialog_id)
-    if dialog is None or not (is_admin or dialog.may_read(cmd.operator_id)):
-        raise NotFound("No such dialog among yours.", field="dialogId")
+    dialog, is_admin = oversight.dialog_to_act_on(uow, cmd.dialog_id, cmd.operator_id)
     holder = dialog.resolve(by=cmd.operator_id, by_admin=is_admin, at=cmd.at, actor=cmd.actor)
     release(uow, holder, dialog.id, cmd.at, cmd.actor)
     leave_line(uow, dialog.id, "resolved", cmd.actor)

@@ -5,7 +5,14 @@ are the channel's status history, not configuration."""
 from __future__ import annotations
 
 from domain.channel import WhatsAppChannel
-from projections.audit.configuration import ConfigChange, Configuration, Section, State
+from projections.audit.configuration import (
+    ConfigChange,
+    Configuration,
+    Section,
+    State,
+    says,
+    value,
+)
 
 
 def _fold(state: State, change: ConfigChange) -> State:
@@ -23,23 +30,31 @@ def _fold(state: State, change: ConfigChange) -> State:
 
 
 def _describe(state: State, config: Configuration) -> dict[str, str]:
-    linked = state.get("phone")
+    linked, device = state.get("phone"), state.get("device")
     return {
-        "WhatsApp linked as": f"{linked} ({state.get('device')})" if linked else "not linked",
-        "WhatsApp in service": "yes" if state.get("in_service") else "no",
-        "Employees may write first": "yes" if state.get("employees_may_write_first") else "no",
+        says("audit.field.whatsappLinked", "WhatsApp linked as"): (
+            says("audit.value.linked", f"{linked} ({device})", phone=linked, device=device)
+            if linked else says("audit.value.notLinked", "not linked")),
+        says("audit.field.whatsappInService", "WhatsApp in service"): value(
+            bool(state.get("in_service"))),
+        says("audit.field.employeesWriteFirst", "Employees may write first"): value(
+            bool(state.get("employees_may_write_first"))),
     }
 
 
 def _summary(change: ConfigChange) -> str:
     data = change.data
     if change.is_(WhatsAppChannel.Linked):
-        return f"WhatsApp linked as {data['phone']}"
+        return says("audit.summary.whatsappLinked", f"WhatsApp linked as {data['phone']}",
+                    phone=data["phone"])
     if change.is_(WhatsAppChannel.Unlinked):
-        return f"WhatsApp unlinked: {data['reason']}"
-    return ("WhatsApp " + ("in service" if data["in_service"] else "out of service")
-            + "; employees " + ("may" if data["employees_may_write_first"] else "may not")
-            + " write first")
+        return says("audit.summary.whatsappUnlinked", f"WhatsApp unlinked: {data['reason']}",
+                    reason=data["reason"])
+    service = "in service" if data["in_service"] else "out of service"
+    first = "may" if data["employees_may_write_first"] else "may not"
+    return says(f"audit.summary.whatsapp.{'on' if data['in_service'] else 'off'}."
+                f"{'first' if data['employees_may_write_first'] else 'notFirst'}",
+                f"WhatsApp {service}; employees {first} write first")
 
 
 WHATSAPP = Section(

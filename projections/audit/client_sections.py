@@ -8,7 +8,7 @@ the same client (its aggregate id) say what it was."""
 from __future__ import annotations
 
 from domain.clients import Client
-from projections.audit.configuration import ConfigChange, Configuration, Section, State
+from projections.audit.configuration import ConfigChange, Configuration, Section, State, says
 
 NOTE_SHOWN = 200
 
@@ -24,10 +24,13 @@ def _nothing(state: State, config: Configuration) -> dict[str, str]:
 def _summary(change: ConfigChange) -> str:
     phone = change.data.get("phone", "")
     if change.is_(Client.NamedByOperator):
-        return f"Client {phone} named “{change.data.get('name', '')}”"
+        name = change.data.get("name", "")
+        return says("audit.summary.clientNamed", f"Client {phone} named “{name}”",
+                    phone=phone, name=name)
     note = str(change.data.get("note", ""))
     shown = note if len(note) <= NOTE_SHOWN else note[:NOTE_SHOWN - 1] + "…"
-    return f"Note on client {phone}: “{shown}”"
+    return says("audit.summary.clientNoted", f"Note on client {phone}: “{shown}”",
+                phone=phone, note=shown)
 
 
 CLIENT_CARDS = Section("client_cards", "Client cards", (Client.NamedByOperator, Client.Noted),

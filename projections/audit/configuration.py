@@ -82,8 +82,50 @@ def dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+class Said(str):
+    """English text that also knows how the panel says it in the reader's language: a catalogue
+    key with parameters (`code`, `params`; a parameter may itself be a `Said`), or, without a
+    code, a raw value the panel formats itself (`raw`: yes/no, numbers, lists, "—" for nothing).
+    It compares, hashes and stores as its English text, so every reader of the text is
+    unchanged; `wording()` is what the panel gets."""
+
+    code: str
+    params: dict[str, Any]
+    raw: Any
+
+    def __new__(cls, text: str, code: str = "", params: Mapping[str, Any] | None = None,
+                raw: Any = None) -> Said:
+        said = super().__new__(cls, text)
+        said.code, said.params, said.raw = code, dict(params or {}), _json_safe(raw)
+        return said
+
+
+def says(code: str, english: str, /, **params: Any) -> Said:
+    """`english` for English readers, `code` (a catalogue key) with `params` in the reader's
+    language."""
+    return Said(english, code, params)
+
+
+def value(raw: Any) -> Said:
+    """A value the panel shows as data in the reader's format: "—" for nothing, yes/no,
+    numbers with Intl, lists joined."""
+    return Said(readable(raw), raw=raw)
+
+
+def wording(text: Any) -> Any:
+    """What the panel gets for a text: `{"code", "params"}` to translate, `{"value"}` to format
+    (plain text is data, shown as it is)."""
+    if isinstance(text, Said) and text.code:
+        return {"code": text.code,
+                "params": {k: wording(v) if isinstance(v, Said) else _json_safe(v)
+                           for k, v in text.params.items()}}
+    if isinstance(text, Said):
+        return {"value": text.raw}
+    return {"value": _json_safe(text)}
+
+
 def no_description(state: State, configuration: Configuration) -> dict[str, str]:
-    return {key: readable(value) for key, value in sorted(state.items())}
+    return {key: value(raw) for key, raw in sorted(state.items())}
 
 
 def readable(value: Any) -> str:
@@ -96,6 +138,9 @@ def readable(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {readable(v)}" for k, v in value.items())
     return str(value)
+
+
+NOTHING = value(None)
 
 
 @dataclass(frozen=True)
@@ -119,7 +164,12 @@ class Section:
     def summarize(self, change: ConfigChange) -> str:
         if self.summary is not None:
             return self.summary(change)
-        return humanize(change.kind.rpartition(".")[2])
+        return event_said(change)
+
+
+def event_said(change: ConfigChange) -> Said:
+    """An event's name as its summary: `audit.event.<Aggregate.Event>` in the catalogues."""
+    return says(f"audit.event.{change.kind}", humanize(change.kind.rpartition(".")[2]))
 
 
 def humanize(name: str) -> str:
@@ -159,6 +209,9 @@ class Sections:
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """The labels whose readable value changed, before and after."""
-    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-    return ({k: before.get(k, "—") for k in keys}, {k: after.get(k, "—") for k in keys})
+    """The labels whose readable value changed, before and after. A label that only appears or
+    disappears while reading "—" (a section's "nothing yet", such as "Routing rules: —" giving
+    way to the first rule) changed nothing a reader could see, and is left out."""
+    keys = [k for k in dict.fromkeys([*before, *after])
+            if before.get(k, NOTHING) != after.get(k, NOTHING)]
+    return ({k: before.get(k, NOTHING) for k in keys}, {k: after.get(k, NOTHING) for k in keys})

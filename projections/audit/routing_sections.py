@@ -6,7 +6,15 @@ from __future__ import annotations
 from domain.access import AccessGroup
 from domain.distribution import DEFAULT_POLICY, Distribution
 from domain.routing_rules import RoutingRules
-from projections.audit.configuration import ConfigChange, Configuration, Section, State
+from projections.audit.configuration import (
+    ConfigChange,
+    Configuration,
+    Said,
+    Section,
+    State,
+    says,
+    value,
+)
 
 
 def login_of(config: Configuration, operator_id: str) -> str:
@@ -27,14 +35,15 @@ def _access(state: State, change: ConfigChange) -> State:
 
 def _describe_access(state: State, config: Configuration) -> dict[str, str]:
     logins = sorted(login_of(config, m) for m in state.get("members", []))
-    return {"Access group": ", ".join(logins) or "—"}
+    return {says("audit.field.access", "Access group"): value(logins)}
 
 
 def _access_summary(change: ConfigChange) -> str:
     if change.is_(AccessGroup.Created):
-        return "Access group created"
-    verb = "added to" if change.is_(AccessGroup.MemberAdded) else "removed from"
-    return f"Operator {verb} the access group"
+        return says("audit.summary.accessCreated", "Access group created")
+    if change.is_(AccessGroup.MemberAdded):
+        return says("audit.summary.accessAdded", "Operator added to the access group")
+    return says("audit.summary.accessRemoved", "Operator removed from the access group")
 
 
 # -- the routing rules --------------------------------------------------------------------------
@@ -62,30 +71,39 @@ def _rules(state: State, change: ConfigChange) -> State:
 
 
 def _describe_rules(state: State, config: Configuration) -> dict[str, str]:
-    described = {}
+    described: dict[str, str] = {}
     for i, rule in enumerate(state.get("rules", []), start=1):
         targets = ", ".join(login_of(config, str(t)) for t in rule["targets"])
         keywords = ", ".join(rule["keywords"])
         off = "" if rule["enabled"] else " (off)"
-        described[f"Rule {i}: {rule['name']}"] = (
-            f"{rule['match']} of {keywords} → {targets}{off}")
-    return described or {"Routing rules": "—"}
+        label = says("audit.field.rule", f"Rule {i}: {rule['name']}", index=i, name=rule["name"])
+        described[label] = says(
+            "audit.value.rule" if rule["enabled"] else "audit.value.ruleOff",
+            f"{rule['match']} of {keywords} → {targets}{off}",
+            match=says(f"routing.match.{str(rule['match']).upper()}", str(rule["match"])),
+            keywords=value(rule["keywords"]),
+            targets=value([login_of(config, str(t)) for t in rule["targets"]]))
+    return described or {says("audit.field.rules", "Routing rules"): value(None)}
 
 
 def _rules_summary(change: ConfigChange) -> str:
     name = change.data.get("name", "")
     match change.kind.rpartition(".")[2]:
         case "RuleAdded":
-            return f"Routing rule {name} added"
+            return says("audit.summary.ruleAdded", f"Routing rule {name} added", name=name)
         case "RuleChanged":
-            return f"Routing rule {name} changed"
+            return says("audit.summary.ruleChanged", f"Routing rule {name} changed", name=name)
         case "RuleSwitched":
-            return "Routing rule switched " + ("on" if change.data.get("enabled") else "off")
+            on = bool(change.data.get("enabled"))
+            return says("audit.summary.ruleOn" if on else "audit.summary.ruleOff",
+                        "Routing rule switched " + ("on" if on else "off"))
         case "RuleMoved":
-            return f"Routing rule moved to place {int(change.data.get('position', 0)) + 1}"
+            place = int(change.data.get("position", 0)) + 1
+            return says("audit.summary.ruleMoved", f"Routing rule moved to place {place}",
+                        place=place)
         case "RuleRemoved":
-            return "Routing rule removed"
-    return "Routing rules created"
+            return says("audit.summary.ruleRemoved", "Routing rule removed")
+    return says("audit.summary.rulesCreated", "Routing rules created")
 
 
 # -- distribution -------------------------------------------------------------------------------
@@ -113,15 +131,26 @@ def _distribution(state: State, change: ConfigChange) -> State:
 MODES = {"everybody": "to everybody", "evenly": "evenly", "in_order": "strictly in order"}
 
 
+def _capacity(capacity: int | None) -> Said:
+    return value(capacity) if capacity else says("audit.value.noLimit", "no limit")
+
+
 def _describe_distribution(state: State, config: Configuration) -> dict[str, str]:
-    described = {
-        "Distribution": MODES.get(state.get("mode", ""), str(state.get("mode"))),
-        "Idle timeout": f"{state.get('idle_timeout_seconds')} s",
-        "Capacity": str(state.get("capacity") or "no limit"),
-        "Reopen window": f"{state.get('reopen_window_hours')} h",
+    mode = str(state.get("mode", ""))
+    seconds, hours = state.get("idle_timeout_seconds"), state.get("reopen_window_hours")
+    described: dict[str, str] = {
+        says("audit.field.distribution", "Distribution"): says(
+            f"routing.mode.{mode.upper()}", MODES.get(mode, mode)),
+        says("audit.field.idleTimeout", "Idle timeout"): says(
+            "audit.value.seconds", f"{seconds} s", count=seconds),
+        says("audit.field.capacity", "Capacity"): _capacity(state.get("capacity")),
+        says("audit.field.reopenWindow", "Reopen window"): says(
+            "audit.value.hours", f"{hours} h", count=hours),
     }
     for oid, capacity in sorted((state.get("capacities") or {}).items()):
-        described[f"Capacity of {login_of(config, oid)}"] = str(capacity or "no limit")
+        login = login_of(config, oid)
+        described[says("audit.field.capacityOf", f"Capacity of {login}", login=login)] = (
+            _capacity(capacity))
     return described
 
 

@@ -7,7 +7,16 @@ from domain.operators import Operator
 from domain.queue import EmployeeQueue
 from projections.audit.channel_sections import WHATSAPP
 from projections.audit.client_sections import CLIENT_CARDS
-from projections.audit.configuration import ConfigChange, Configuration, Section, Sections, State
+from projections.audit.configuration import (
+    ConfigChange,
+    Configuration,
+    Said,
+    Section,
+    Sections,
+    State,
+    says,
+    value,
+)
 from projections.audit.routing_sections import ROUTING_SECTIONS
 from projections.audit.sync_sections import SYNC
 from projections.setup import SETUP_SECTIONS
@@ -24,23 +33,47 @@ def _operators(state: State, change: ConfigChange) -> State:
             state[key]["name"] = data["display_name"]
         elif change.is_(Operator.Deactivated):
             state[key]["active"] = False
+        elif change.is_(Operator.Reactivated):
+            state[key]["active"] = True
+        elif change.is_(Operator.RoleChanged):
+            state[key]["role"] = data["role"]
     return state
+
+
+def role_said(role: str) -> Said:
+    """A role in the reader's language (the panel's `role.<ROLE>`)."""
+    return says(f"role.{str(role).upper()}", str(role))
 
 
 def _describe_operators(state: State, config: Configuration) -> dict[str, str]:
     return {
-        f"Operator {o['login']}": f"{o['name']}, {o['role']}" + ("" if o["active"] else
-                                                                  ", deactivated")
+        says("audit.field.operator", f"Operator {o['login']}", login=o["login"]): says(
+            "audit.value.operator" if o["active"] else "audit.value.operatorInactive",
+            f"{o['name']}, {o['role']}" + ("" if o["active"] else ", deactivated"),
+            name=o["name"], role=role_said(o["role"]))
         for o in sorted(state.values(), key=lambda o: o["login"])
     }
 
 
 def _operators_summary(change: ConfigChange) -> str:
     if change.is_(Operator.PasswordChanged):
-        return "Password changed"
+        return says("audit.summary.passwordChanged", "Password changed")
+    people = {Operator.PasswordReset: ("passwordReset", "One-time password given"),
+              Operator.Reactivated: ("operatorReactivated", "Operator reactivated"),
+              Operator.EmailChanged: ("emailChanged", "E-mail address changed")}
+    for kind, (code, summary) in people.items():
+        if change.is_(kind):
+            return says(f"audit.summary.{code}", summary)
+    if change.is_(Operator.RoleChanged):
+        return says("audit.summary.roleChanged", f"Role changed to {change.data['role']}",
+                    role=role_said(change.data["role"]))
     if change.is_(Operator.Registered):
-        return f"Operator {change.data['login']} registered as {change.data['role']}"
-    return "Operator renamed" if change.is_(Operator.Renamed) else "Operator deactivated"
+        return says("audit.summary.operatorRegistered",
+                    f"Operator {change.data['login']} registered as {change.data['role']}",
+                    login=change.data["login"], role=role_said(change.data["role"]))
+    if change.is_(Operator.Renamed):
+        return says("audit.summary.operatorRenamed", "Operator renamed")
+    return says("audit.summary.operatorDeactivated", "Operator deactivated")
 
 
 def _queue(state: State, change: ConfigChange) -> State:
@@ -63,12 +96,13 @@ def login_of(config: Configuration, operator_id: str) -> str:
 
 def _describe_queue(state: State, config: Configuration) -> dict[str, str]:
     logins = [login_of(config, m) for m in state.get("members", [])]  # in the queue's order
-    return {"Employee queue": ", ".join(logins) or "—"}
+    return {says("audit.field.queue", "Employee queue"): value(logins)}
 
 
 OPERATORS = Section(
     "operators", "Operators",
-    (Operator.Registered, Operator.Renamed, Operator.Deactivated, Operator.PasswordChanged),
+    (Operator.Registered, Operator.Renamed, Operator.Deactivated, Operator.PasswordChanged,
+     Operator.Reactivated, Operator.RoleChanged, Operator.PasswordReset, Operator.EmailChanged),
     _operators, _describe_operators, summary=_operators_summary)
 QUEUE = Section(
     "queue", "Employee queue",

@@ -5,7 +5,14 @@ configuration; they stay in the schedule's own events."""
 from __future__ import annotations
 
 from domain.sync import SyncSchedule
-from projections.audit.configuration import ConfigChange, Configuration, Section, State
+from projections.audit.configuration import (
+    ConfigChange,
+    Configuration,
+    Said,
+    Section,
+    State,
+    says,
+)
 
 
 def _fold(state: State, change: ConfigChange) -> State:
@@ -15,26 +22,30 @@ def _fold(state: State, change: ConfigChange) -> State:
     return state
 
 
-def _schedule(state: State) -> str:
+def _schedule(state: State) -> Said:
     if state.get("mode") == "cron":
-        return f"cron {state.get('cron')}"
-    return f"every {state.get('interval_seconds')} s"
+        return says("audit.value.cron", f"cron {state.get('cron')}", cron=state.get("cron"))
+    seconds = state.get("interval_seconds")
+    return says("audit.value.every", f"every {seconds} s", count=seconds)
 
 
 def _describe(state: State, config: Configuration) -> dict[str, str]:
+    field = says("audit.field.syncEnabled", "Synchronise messages")
     if not state.get("set"):
-        return {"Synchronise messages": "not set (the installation's default)"}
-    return {"Synchronise messages": "on" if state.get("enabled") else "off",
-            "Sync schedule": _schedule(state)}
+        return {field: says("audit.value.syncDefault", "not set (the installation's default)")}
+    return {field: says("audit.value.on", "on") if state.get("enabled")
+            else says("audit.value.off", "off"),
+            says("audit.field.syncSchedule", "Sync schedule"): _schedule(state)}
 
 
 def _summary(change: ConfigChange) -> str:
     data = change.data
     if not data["enabled"]:
-        return "Synchronisation switched off"
+        return says("audit.summary.syncOff", "Synchronisation switched off")
     state: State = {"mode": data["mode"], "cron": data["cron"],
                     "interval_seconds": data["interval_seconds"]}
-    return f"Synchronisation on, {_schedule(state)}"
+    schedule = _schedule(state)
+    return says("audit.summary.syncOn", f"Synchronisation on, {schedule}", schedule=schedule)
 
 
 SYNC = Section(

@@ -23,7 +23,15 @@ from typing import Any
 import sqlalchemy as sa
 from eventsourcing.utils import get_topic
 
-from projections.audit.configuration import ConfigChange, Sections, State, change_of, diff, dump
+from projections.audit.configuration import (
+    ConfigChange,
+    Sections,
+    State,
+    change_of,
+    diff,
+    dump,
+    wording,
+)
 from projections.audit.sections import all_sections
 from projections.base import Changes, Projection, metadata
 
@@ -42,6 +50,10 @@ config_events = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("before", sa.Text, nullable=False),
     sa.Column("after", sa.Text, nullable=False),
+    # How the panel says the summary, the labels and the values in the reader's language
+    # (`wording`): {"summary", "labels": {label: …}, "before": {…}, "after": {…}}; null in rows
+    # recorded before it existed, which show their English text.
+    sa.Column("codes", sa.Text, nullable=True),
     sa.Index("ix_read_config_events_recorded_at", "recorded_at"),
     sa.Index("ix_read_config_events_actor", "actor"),
 )
@@ -116,11 +128,15 @@ class AuditProjection(Projection):
         described_before = section.describe(before_state, states)
         states[section.name] = after_state
         before, after = diff(described_before, section.describe(after_state, states))
+        summary = section.summarize(change)
+        codes = {"summary": wording(summary), "labels": {k: wording(k) for k in after},
+                 "before": {k: wording(v) for k, v in before.items()},
+                 "after": {k: wording(v) for k, v in after.items()}}
         conn.execute(config_events.insert().values(
             position=position, recorded_at=change.at, actor=change.actor[:120],
             section=section.name, topic=change.topic, aggregate_id=change.aggregate_id,
-            summary=section.summarize(change), data=dump(change.data), before=dump(before),
-            after=dump(after),
+            summary=str(summary), data=dump(change.data), before=dump(before),
+            after=dump(after), codes=dump(codes),
         ))
         updated = conn.execute(
             config_current.update().where(config_current.c.section == section.name)
@@ -147,6 +163,7 @@ class HistoryEntry:
     summary: str
     before: dict[str, str]
     after: dict[str, str]
+    codes: dict[str, Any] | None = None  # `wording` of the summary, labels and values
 
 
 @dataclass(frozen=True)
@@ -180,7 +197,8 @@ def history(
     return [HistoryEntry(
         position=r.position, at=r.recorded_at, actor=r.actor, section=r.section,
         event=r.topic.rpartition(":")[2], summary=r.summary, before=json.loads(r.before),
-        after=json.loads(r.after)) for r in rows]
+        after=json.loads(r.after), codes=json.loads(r.codes) if r.codes else None)
+        for r in rows]
 
 
 def position_at(conn: sa.Connection, instant: datetime) -> tuple[int, datetime | None]:

@@ -209,7 +209,7 @@ def test_an_operator_writes_first_only_where_employees_may_write_first(
       employeesMayWriteFirst: true) { __typename } }""", {})
     admin.locator("[data-start-dialog]").click()
     admin.get_by_label("Client's phone number").fill("+7 916 555-00-11")
-    admin.get_by_label("Message").fill("Hello from Acme: your order is ready.")
+    admin.get_by_label("Message", exact=True).fill("Hello from Acme: your order is ready.")
     screenshot(admin, "outbox-start-dialog")
     admin.locator("#start-dialog").get_by_role("button", name="Send").click()
     bubble = admin.locator("li.msg-out", has_text="Hello from Acme")

@@ -204,3 +204,39 @@ def test_every_refusal_of_the_simulated_phones_is_translated(lang: str) -> None:
     texts = catalogue(lang)
     missing = sorted(code for code in codes if f"phone.refused.{code}" not in texts)
     assert missing == [], f"{lang}.json lacks phone.refused.<CODE> for {missing}"
+
+
+def rules_the_api_names() -> set[str]:
+    """Every `rule="…"` a refusal is raised with (domain, application, infra, api)."""
+    rules = set()
+    for package in ("domain", "application", "infra", "api"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Call):
+                    rules.update(k.value.value for k in node.keywords if k.arg == "rule"
+                                 and isinstance(k.value, ast.Constant)
+                                 and isinstance(k.value.value, str) and k.value.value)
+    return rules
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_rule_a_refusal_names_is_said_in_both_languages(lang: str) -> None:
+    rules = rules_the_api_names()
+    assert {"AUTOCONFIG_NOT_BASE64", "EXTENSION_TAKEN"} <= rules
+    missing = sorted(rule for rule in rules if f"validation.{rule}" not in catalogue(lang))
+    assert missing == [], f"{lang}.json lacks validation.<RULE> for {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_whatsapp_reason_code_and_system_actor_is_said_in_both_languages(lang: str) -> None:
+    from api.graphql.channel import reasons
+
+    codes = {code for code, _ in (*reasons._SENTENCES, *reasons._WRAPPERS)} | {"GATEWAY",
+                                                                                "EMPTY"}
+    actors = set()
+    for package in ("domain", "application", "infra", "api", "projections"):
+        for path in (ROOT / package).rglob("*.py"):
+            actors.update(re.findall(r'"system:([a-z-]+)"', path.read_text("utf-8")))
+    wanted = {f"wa.reason.{code}" for code in codes} | {f"actor.system.{a}" for a in actors} \
+        | {"actor.system", "actor.cli"}
+    assert sorted(wanted - set(catalogue(lang))) == []

@@ -13,6 +13,7 @@ class OperatorRole(Enum):
     ADMIN = "admin"
     OPERATOR = "operator"
     AUDITOR = "auditor"
+    SUPERVISOR = "supervisor"
 
 
 @strawberry.type(description="An employee who signs in to the panel.")

@@ -7,7 +7,9 @@ from typing import Any
 
 import segno
 import strawberry
+from strawberry.scalars import JSON
 
+from api.graphql.channel.reasons import reason_of
 from api.graphql.time import utc
 
 
@@ -51,8 +53,18 @@ class WhatsAppStatusChange:
     at: datetime
     status: WhatsAppStatus
     event: str = strawberry.field(description="What happened, e.g. Linked, ConnectionLost.")
-    reason: str
+    reason: str = strawberry.field(description="Why, in English (`reasonCode` for the panel).")
     actor: str
+
+    @strawberry.field(description="The reason as a code (wa.reason.<CODE> in the panel): "
+                                  "GATEWAY when the gateway gave its own words.")
+    def reason_code(self) -> str:
+        return reason_of(self.reason).code
+
+    @strawberry.field(description="What the reason's sentence names (a wrapped reason under "
+                                  "`inner`: {code, params}; GATEWAY's words as `text`).")
+    def reason_params(self) -> JSON:
+        return reason_of(self.reason).as_params()  # type: ignore[return-value]
 
     @classmethod
     def of(cls, row: Any) -> WhatsAppStatusChange:
@@ -101,6 +113,15 @@ class WhatsAppChannel:
         description="The newest status changes first.")
     held_messages: list[HeldWhatsAppMessage] = strawberry.field(
         description="Messages still kept, newest first (admins only; empty otherwise).")
+
+    @strawberry.field(description="Why it is in this status, as a code (wa.reason.<CODE> in "
+                                  "the panel; GATEWAY: the gateway's own words).")
+    def reason_code(self) -> str:
+        return reason_of(self.reason).code
+
+    @strawberry.field(description="What the reason's sentence names (see the history's).")
+    def reason_params(self) -> JSON:
+        return reason_of(self.reason).as_params()  # type: ignore[return-value]
 
 
 @strawberry.type

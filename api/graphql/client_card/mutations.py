@@ -15,6 +15,7 @@ from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.inbox.queries import parse_id
 from api.graphql.permissions import CanWrite
+from application import oversight
 from application.client_card import NOT_YOURS, NameClient, NoteClient
 from application.errors import DomainError
 
@@ -42,8 +43,8 @@ class ClientCardMutation:
         me = info.context.me
         try:
             changed: bool = await info.context.app.bus.execute(NameClient(
-                dialog_id=did, name=name, operator_id=me.operator_id, admin=me.is_admin,
-                actor=me.actor))
+                dialog_id=did, name=name, operator_id=me.operator_id,
+                admin=oversight.acts_on_every_dialog(me.role), actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
         card = await _card_after(info, did)
@@ -61,8 +62,8 @@ class ClientCardMutation:
         me = info.context.me
         try:
             changed: bool = await info.context.app.bus.execute(NoteClient(
-                dialog_id=did, note=note, operator_id=me.operator_id, admin=me.is_admin,
-                actor=me.actor))
+                dialog_id=did, note=note, operator_id=me.operator_id,
+                admin=oversight.acts_on_every_dialog(me.role), actor=me.actor))
         except DomainError as error:
             return UserError.of(error)
         card = await _card_after(info, did)

@@ -10,16 +10,16 @@ from anyio import to_thread
 from api.graphql.context import Info
 from api.graphql.inbox.types import DialogStatus, Direction, Message, MessagePreview, Messenger
 from api.graphql.time import utc
+from application import oversight
 from projections import client_card as view
 from projections import inbox as inbox_view
 
 MAX_PAGE = 200
-# The roles that read every dialog's card (a supervisor role would join them here).
-READ_EVERY_DIALOG = frozenset({"admin", "auditor"})
 
 
 def reads_every_dialog(info: Info) -> bool:
-    return info.context.me.role.value in READ_EVERY_DIALOG
+    """Admins, supervisors and auditors read every dialog's card (application/oversight.py)."""
+    return oversight.reads_every_dialog(info.context.me.role)
 
 
 @strawberry.type(description="The phonebook entry whose numbers include the client's.")

@@ -51,7 +51,9 @@ class InboxMutation:
                              field="dialogId")
         if entry.unread_count:  # the read model may be a few milliseconds behind the command
             entry.unread_count = 0
-            unread -= 1
+            # a dialog a colleague holds is not among the unread dialogs counted for me
+            if entry.assignee is None or str(entry.assignee.id) == str(me.operator_id):
+                unread -= 1
         return MarkReadSuccess(dialog=entry, unread_dialogs=max(unread, 0))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],

@@ -7,8 +7,10 @@ import strawberry
 from anyio import to_thread
 
 from api.graphql.context import Info
+from api.graphql.inbox.oversight import InboxScope, ensure_all_allowed, entry_for
 from api.graphql.inbox.types import (
     Dialog,
+    DialogStatus,
     InboxConnection,
     InboxEdge,
     InboxEntry,
@@ -19,7 +21,9 @@ from api.graphql.inbox.types import (
     decode_cursor,
 )
 from api.graphql.permissions import IsAuthenticated
+from application.oversight import reads_every_dialog
 from projections import inbox as view
+from projections import oversight as all_view
 
 MAX_PAGE = 200
 
@@ -44,6 +48,18 @@ class InboxQuery:
         label: Annotated[strawberry.ID | None, strawberry.argument(
             description="Only dialogs with this label (an unknown one: none); null: any."
         )] = None,
+        scope: Annotated[InboxScope, strawberry.argument(
+            description="OWN (default): your dialogs; ALL: every dialog with who holds it "
+                        "(`assignee`), for admins, supervisors and auditors (FORBIDDEN for "
+                        "operators)."
+        )] = InboxScope.OWN,
+        operator: Annotated[strawberry.ID | None, strawberry.argument(
+            description="With scope ALL: only the dialogs this operator holds; null: anyone's."
+        )] = None,
+        state: Annotated[DialogStatus | None, strawberry.argument(
+            description="With scope ALL: only dialogs in this state (OPEN: nobody holds it); "
+                        "null: any."
+        )] = None,
     ) -> InboxConnection:
         if not 1 <= first <= MAX_PAGE:
             raise ValueError(f"`first` is between 1 and {MAX_PAGE}.")
@@ -51,11 +67,25 @@ class InboxQuery:
         label_id = parse_id(label) if label is not None else None
         if label is not None and label_id is None:
             raise ValueError("`label` is a label's id.")
+        everyone = scope == InboxScope.ALL
+        if everyone:
+            ensure_all_allowed(info)
+        elif operator is not None or state is not None:
+            raise ValueError("`operator` and `state` filter the scope ALL.")
+        holder = parse_id(operator) if operator is not None else None
+        if operator is not None and holder is None:
+            raise ValueError("`operator` is an operator's id.")
         me = info.context.me.operator_id
         engine = info.context.app.reads
 
         def read() -> tuple[view.InboxPage, int]:
             with engine.connect() as conn:
+                if everyone:
+                    return all_view.all_dialogs_page(
+                        conn, me, first=first, before_position=before, view=filter.value,
+                        medium=channel.value if channel else None, label=label_id,
+                        holder=holder, state=state.value if state else None,
+                    ), view.unread_dialogs(conn, me)
                 page = view.inbox_page(conn, me, first=first, before_position=before,
                                        unread_only=filter == InboxFilter.UNREAD,
                                        view=filter.value,
@@ -73,7 +103,8 @@ class InboxQuery:
         )
 
     @strawberry.field(permission_classes=[IsAuthenticated],
-                      description="One of your dialogs with its last messages; null if not yours.")
+                      description="One of your dialogs with its last messages (admins, "
+                                  "supervisors and auditors: any dialog); null otherwise.")
     async def dialog(
         self, info: Info, id: strawberry.ID, last: int = 50, before: int | None = None
     ) -> Dialog | None:
@@ -82,13 +113,12 @@ class InboxQuery:
             return None
         if not 1 <= last <= MAX_PAGE:
             raise ValueError(f"`last` is between 1 and {MAX_PAGE}.")
-        me = info.context.me.operator_id
         engine = info.context.app.reads
-        audits = info.context.me.role.value in ("admin", "auditor")  # they keep deleted texts
+        audits = reads_every_dialog(info.context.me.role)  # they keep deleted texts
 
         def read() -> Dialog | None:
             with engine.connect() as conn:
-                row = view.inbox_entry(conn, me, dialog_id)
+                row = entry_for(conn, info, dialog_id)
                 if row is None:
                     return None
                 rows = view.dialog_messages(conn, dialog_id, last=last + 1, before_seq=before)

@@ -79,6 +79,10 @@ class MessagePreview:
     text: str
     direction: Direction
     at: datetime
+    author: Assignee | None = strawberry.field(
+        default=None, description="Who wrote a reply (OUT): the operator; null for the "
+                                  "client's messages and for a reply typed on the company's "
+                                  "phone.")
 
 
 @strawberry.type(description="A dialog as it stands in one operator's inbox.")
@@ -108,9 +112,13 @@ class InboxEntry:
     def of(cls, row: Any) -> InboxEntry:
         preview = None
         if row.last_message_at is not None:
-            preview = MessagePreview(text=row.last_message_text or "",
-                                     direction=Direction(row.last_direction),
-                                     at=utc(row.last_message_at))
+            author_id = getattr(row, "last_author_id", None)
+            preview = MessagePreview(
+                text=row.last_message_text or "", direction=Direction(row.last_direction),
+                at=utc(row.last_message_at),
+                author=Assignee(id=strawberry.ID(str(author_id)),
+                                display_name=getattr(row, "last_author_name", None) or "")
+                if author_id and row.last_direction == "out" else None)
         return cls(
             id=strawberry.ID(str(row.id)),
             client=Client(id=strawberry.ID(str(row.client_id)), phone=row.phone,

@@ -15,6 +15,7 @@ from anyio import to_thread
 from api.graphql.catch_up import read_models_caught_up
 from api.graphql.context import Info
 from api.graphql.errors import UserError
+from api.graphql.inbox.oversight import entry_for
 from api.graphql.inbox.types import InboxEntry
 from api.graphql.permissions import IsAdmin, IsAuthenticated
 from api.graphql.routing import reading
@@ -40,7 +41,6 @@ from api.graphql.routing.types import (
 from application import commands as c
 from application import routing as r
 from application.errors import DomainError
-from projections import inbox as inbox_view
 from projections import notifications as notifications_view
 from projections import routing as routing_view
 
@@ -134,12 +134,11 @@ async def _dialog_action(info: Info, dialog_id: UUID, command: object) -> Dialog
         return refused
     app = info.context.app
     await read_models_caught_up(app, "inbox")
-    me = info.context.me.operator_id
     engine = app.reads
 
     def read() -> InboxEntry | None:
-        with engine.connect() as conn:
-            row = inbox_view.inbox_entry(conn, me, dialog_id)
+        with engine.connect() as conn:  # admins and supervisors: the dialog they reassigned
+            row = entry_for(conn, info, dialog_id)
             return InboxEntry.of(row) if row else None
 
     return DialogActionSuccess(dialog=await to_thread.run_sync(read))
@@ -313,7 +312,8 @@ class RoutingMutation:
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Hands the dialog to a colleague in the access group (the "
-                                     "holder, an admin, or anyone while nobody holds it).")
+                                     "holder, or anyone while nobody holds it); admins and "
+                                     "supervisors reassign any dialog.")
     async def transfer_dialog(self, info: Info, dialog_id: strawberry.ID,
                               operator_id: strawberry.ID, note: str = "") -> DialogActionResult:
         did = reading.parse_uuid(dialog_id)
@@ -328,7 +328,8 @@ class RoutingMutation:
             at=_now(info), actor=me.actor))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
-                         description="Resolves the dialog; the client's next message reopens it.")
+                         description="Resolves the dialog; the client's next message reopens it. "
+                                     "Admins and supervisors resolve any dialog.")
     async def resolve_dialog(self, info: Info, dialog_id: strawberry.ID) -> DialogActionResult:
         did = reading.parse_uuid(dialog_id)
         if did is None:

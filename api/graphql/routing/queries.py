@@ -6,7 +6,7 @@ import strawberry
 from anyio import to_thread
 
 from api.graphql.context import Info
-from api.graphql.permissions import IsAdmin, IsAuthenticated
+from api.graphql.permissions import IsAdmin, IsAuthenticated, IsSupervisorOrAdmin
 from api.graphql.routing import reading
 from api.graphql.routing.types import (
     AccessGroup,
@@ -30,6 +30,7 @@ from api.graphql.routing.types import (
 )
 from application import routing_preview as preview_service
 from application.errors import DomainError
+from application.oversight import acts_on_every_dialog
 from application.routing_preview import Desk
 from projections import colleagues as colleagues_view
 from projections import notifications as notifications_view
@@ -60,8 +61,9 @@ def proposed_rules(rules: list[RoutingRuleInput]) -> list[preview_service.Rule]:
 
 @strawberry.type
 class RoutingQuery:
-    @strawberry.field(permission_classes=[IsAdmin],
-                      description="Every operator with their place in routing.")
+    @strawberry.field(permission_classes=[IsSupervisorOrAdmin],
+                      description="Every operator with their place in routing (admins and "
+                                  "supervisors).")
     async def routing_operators(self, info: Info) -> list[RoutingOperator]:
         engine = info.context.app.reads
 
@@ -76,8 +78,8 @@ class RoutingQuery:
     async def access_group(self, info: Info) -> AccessGroup:
         return await read_access_group(info)
 
-    @strawberry.field(permission_classes=[IsAdmin],
-                      description="The employee queue, in its order.")
+    @strawberry.field(permission_classes=[IsSupervisorOrAdmin],
+                      description="The employee queue, in its order (admins and supervisors).")
     async def employee_queue(self, info: Info) -> EmployeeQueue:
         return await read_queue(info)
 
@@ -177,14 +179,16 @@ class RoutingQuery:
 
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="Colleagues in the access group a dialog may be transferred "
-                                  "to (empty outside the group).")
+                                  "to (empty outside the group, except for admins and "
+                                  "supervisors, who reassign any dialog).")
     async def transfer_targets(self, info: Info) -> list[Colleague]:
         me = info.context.me.operator_id
+        oversees = acts_on_every_dialog(info.context.me.role)
         engine = info.context.app.reads
 
         def read() -> list[Colleague]:
             with engine.connect() as conn:
-                if not routing_view.in_group(conn, me):
+                if not oversees and not routing_view.in_group(conn, me):
                     return []
                 team = reading.roster(conn)
             return [Colleague(id=o.id, display_name=o.display_name, presence=o.presence,

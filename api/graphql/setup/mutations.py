@@ -39,6 +39,8 @@ async def _step(info: Info, action: Callable[[], Awaitable[Any]]) -> SetupResult
     except MailFailed as error:
         return UserError(code=error.code, message=error.message, field="email")
     except WrongCode as error:
+        # The attempt is recorded (one fewer left): the wizard read next shows the new count.
+        await setup_caught_up(info.context.app)
         return UserError(code=error.code, message=error.message, field="code")
     await setup_caught_up(info.context.app)
     return await read_wizard(info.context.app)

@@ -5,9 +5,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from application.ports import ProbePart
-from projections.setup import PhonebookEntry, WizardView
+from projections.audit.configuration import wording
+from projections.setup import PhonebookEntry, WizardView, check_failure, refusal_of
 
 
 @strawberry.enum(description="The wizard's steps, in the seed's order.")
@@ -139,6 +141,11 @@ class PbxCheck:
     tried: list[PbxAttempt]
     address: str | None = strawberry.field(description="The address that answered.")
     reason: str | None = strawberry.field(description="Why the check failed.")
+    reason_code: str | None = strawberry.field(
+        default=None, description="Why the check failed, as a catalogue key "
+                                  "(`setup.check.reason.<CODE>`).")
+    reason_params: JSON | None = strawberry.field(default=None,
+                                                  description="The reason's parameters.")
 
 
 @strawberry.type
@@ -168,6 +175,15 @@ class EmployeePhones:
 class RefusedRow:
     row: int
     reason: str
+    code: str | None = strawberry.field(
+        default=None, description="The reason as a catalogue key (`setup.refused.<CODE>`).")
+    params: JSON | None = strawberry.field(default=None, description="The reason's parameters.")
+
+
+def refused_row(row: dict[str, Any]) -> RefusedRow:
+    said = wording(refusal_of(str(row["reason"])))
+    return RefusedRow(row=int(row["row"]), reason=row["reason"], code=said["code"],
+                      params=said["params"])
 
 
 @strawberry.type
@@ -229,8 +245,12 @@ class Phonebook:
     contacts: list[PhonebookContact]
 
 
-def steps_of(view: WizardView) -> list[WizardStep]:
-    return [WizardStep(step=SetupStep(s.step.value), state=StepState(s.state), missing=s.missing)
+def steps_of(view: WizardView, whatsapp_status: str = "") -> list[WizardStep]:
+    """The steps as the wizard shows them: the messengers step passed while WhatsApp is linked
+    and working is done, not passed over."""
+    return [WizardStep(step=SetupStep(s.step.value), state=StepState(
+        "done" if s.step.value == "messengers" and s.state == "skipped"
+        and whatsapp_status == "WORKING" else s.state), missing=s.missing)
             for s in view.steps]
 
 
@@ -249,7 +269,13 @@ def _check(check: dict[str, Any] | None) -> PbxCheck | None:
                           at=datetime.fromisoformat(t["at"]), rest=_part(t.get("rest")),
                           nats=_part(t.get("nats"))) for t in check["tried"]],
         address=check.get("address"), reason=check.get("reason"),
+        **_failure(check.get("reason")),
     )
+
+
+def _failure(reason: str | None) -> dict[str, Any]:
+    said = wording(check_failure(reason)) if reason else {}
+    return {"reason_code": said.get("code"), "reason_params": said.get("params")}
 
 
 def build_wizard(states: dict[str, dict[str, Any]], view: WizardView,
@@ -263,7 +289,7 @@ def build_wizard(states: dict[str, dict[str, Any]], view: WizardView,
     expires = registration.get("codeExpiresAt")
     return SetupWizard(
         current_step=SetupStep(view.current.value), completed=view.completed,
-        steps=steps_of(view),
+        steps=steps_of(view, whatsapp_status),
         mode=SetupMode(wizard["mode"]) if wizard.get("mode") else None,
         connection_mode=ConnectionMode(publication.get("connectionMode") or "long_polling"),
         publication=Publication(server_url=publication["serverUrl"],
@@ -295,7 +321,6 @@ def build_wizard(states: dict[str, dict[str, Any]], view: WizardView,
             id=strawberry.ID(current["id"]), format=PhonebookFormat(current["source"]),
             status=SetupJobStatus(current["status"]), rows=current["rows"], done=current["done"],
             created=current["created"], updated=current["updated"],
-            refused=[RefusedRow(row=int(r["row"]), reason=r["reason"])
-                     for r in current["refused"]]) if current else None,
+            refused=[refused_row(r) for r in current["refused"]]) if current else None,
         phonebook_size=phonebook_size,
     )

@@ -9,8 +9,10 @@ import { match, route } from "./lib/router.mjs";
 import { session } from "./lib/session.mjs";
 import { useStore } from "./lib/store.mjs";
 import { AdminPage } from "./pages/admin.mjs";
+import { AllDialogsPage } from "./pages/all_dialogs.mjs";
 import { ColleaguesPage } from "./pages/colleagues.mjs";
 import { InboxPage } from "./pages/inbox.mjs";
+import { MyPasswordPage, PeoplePage } from "./pages/people.mjs";
 import { PhonePage } from "./pages/phone.mjs";
 import { QuickRepliesPage } from "./pages/quick_replies.mjs";
 import { Shell } from "./pages/shell.mjs";
@@ -30,6 +32,9 @@ function Panel({ where }) {
   else if (where.name === "colleagues") page = html`<${ColleaguesPage} chatId=${where.chatId}/>`;
   else if (where.name === "admin") page = html`<${AdminPage} section=${where.section}/>`;
   else if (where.name === "quickReplies") page = html`<${QuickRepliesPage}/>`;
+  else if (where.name === "people") page = html`<${PeoplePage}/>`;
+  else if (where.name === "password") page = html`<${MyPasswordPage}/>`;
+  else if (where.name === "allDialogs") page = html`<${AllDialogsPage} dialogId=${where.dialogId}/>`;
   else page = html`<div class="page"><h1>${t("notFound.title")}</h1><p>${t("notFound.text")}</p></div>`;
   return html`<${Shell} where=${where.name}>${page}<//>`;
 }

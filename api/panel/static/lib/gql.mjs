@@ -9,7 +9,13 @@ export class GqlError extends Error {
   }
 }
 
+/** Every refusal the panel asks for carries its rule and parameters, which the panel says in
+ * the reader's language (see `errorText`). */
+const withRules = (query) => query.replace(/\.\.\.\s*on\s+UserError\s*\{/g,
+  "... on UserError { rule params ");
+
 export async function gql(query, variables = {}, token = null) {
+  query = withRules(query);
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   let response;

@@ -15,7 +15,7 @@ export const CHANNELS = ["ALL", "WHATSAPP", "TELEGRAM"];
 export const ENTRY = `fragment Entry on InboxEntry {
   id cursor channel openedAt messageCount replyCount unreadCount
   client { id name phone }
-  lastMessage { text direction at }
+  lastMessage { text direction at author { id displayName } }
   status assignee { id displayName } offerExpiresAt
   labels { id name color }
   clientMark { displayName organisation inPhonebook hasNote }
@@ -26,13 +26,20 @@ export const ENTRY = `fragment Entry on InboxEntry {
 export function matches(filter, entry) {
   const resolved = entry.status === "RESOLVED";
   switch (filter) {
-    case "UNREAD": return entry.unreadCount > 0;
+    case "UNREAD": return unreadForMe(entry) > 0;
     case "MINE": return !!entry.assignee && entry.assignee.id === session.get().operator?.id;
     case "UNASSIGNED": return !entry.assignee && !resolved;
     case "UNANSWERED": return entry.lastMessage?.direction === "IN" && !resolved;
     case "RESOLVED": return resolved;
     default: return true;
   }
+}
+
+/** The unread count that concerns me: none in a dialog a colleague holds (theirs to answer; the
+ * server counts unread dialogs the same way). */
+export function unreadForMe(entry) {
+  const holder = entry.assignee?.id;
+  return holder && holder !== session.get().operator?.id ? 0 : entry.unreadCount;
 }
 
 /** Whether an entry came through the messenger chosen (ALL: any). */
@@ -194,6 +201,14 @@ export function setChannel(channel) {
   loadFirst(inbox.get().filter);
 }
 
+/** The dialogs one may see changed as a whole (taken out of the access group, or put back):
+ * what was shown goes at once and every list starts again. */
+export function refetchInbox() {
+  inbox.set({ entries: {}, unread: 0,
+    lists: Object.fromEntries(FILTERS.map((f) => [f, emptyList()])) });
+  loadFirst(inbox.get().filter);
+}
+
 /** Narrows the inbox to the dialogs with one label (its id; ALL: any). */
 export function setLabel(label) {
   if (label === inbox.get().label) return;
@@ -250,9 +265,11 @@ const inFlight = new Map();
 export function markRead(dialogId) {
   if (inFlight.has(dialogId)) return inFlight.get(dialogId);
   const entry = inbox.get().entries[dialogId];
+  const counted = entry ? unreadForMe(entry) > 0 : false; // among the unread dialogs
   if (entry?.unreadCount > 0) {
     inbox.set((s) => ({
-      entries: upsert(s, { ...entry, unreadCount: 0 }), unread: Math.max(0, s.unread - 1),
+      entries: upsert(s, { ...entry, unreadCount: 0 }),
+      unread: counted ? Math.max(0, s.unread - 1) : s.unread,
     }));
   }
   const call = api(MARK_READ, { id: dialogId })
@@ -262,7 +279,9 @@ export function markRead(dialogId) {
       }
     })
     .catch(() => {
-      if (entry) inbox.set((s) => ({ entries: upsert(s, entry), unread: s.unread + 1 }));
+      if (entry) {
+        inbox.set((s) => ({ entries: upsert(s, entry), unread: s.unread + (counted ? 1 : 0) }));
+      }
     })
     .finally(() => inFlight.delete(dialogId));
   inFlight.set(dialogId, call);

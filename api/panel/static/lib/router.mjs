@@ -17,8 +17,13 @@ export function match(path) {
   if ((m = path.match(/^\/dialogs\/([^/]+)\/?$/))) {
     return { name: "inbox", dialogId: decodeURIComponent(m[1]) };
   }
+  if ((m = path.match(/^\/all-dialogs(?:\/([^/]+))?\/?$/))) {
+    return { name: "allDialogs", dialogId: m[1] ? decodeURIComponent(m[1]) : null };
+  }
   if (path === "/phone" || path === "/phone/") return { name: "phone" };
   if (path === "/quick-replies" || path === "/quick-replies/") return { name: "quickReplies" };
+  if (path === "/people" || path === "/people/") return { name: "people" };
+  if (path === "/password" || path === "/password/") return { name: "password" };
   if ((m = path.match(/^\/colleagues(?:\/([^/]+))?\/?$/))) {
     return { name: "colleagues", chatId: m[1] ? decodeURIComponent(m[1]) : null };
   }

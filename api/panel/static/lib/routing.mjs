@@ -1,7 +1,7 @@
 // Routing for operators: presence (online while the panel is connected; away by choice), the
 // dialog actions (claim, transfer, resolve), and notifications with their unread count, kept
 // live by notificationsChanged on the inbox's own socket.
-import { ENTRY, inbox, liveHooks } from "./inbox.mjs";
+import { ENTRY, inbox, liveHooks, refetchInbox } from "./inbox.mjs";
 import { t } from "./i18n.mjs";
 import { announce, chime } from "./notify.mjs";
 import { api, session } from "./session.mjs";
@@ -15,6 +15,7 @@ const NOTIFICATIONS_CHANGED = `subscription { notificationsChanged {
 const MARK_SEEN = `mutation Seen($upTo: Int) { markNotificationsRead(upTo: $upTo) { __typename
   ... on NotificationList { unreadCount colleagueUnread latestSeq items { ${NOTIFICATION} } }
   ... on UserError { code message } } }`;
+const ACCESS_CHANGED = "subscription { inboxAccessChanged { inAccessGroup } }";
 const PRESENCE = `query Presence { myPresence { status chosen inAccessGroup inQueue holding capacity } }`;
 const SET_PRESENCE = `mutation SetPresence($status: ChosenPresence!) { setPresence(status: $status) {
   __typename ... on MyPresence { status chosen inAccessGroup inQueue holding capacity }
@@ -131,6 +132,16 @@ function tell(change) {
 liveHooks.add((client) => {
   loadNotices();
   loadPresence();
+  // Taken out of the access group (or put back): the inbox empties (or fills) at once.
+  client.subscribe({ query: ACCESS_CHANGED }, {
+    next: ({ data }) => {
+      if (!data) return;
+      presence.set({ inAccessGroup: data.inboxAccessChanged.inAccessGroup });
+      refetchInbox();
+    },
+    error: () => {},
+    complete: () => {},
+  });
   client.subscribe({ query: NOTIFICATIONS_CHANGED }, {
     next: ({ data }) => data && tell(data.notificationsChanged),
     error: () => {},

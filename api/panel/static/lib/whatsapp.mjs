@@ -5,10 +5,10 @@ import { liveHooks } from "./inbox.mjs";
 import { api, session } from "./session.mjs";
 import { createStore } from "./store.mjs";
 
-const FIELDS = `gateway linksDevices status reason statusSince phone device linkedAt
+const FIELDS = `gateway linksDevices status reason reasonCode reasonParams statusSince phone device linkedAt
   reconnecting reconnectAttempt retryAt inService employeesMayWriteFirst heldCount
   qrCode { value svg expiresAt sequence of } pairingCode { phone code }
-  history { at status event reason actor } heldMessages { id phone name text sentAt heldAt }`;
+  history { at status event reason reasonCode reasonParams actor } heldMessages { id phone name text sentAt heldAt }`;
 const QUERY = `query WhatsApp { whatsappChannel(history: 30) { ${FIELDS} } }`;
 const CHANGED = `subscription WhatsAppChanged { whatsappChannelChanged { ${FIELDS} } }`;
 const RESULT = `__typename ... on UserError { code message field }

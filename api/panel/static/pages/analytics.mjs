@@ -257,7 +257,7 @@ export function AnalyticsPage() {
         </div>
       </form>
       ${invalid && html`<p role="alert" class="analytics-invalid">${t(invalid, { max: MAX_DAYS })}</p>`}
-      ${failure && !invalid && html`<p role="alert">${errorText(failure.code, failure.message)}</p>`}
+      ${failure && !invalid && html`<p role="alert">${errorText(failure)}</p>`}
       ${!data && !failure && !invalid
         && html`<p class="muted" aria-busy="true">${t("inbox.loading")}</p>`}
       ${data && !invalid && html`<div class="analytics-body" data-from=${data.from}

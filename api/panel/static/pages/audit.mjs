@@ -4,15 +4,23 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { i18n, parseTime, t } from "../lib/i18n.mjs";
+import { actorText } from "../lib/codes.mjs";
+import { labelText, saidText } from "../lib/said.mjs";
 import { api } from "../lib/session.mjs";
 import { errorText } from "./common.mjs";
 
 const HISTORY = `query History { setupHistory(first: 500) {
-  position at actor section event summary changes { label before after } } }`;
+  position at actor section event summary summaryCode summaryParams
+  changes { label before after fieldCode fieldParams beforeData afterData } } }`;
 const CONFIG = `query At($instant: DateTime) { configurationAt(instant: $instant) {
   asOf position lastChangeAt
-  sections { name title entries { label value } }
+  sections { name title entries { label value fieldCode fieldParams valueData } }
   wizard { currentStep completed } } }`;
+
+/** A section's title in the reader's language (its name is the code). */
+function sectionTitle(name, fallback) {
+  return labelText(`audit.section.${name}`, {}, fallback);
+}
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");
 
@@ -33,7 +41,10 @@ export function localValue(date) {
 function entriesOf(config) {
   const values = new Map();
   for (const section of config?.sections ?? []) {
-    for (const entry of section.entries) values.set(`${section.name}\u0000${entry.label}`, entry.value);
+    for (const entry of section.entries) {
+      values.set(`${section.name}\u0000${entry.label}`,
+        { value: entry.value, text: saidText(entry.valueData, entry.value) });
+    }
   }
   return values;
 }
@@ -46,16 +57,16 @@ function Configuration({ config, now }) {
       ${sections.map((section) => html`
         <section key=${section.name} class="card audit-section" data-section=${section.name}
           aria-labelledby=${`audit-${section.name}`}>
-          <h3 id=${`audit-${section.name}`}>${section.title}</h3>
+          <h3 id=${`audit-${section.name}`}>${sectionTitle(section.name, section.title)}</h3>
           <dl>
             ${section.entries.map((entry) => {
               const later = current.get(`${section.name}\u0000${entry.label}`);
-              const changed = now && later !== undefined && later !== entry.value;
+              const changed = now && later !== undefined && later.value !== entry.value;
               return html`<div key=${entry.label} class=${changed ? "changed" : ""}
                 data-label=${entry.label}>
-                <dt>${entry.label}</dt>
-                <dd><span class="value">${entry.value}</span>
-                  ${changed && html`<span class="since small">${t("audit.nowValue", { value: later })}</span>`}
+                <dt>${labelText(entry.fieldCode, entry.fieldParams, entry.label)}</dt>
+                <dd><span class="value">${saidText(entry.valueData, entry.value)}</span>
+                  ${changed && html`<span class="since small">${t("audit.nowValue", { value: later.text })}</span>`}
                 </dd></div>`;
             })}
           </dl>
@@ -72,13 +83,16 @@ function Timeline({ history, instant, onPick }) {
           data-position=${entry.position} data-after=${after ? "true" : "false"}>
           <p class="timeline-head">
             <time datetime=${entry.at}>${formatSeconds(entry.at)}</time>
-            <span class="actor">${entry.actor}</span>
+            <span class="actor" data-actor=${entry.actor}>${actorText(entry.actor)}</span>
             ${after && html`<span class="soon">${t("audit.afterThis")}</span>`}
           </p>
-          <p class="timeline-summary">${entry.summary}</p>
+          <p class="timeline-summary">${entry.summaryCode
+            ? saidText({ code: entry.summaryCode, params: entry.summaryParams }, entry.summary)
+            : entry.summary}</p>
           ${entry.changes.length > 0 && html`<ul class="timeline-changes">
-            ${entry.changes.map((c) => html`<li key=${c.label}>${c.label}:${" "}
-              <del>${c.before}</del> → <ins>${c.after}</ins></li>`)}</ul>`}
+            ${entry.changes.map((c) => html`<li key=${c.label} data-label=${c.label}>
+              ${labelText(c.fieldCode, c.fieldParams, c.label)}:${" "}
+              <del>${saidText(c.beforeData, c.before)}</del> → <ins>${saidText(c.afterData, c.after)}</ins></li>`)}</ul>`}
           <button type="button" class="button button-quiet small"
             onClick=${() => onPick(parseTime(entry.at))}>${t("audit.showThen")}</button>
         </li>`;

@@ -27,8 +27,21 @@ export function Brand() {
     </span>`;
 }
 
-/** An API error code translated; the API's own message when the code is new to us. */
+/** An API error code translated; the API's own message when the code is new to us. `code` may
+ * be the whole refusal ({code, message, rule, params}): a known rule (`validation.<RULE>`) is
+ * said in the reader's language with the rule's parameters. */
 export function errorText(code, message = "", params = {}) {
+  if (code && typeof code === "object") {
+    const refusal = code;
+    const rule = refusal.rule && `validation.${refusal.rule}`;
+    if (rule) {
+      const values = { ...(refusal.params || {}), ...params };
+      if (values.part) values.part = t(`validation.part.${values.part}`);  // e.g. a cron field
+      const said = t(rule, values);
+      if (said !== rule) return said;
+    }
+    return errorText(refusal.code || "UNKNOWN", refusal.message || "", params);
+  }
   const key = `error.${code}`;
   const text = t(key, { message, ...params });
   if (text !== key) return text;

@@ -129,7 +129,7 @@ function TransferForm({ entry, onDone }) {
       <label for="transfer-note">${t("desk.note")}</label>
       <input id="transfer-note" value=${note} maxlength="500"
         onInput=${(e) => setNote(e.currentTarget.value)}/>
-      ${refusal && html`<p class="form-error" role="alert">${errorText(refusal.code, refusal.message)}</p>`}
+      ${refusal && html`<p class="form-error" role="alert">${errorText(refusal)}</p>`}
       <div class="setup-actions">
         <button type="submit" class="button button-primary" disabled=${!to}>${t("desk.transfer")}</button>
         <button type="button" class="button button-quiet" onClick=${onDone}>${t("desk.cancel")}</button>
@@ -144,7 +144,8 @@ export function DialogActions({ entry }) {
   useEffect(() => { setRefusal(null); setTransferring(false); }, [entry?.id]);
   if (!entry) return null;
   const me = session.get().operator?.id;
-  const admin = session.get().operator?.role === "ADMIN";
+  // admins and supervisors reassign and resolve any dialog (application/oversight.py)
+  const admin = ["ADMIN", "SUPERVISOR"].includes(session.get().operator?.role);
   const mine = entry.assignee?.id === me;
   const resolved = entry.status === "RESOLVED";
   const free = !entry.assignee;
@@ -175,7 +176,7 @@ export function DialogActions({ entry }) {
             onClick=${() => run(resolveDialog)}>${t("desk.resolve")}</button>`}
       </div>
       ${refusal && html`<p class="form-error" role="alert" data-code=${refusal.code}>
-        ${errorText(refusal.code, refusal.message)}</p>`}
+        ${errorText(refusal)}</p>`}
       ${transferring && html`<${TransferForm} entry=${entry}
         onDone=${() => setTransferring(false)}/>`}
     </div>`;

@@ -3,9 +3,10 @@ import { useEffect, useMemo, useRef } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
 import {
-  contactOf, inbox, loadFirst, loadMore, setChannel, setFilter, visibleEntries,
+  contactOf, inbox, loadFirst, loadMore, setChannel, setFilter, unreadForMe, visibleEntries,
 } from "../lib/inbox.mjs";
 import { Link } from "../lib/router.mjs";
+import { session } from "../lib/session.mjs";
 import { useStore } from "../lib/store.mjs";
 import { ClientMark, shownName } from "../lib/client_card.mjs";
 import { errorText, initials } from "./common.mjs";
@@ -60,8 +61,19 @@ function ChannelFilter({ channel }) {
     </label>`;
 }
 
+/** Who wrote the last reply: "You:" or the colleague's name (nothing for a reply typed on the
+ * company's phone). */
+function ReplyAuthor({ message }) {
+  const author = message?.direction === "OUT" ? message.author : null;
+  if (!author) return null;
+  const text = author.id === session.get().operator?.id ? t("inbox.you")
+    : t("inbox.byColleague", { name: author.displayName });
+  return html`<span class="muted" data-reply-author=${author.id}>${text} </span>`;
+}
+
 function Row({ entry, active }) {
-  const { client, lastMessage, unreadCount } = entry;
+  const { client, lastMessage } = entry;
+  const unreadCount = unreadForMe(entry);
   const name = shownName(entry, client.name || contactOf(client.phone));
   return html`
     <li class="row-item">
@@ -80,7 +92,7 @@ function Row({ entry, active }) {
           </span>
           <span class="row-bottom">
             <span class="row-preview">
-              ${lastMessage?.direction === "OUT" && html`<span class="muted">${t("inbox.you")} </span>`}
+              <${ReplyAuthor} message=${lastMessage}/>
               ${lastMessage ? lastMessage.text : t("inbox.noMessages")}
             </span>
             <${LabelChips} labels=${entry.labels}/>

@@ -60,7 +60,7 @@ export function DialogLabels({ entry }) {
     setAsked(next);
     const refused = await setDialogLabels(entry.id, next);
     setAsked(null);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
   };
   const busy = asked !== null;
   const mayWrite = !isAuditor();
@@ -104,7 +104,7 @@ function LabelRow({ label, editable }) {
     setFailure("");
     const refused = await action();
     setBusy(false);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
   };
   const save = (e) => {
     e.preventDefault();
@@ -153,7 +153,7 @@ export function LabelsPage() {
     setFailure("");
     const refused = await createLabel(name, color);
     setBusy(false);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
     else setName("");
   };
   return html`

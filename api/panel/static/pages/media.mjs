@@ -145,7 +145,7 @@ export function AttachButton({ dialogId, onSent }) {
     const result = await uploadToClient(dialogId, file, caption.trim());
     setBusy(false);
     if (result.code) {
-      setFailure(errorText(result.code, result.message));
+      setFailure(errorText(result));
       return;
     }
     setFile(null);

@@ -6,7 +6,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatTime, t } from "../lib/i18n.mjs";
 import { Brand, LanguageSwitch } from "./common.mjs";
-import { CompanyWhatsApp, Replies, phoneCall, simulatorCall, useReplies } from "./phone_link.mjs";
+import {
+  CompanyWhatsApp, Replies, ReplyMedia, phoneCall, simulatorCall, useReplies,
+} from "./phone_link.mjs";
 
 const KEYS = { phone: "sb.phone.number", name: "sb.phone.name", sent: "sb.phone.sent",
   messenger: "sb.phone.messenger" };
@@ -268,7 +270,8 @@ function WhatsAppPhone({ switcher = null }) {
               : html`<ol class="messages" aria-live="polite" data-thread>
                   ${conversation.map((m) => !m.out ? html`
                     <li key=${m.id} class="msg msg-in" data-company>
-                      <p class="msg-text">${m.text}</p>
+                      <${ReplyMedia} media=${m.media}/>
+                      ${m.text && html`<p class="msg-text">${m.text}</p>`}
                       <span class="msg-time">
                         <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
                       </span>

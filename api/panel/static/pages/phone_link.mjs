@@ -119,6 +119,19 @@ export function CompanyWhatsApp() {
     </section>`;
 }
 
+/** A file the company sent (`media`: kind, mime_type, file_name, id), as the phone shows it: a
+ * picture or a sticker inline, anything else as its file to open. */
+export function ReplyMedia({ media }) {
+  if (!media?.id) return null;
+  const src = `/simulator/phone/files/${encodeURIComponent(media.id)}`;
+  if (media.kind === "image" || media.kind === "sticker") {
+    return html`<a href=${src} target="_blank" rel="noopener" class="msg-media" data-media=${media.kind}>
+      <img src=${src} alt=${media.file_name || media.kind} loading="lazy"/></a>`;
+  }
+  return html`<a href=${src} target="_blank" rel="noopener" class="msg-media"
+    data-media=${media.kind}>${media.file_name || media.kind}</a>`;
+}
+
 /** Replies this page has told the company it received (its phone is online while it is open). */
 const acknowledged = new Set();
 
@@ -161,7 +174,8 @@ export function Replies({ replies, failure, markRead }) {
         ? html`<p class="muted">${t("phone.noReplies")}</p>`
         : html`<ol class="replies-list" aria-live="polite" data-replies>
             ${replies.map((m) => html`<li key=${m.id} class="reply" data-reply=${m.status}>
-              <p>${m.text}</p>
+              <${ReplyMedia} media=${m.media}/>
+              ${m.text && html`<p>${m.text}</p>`}
               <span class="reply-meta">
                 <time datetime=${m.at} title=${formatFull(m.at)}>${formatTime(m.at)}</time>
                 <span>${t(`phone.reply.${m.status}`)}</span>

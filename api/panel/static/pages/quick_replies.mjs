@@ -62,7 +62,7 @@ function QuickReplyForm({ idPrefix, reply = null, shared, onDone, onCancel }) {
           onClick=${onCancel}>${t("quick.cancel")}</button>`}
       </div>
       <p class="form-error" role="alert">
-        ${failure ? errorText(failure.code, failure.message) : ""}</p>
+        ${failure ? errorText(failure) : ""}</p>
     </form>`;
 }
 
@@ -72,7 +72,7 @@ function QuickReplyRow({ reply, onChanged }) {
   const remove = async () => {
     if (!confirm(t("quick.confirmDelete", { shortcut: reply.shortcut }))) return;
     const refused = await deleteQuickReply(reply.id);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
     else onChanged();
   };
   if (editing) {
@@ -121,7 +121,7 @@ export function QuickRepliesPage() {
   const load = () => loadQuickReplies(search).then((found) => {
     setReplies(found);
     setFailure("");
-  }, (error) => setFailure(errorText(error.code, error.message)));
+  }, (error) => setFailure(errorText(error)));
   useEffect(() => { load(); }, [search]);
 
   const shared = replies && replies.filter((r) => r.shared);

@@ -78,7 +78,7 @@ export function Composer({ dialogId, onSent }) {
     const refused = await sendReply(dialogId, text, keyFor(keys.current, text));
     setBusy(false);
     if (refused) {
-      setFailure(errorText(refused.code, refused.message));
+      setFailure(errorText(refused));
       return;
     }
     keys.current = {};
@@ -126,7 +126,7 @@ export function DeliveryTicks({ message }) {
     setFailure("");
     const refused = await retryReply(message.id);
     setBusy(false);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
   };
   const retrying = status === "QUEUED" && message.failureCode;
   return html`
@@ -186,7 +186,7 @@ function StartDialogForm({ onDone }) {
       return;
     }
     setBusy(false);
-    setFailure(errorText(answer.code, answer.message));
+    setFailure(errorText(answer));
   };
 
   return html`

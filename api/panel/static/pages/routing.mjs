@@ -4,7 +4,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, t } from "../lib/i18n.mjs";
-import { api } from "../lib/session.mjs";
+import { inbox } from "../lib/inbox.mjs";
+import { presence as myPresence } from "../lib/routing.mjs";
+import { api, session } from "../lib/session.mjs";
+import { useStore } from "../lib/store.mjs";
 import { errorText } from "./common.mjs";
 
 const OPERATOR = `id login displayName role active inAccessGroup inQueue queuePosition presence
@@ -61,12 +64,22 @@ function useRouting() {
 function Refusal({ refusal }) {
   if (!refusal) return null;
   return html`<p class="form-error" role="alert" data-code=${refusal.code}>
-    ${errorText(refusal.code, refusal.message)}</p>`;
+    ${errorText(refusal)}</p>`;
 }
 
 // -- the access group and the queue ---------------------------------------------------------------
+/** One's own presence as this page knows it live: online (or away, as chosen) while its
+ * socket is connected, whatever the read model said when the page loaded. */
+function useOwnPresence() {
+  const { live } = useStore(inbox);
+  const { chosen } = useStore(myPresence);
+  return (o) => (o.id === session.get().operator?.id && live === "online"
+    ? (chosen === "AWAY" ? "AWAY" : "ONLINE") : o.presence);
+}
+
 function Team({ operators, reload }) {
   const [refusal, setRefusal] = useState(null);
+  const presenceOf = useOwnPresence();
   const queue = operators.filter((o) => o.inQueue)
     .sort((a, b) => a.queuePosition - b.queuePosition);
   const others = operators.filter((o) => !o.inQueue);
@@ -90,8 +103,9 @@ function Team({ operators, reload }) {
     <tr key=${o.id} data-operator=${o.login}>
       <td>${o.inQueue ? o.queuePosition + 1 : ""}</td>
       <th scope="row">${o.displayName} <span class="muted small">${o.login}</span></th>
-      <td><span class=${`presence-dot presence-${o.presence.toLowerCase()}`} aria-hidden="true">
-        </span> ${t(`presence.${o.presence}`)}</td>
+      <td data-presence=${presenceOf(o)}><span
+        class=${`presence-dot presence-${presenceOf(o).toLowerCase()}`} aria-hidden="true">
+        </span> ${t(`presence.${presenceOf(o)}`)}</td>
       <td>${o.holding}${o.capacity ? ` / ${o.capacity}` : ""}</td>
       <td><label class="check-label"><input type="checkbox" checked=${o.inAccessGroup}
         disabled=${!o.active} onChange=${() => toggleGroup(o)}/>

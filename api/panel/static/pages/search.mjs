@@ -97,7 +97,7 @@ export function SearchBox() {
     try {
       const { search } = await api(SEARCH, { text, first: PAGE, after });
       if (search.__typename === "UserError") {
-        setState({ ...CLOSED, status: "error", text, error: errorText(search.code, search.message) });
+        setState({ ...CLOSED, status: "error", text, error: errorText(search) });
         return;
       }
       const results = search.edges.map((e) => e.node);
@@ -106,7 +106,7 @@ export function SearchBox() {
         cursor: search.pageInfo.endCursor, hasNext: search.pageInfo.hasNextPage,
       }));
     } catch (error) {
-      setState({ ...CLOSED, status: "error", text, error: errorText(error.code, error.message) });
+      setState({ ...CLOSED, status: "error", text, error: errorText(error) });
     }
   };
 

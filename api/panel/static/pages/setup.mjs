@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, t } from "../lib/i18n.mjs";
 import { Link } from "../lib/router.mjs";
+import { saidText } from "../lib/said.mjs";
 import { api, isAdmin } from "../lib/session.mjs";
 import { errorText } from "./common.mjs";
 
@@ -23,11 +24,12 @@ const WIZARD = `fragment Wizard on SetupWizard {
   publication { serverUrl publicationName }
   registration { status email server codeExpiresAt attemptsLeft }
   pbx { type connectionSetup addresses passwordSet scheme webServer publicationName
-        check { status startedAt addresses address reason tried { address ok reason at
+        check { status startedAt addresses address reason reasonCode reasonParams
+          tried { address ok reason at
           rest { code detail ok } nats { code detail ok } } } }
   employees { operatorId login displayName extension mobile }
   whatsappLinked whatsappStatus
-  phonebookImport { status format rows done created updated refused { row reason } }
+  phonebookImport { status format rows done created updated refused { row reason code params } }
   phonebookSize
 }`;
 const QUERY = `query Wizard { setupWizard { ...Wizard } } ${WIZARD}`;
@@ -90,14 +92,14 @@ function Field({ id, label, refusal, hint, children }) {
       ${children}
       ${hint && html`<p class="muted small" id=${`setup-${id}-hint`}>${hint}</p>`}
       ${error && html`<p class="form-error" role="alert" id=${`setup-${id}-error`}
-        data-field=${id}>${errorText(refusal.code, refusal.message)}</p>`}
+        data-field=${id}>${errorText(refusal)}</p>`}
     </div>`;
 }
 
 function Refusal({ refusal, fields }) {
   if (!refusal || (refusal.field && fields.includes(refusal.field))) return null;
   return html`<p class="form-error" role="alert" data-code=${refusal.code}>
-    ${errorText(refusal.code, refusal.message)}</p>`;
+    ${errorText(refusal)}</p>`;
 }
 
 const invalid = (refusal, id) => (refusal?.field === id ? "true" : undefined);
@@ -175,7 +177,7 @@ function Outbox({ stamp }) {
     </details>`;
 }
 
-function RegistrationStep({ w, run, busy, refusal, next }) {
+function RegistrationStep({ w, run, busy, refusal, next, reload }) {
   const r = w.registration;
   const [email, setEmail] = useState(r.email);
   const [server, setServer] = useState(r.server || DEFAULT_SERVER);
@@ -190,6 +192,7 @@ function RegistrationStep({ w, run, busy, refusal, next }) {
   const confirm = async (event) => {
     event.preventDefault();
     if (await run("confirmRegistration", { code: "String!" }, { code: code.trim() })) next();
+    else reload(); // a wrong code is counted: show the attempts now left
   };
   return html`
     <p class="muted" data-registration=${r.status}>${t(`setup.registration.${r.status}`,
@@ -282,7 +285,9 @@ function CheckProgress({ check }) {
                 <small class="check-detail">${p.detail}</small></li>`)}
           </ul>`}</li>`)}
       </ol>
-      ${check.status === "FAILED" && html`<p class="form-error">${check.reason}</p>`}
+      ${check.status === "FAILED" && html`<p class="form-error">${check.reasonCode
+        ? saidText({ code: check.reasonCode, params: check.reasonParams }, check.reason)
+        : check.reason}</p>`}
     </div>`;
 }
 
@@ -315,16 +320,30 @@ function ConnectionStep({ w, run, busy, refusal, next, reload }) {
       : await run("setManualPbxConnection", { addresses: "[String!]!", ...types },
         { addresses: addresses.split(/[\s,;]+/).filter(Boolean), ...common });
     if (done) setCode("");
+    return done;
   };
   const checkable = pbx.type === "MIKOPBX" && pbx.addresses.length && pbx.scheme;
+  // What the form holds that is not saved yet: "Configure" saves it first, then checks.
+  const entered = automatic ? code.trim() !== ""
+    : addresses.split(/[\s,;]+/).filter(Boolean).join("\n") !== pbx.addresses.join("\n");
+  const unsaved = entered || scheme !== (pbx.scheme || "BOTH_LAN") || (cloud
+    && (webServer !== pbx.webServer || publicationName !== pbx.publicationName));
+  const configure = async (event) => {
+    if (unsaved || !checkable) {
+      if (!(await save(event))) return;
+    }
+    await run("configurePbx");
+  };
   const step = w.steps.find((s) => s.step === "CONNECTION");
   return html`
     <form onSubmit=${save} novalidate>
       ${automatic ? html`
         <${Field} id="code" label=${t("setup.connection.code")} refusal=${refusal}
-          hint=${pbx.passwordSet ? t("setup.connection.codeKept", { count: pbx.addresses.length })
-            : t("setup.connection.codeHint")}>
+          hint=${html`${pbx.passwordSet ? t("setup.connection.codeKept",
+            { count: pbx.addresses.length }) : t("setup.connection.codeHint")}
+            <span class="setup-code-looks" data-code-looks>${t("setup.connection.codeLooks")}</span>`}>
           <textarea id="setup-code" rows="3" value=${code} spellcheck="false"
+            placeholder="eyJuYXRzX3Bhc3N3b3JkIjogIuKApiIsICJpcHNldCI6IFsi4oCmIl19"
             aria-invalid=${invalid(refusal, "code")} onInput=${(e) => setCode(e.currentTarget.value)}></textarea>
         <//>` : html`
         <${Field} id="addresses" label=${t("setup.connection.addresses")} refusal=${refusal}>
@@ -356,7 +375,7 @@ function ConnectionStep({ w, run, busy, refusal, next, reload }) {
         <button type="submit" class="button button-quiet" disabled=${busy}>${t("setup.save")}</button>
         ${pbx.type === "MIKOPBX" && html`
           <button type="button" class="button button-primary" data-configure
-            disabled=${busy || running || !checkable} onClick=${() => run("configurePbx")}>
+            disabled=${busy || running || !(checkable || entered)} onClick=${configure}>
             ${running ? t("setup.connection.configuring") : t("setup.connection.configure")}</button>`}
         ${step && !step.missing.length && html`
           <button type="button" class="button button-primary" onClick=${next}>${t("setup.next")}</button>`}
@@ -389,7 +408,7 @@ function EmployeeRow({ e, run, busy, refusal, editing, setEditing }) {
       <td><button type="button" class="button button-quiet" disabled=${busy} onClick=${save}>
         ${t("setup.save")}</button>
         ${error && html`<p class="form-error" role="alert" data-field=${refusal.field}>
-          ${errorText(refusal.code, refusal.message)}</p>`}</td>
+          ${errorText(refusal)}</p>`}</td>
     </tr>`;
 }
 
@@ -413,6 +432,7 @@ function EmployeesStep({ w, run, busy, refusal, next }) {
 
 function MessengersStep({ w, run, busy, next }) {
   const passed = !w.steps.find((s) => s.step === "MESSENGERS").missing.length;
+  const linked = w.whatsappStatus === "WORKING";
   return html`
     <div class="card">
       <p data-whatsapp=${w.whatsappStatus}><strong>WhatsApp</strong>${" — "}
@@ -423,7 +443,7 @@ function MessengersStep({ w, run, busy, next }) {
     <div class="setup-actions">
       <button type="button" class="button button-primary" disabled=${busy}
         onClick=${async () => (passed || await run("passMessengers")) && next()}>
-        ${t(passed ? "setup.next" : "setup.messengers.skip")}</button>
+        ${t(passed || linked ? "setup.next" : "setup.messengers.skip")}</button>
     </div>`;
 }
 
@@ -439,7 +459,8 @@ function ImportProgress({ job }) {
       ${job.refused.length > 0 && html`
         <details open><summary>${t("setup.finish.refusedRows", { count: job.refused.length })}</summary>
           <ul class="refused">${job.refused.map((r) => html`<li key=${r.row}>
-            ${t("setup.finish.row", { row: r.row })}: ${r.reason}</li>`)}</ul></details>`}
+            ${t("setup.finish.row", { row: r.row })}: ${r.code
+              ? saidText({ code: r.code, params: r.params }, r.reason) : r.reason}</li>`)}</ul></details>`}
     </div>`;
 }
 

@@ -44,7 +44,7 @@ function SignInForm({ expired }) {
   if (refusal) {
     reason = refusal.code === "TOO_MANY_ATTEMPTS"
       ? (wait > 0 ? errorText(refusal.code, refusal.message, { count: wait }) : t("signin.tryAgain"))
-      : errorText(refusal.code, refusal.message);
+      : errorText(refusal);
   }
 
   return html`

@@ -1,6 +1,7 @@
 // "Synchronise messages": the sync job's switch and schedule (every N seconds, or a cron
 // expression), "Send now", what waits in the outbox, and the health warnings (scheduler not
 // running, lock held too long, sync off while messages wait, messages older than allowed).
+import { actorText } from "../lib/codes.mjs";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
@@ -49,7 +50,7 @@ function ScheduleForm({ settings, onSaved }) {
       cron: mode === "CRON" ? cron : settings.cron });
     setBusy(false);
     if (refused) {
-      setFailure({ text: errorText(refused.code, refused.message), field: refused.field });
+      setFailure({ text: errorText(refused), field: refused.field });
       return;
     }
     setSaved(true);
@@ -63,7 +64,8 @@ function ScheduleForm({ settings, onSaved }) {
         <input id="sync-enabled" type="checkbox" class="switch" role="switch" checked=${enabled}
           data-sync-enabled onChange=${(e) => setEnabled(e.currentTarget.checked)}/>
         <label for="sync-enabled">${t("sync.enabled")}
-          <span class="muted small">${t("sync.enabledHint")}</span></label>
+          <span class="muted small" data-switch-hint>
+            ${t(enabled ? "sync.enabledHintOn" : "sync.enabledHint")}</span></label>
       </div>
       <fieldset class="sync-mode">
         <legend>${t("sync.mode")}</legend>
@@ -116,7 +118,7 @@ export function SyncPage() {
     const answer = await runSyncNow();
     setRunning(false);
     if (answer.__typename === "UserError") {
-      setResult(errorText(answer.code, answer.message));
+      setResult(errorText(answer));
     } else if (!answer.finished) {
       setResult(t("sync.now.busy"));
     } else {
@@ -159,7 +161,7 @@ export function SyncPage() {
                 : health.runsHere ? t("sync.scheduler.stopped") : t("sync.scheduler.elsewhere")}
               <span class="muted small"> · ${health.replica}</span></dd>`}
             <dt>${t("sync.changed")}</dt><dd>${settings.isDefault ? t("sync.default")
-              : html`<${When} iso=${settings.changedAt}/> · ${settings.changedBy}`}</dd>
+              : html`<${When} iso=${settings.changedAt}/> · ${actorText(settings.changedBy)}`}</dd>
           </dl>
           ${admin && html`<div class="form-actions">
             <button type="button" class="button button-primary" onClick=${sendNow}

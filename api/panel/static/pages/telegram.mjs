@@ -109,7 +109,7 @@ export function TelegramPage() {
       const { checkTelegram: result } = await api(CHECK);
       if (result.__typename === "UserError") {
         if (result.code === NOT_ACTIVE) setState({ loaded: true, channel: null, error: "" });
-        else setFailure(errorText(result.code, result.message));
+        else setFailure(errorText(result));
       } else {
         setState({ loaded: true, channel: result.channel, error: "" });
       }

@@ -48,7 +48,7 @@ export function TemplatePicker({ dialogId, replyWindow, onSent }) {
     if (!replyWindow.templatesAvailable) return;
     loadTemplates().then(setTemplates, (error) => {
       setTemplates([]);
-      setFailure(errorText(error.code, error.message));
+      setFailure(errorText(error));
     });
   }, [replyWindow.templatesAvailable]);
 
@@ -68,7 +68,7 @@ export function TemplatePicker({ dialogId, replyWindow, onSent }) {
     const refused = await sendTemplate(dialogId, template, values, keys.current);
     setBusy(false);
     if (refused) {
-      setFailure(errorText(refused.code, refused.message));
+      setFailure(errorText(refused));
       return;
     }
     keys.current = {};
@@ -82,7 +82,7 @@ export function TemplatePicker({ dialogId, replyWindow, onSent }) {
     const answer = await syncTemplates();
     setBusy(false);
     if (answer.templates) setTemplates(answer.templates);
-    else setFailure(errorText(answer.code, answer.message));
+    else setFailure(errorText(answer));
   };
 
   const since = replyWindow.closesAt ? formatFull(replyWindow.closesAt) : "";

@@ -1,6 +1,7 @@
 // WhatsApp: the admin screen (status, the QR code with its countdown and "Refresh code", the
 // pairing-code alternative, unlink, the messenger switches, what was kept while out of service,
 // the status history) and the banner every operator sees while the channel is down.
+import { actorText, reasonText } from "../lib/codes.mjs";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../lib/html.mjs";
 import { formatFull, formatWhen, t } from "../lib/i18n.mjs";
@@ -110,7 +111,7 @@ function Switch({ id, checked, disabled, onChange, label, hint }) {
         disabled=${disabled} onChange=${(e) => onChange(e.currentTarget.checked)}
         aria-describedby=${`${id}-hint`}/>
       <div><label for=${id}>${label}</label>
-        <p id=${`${id}-hint`} class="muted small">${hint}</p></div>
+        <p id=${`${id}-hint`} class="muted small" data-switch-hint>${hint}</p></div>
     </div>`;
 }
 
@@ -126,7 +127,8 @@ function History({ history }) {
         ${history.map((h) => html`<tr key=${h.at + h.event}>
           <td><time datetime=${h.at} title=${formatFull(h.at)}>${formatWhen(h.at)}</time></td>
           <td>${t(`wa.status.${h.status}`)}</td>
-          <td>${h.reason}</td><td class="muted">${h.actor}</td></tr>`)}
+          <td>${reasonText("wa.reason", h.reasonCode, h.reasonParams)}</td>
+          <td class="muted">${actorText(h.actor)}</td></tr>`)}
       </tbody>
     </table>`;
 }
@@ -143,7 +145,7 @@ export function WhatsAppPage() {
     setFailure("");
     const refused = await act(name, variables);
     setBusy(false);
-    if (refused) setFailure(errorText(refused.code, refused.message));
+    if (refused) setFailure(errorText(refused));
   };
 
   if (!channel) {
@@ -162,7 +164,8 @@ export function WhatsAppPage() {
           <span class="muted small">${t(`wa.gateway.${channel.gateway}`)}</span>
         </div>
         ${!linking && !(channel.phone && channel.reason.includes(channel.phone)) && html`
-          <p class="wa-reason" data-reason>${channel.reason}</p>`}
+          <p class="wa-reason" data-reason>${reasonText("wa.reason", channel.reasonCode,
+            channel.reasonParams)}</p>`}
         ${channel.phone && html`<p>${t("wa.linkedAs", { phone: channel.phone,
           device: channel.device })}${channel.linkedAt && html` <span class="muted small">
           (${formatWhen(channel.linkedAt)})</span>`}</p>`}
@@ -191,11 +194,13 @@ export function WhatsAppPage() {
       <div class="card" aria-labelledby="settings-title">
         <h3 id="settings-title">${t("wa.settings.title")}</h3>
         <${Switch} id="wa-in-service" checked=${channel.inService} disabled=${busy}
-          label=${t("wa.settings.inService")} hint=${t("wa.settings.inServiceHint")}
+          label=${t("wa.settings.inService")}
+          hint=${t(channel.inService ? "wa.settings.inServiceHintOn" : "wa.settings.inServiceHint")}
           onChange=${(on) => run("settings", { inService: on,
             mayWrite: channel.employeesMayWriteFirst })}/>
         <${Switch} id="wa-write-first" checked=${channel.employeesMayWriteFirst} disabled=${busy}
-          label=${t("wa.settings.writeFirst")} hint=${t("wa.settings.writeFirstHint")}
+          label=${t("wa.settings.writeFirst")} hint=${t(channel.employeesMayWriteFirst
+            ? "wa.settings.writeFirstHintOn" : "wa.settings.writeFirstHint")}
           onChange=${(on) => run("settings", { inService: channel.inService, mayWrite: on })}/>
         ${channel.heldCount > 0 && html`<div class="held" data-held=${channel.heldCount}>
           <p><strong>${t("wa.held.count", { count: channel.heldCount })}</strong>
