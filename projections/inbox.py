@@ -494,12 +494,13 @@ def _entries(operator_id: UUID) -> sa.Select[Any]:
 VIEWS = ("all", "unread", "mine", "unassigned", "unanswered", "resolved")
 
 
-def _view(query: sa.Select[Any], operator_id: UUID, view: str) -> sa.Select[Any]:
-    """mine: held by me; unassigned: held by nobody, not resolved; unanswered: the client wrote
-    last, not resolved; resolved."""
+def _view(query: sa.Select[Any], operator_id: UUID, view: str,
+          unread: sa.ColumnElement[Any] = _MY_UNREAD) -> sa.Select[Any]:
+    """unread: `unread` above zero (the viewer's own count); mine: held by me; unassigned: held
+    by nobody, not resolved; unanswered: the client wrote last, not resolved; resolved."""
     match view:
         case "unread":
-            return query.where(_MY_UNREAD > 0)
+            return query.where(unread > 0)
         case "mine":
             return query.where(dialogs.c.assignee_id == operator_id)
         case "unassigned":

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from projections.inbox import (
     InboxPage,
     _medium,
+    _view,
     dialog_recipients,
     dialogs,
 )
@@ -46,23 +47,6 @@ def _entries(viewer: UUID) -> sa.Select[Any]:
     )
 
 
-def _view(query: sa.Select[Any], viewer: UUID, view: str) -> sa.Select[Any]:
-    """The inbox's views over all dialogs: unread (the viewer's own), mine (held by the viewer),
-    unassigned, unanswered, resolved."""
-    match view:
-        case "unread":
-            return query.where(_unread > 0)
-        case "mine":
-            return query.where(dialogs.c.assignee_id == viewer)
-        case "unassigned":
-            return query.where(dialogs.c.assignee_id.is_(None), dialogs.c.status != "resolved")
-        case "unanswered":
-            return query.where(dialogs.c.last_direction == "in", dialogs.c.status != "resolved")
-        case "resolved":
-            return query.where(dialogs.c.status == "resolved")
-    return query
-
-
 def all_dialogs_page(
     conn: sa.Connection, viewer: UUID, *, first: int, before_position: int | None,
     view: str = "all", medium: str | None = None, label: UUID | None = None,
@@ -79,7 +63,7 @@ def all_dialogs_page(
         query = query.where(dialogs.c.status == state)
     if before_position is not None:
         query = query.where(dialogs.c.position < before_position)
-    query = _medium(_view(query, viewer, view), medium)
+    query = _medium(_view(query, viewer, view, _unread), medium)
     rows = list(conn.execute(query.order_by(dialogs.c.position.desc(), dialogs.c.id)
                              .limit(first + 1)))
     return InboxPage(rows=rows[:first], has_next=len(rows) > first)

@@ -665,6 +665,22 @@ def test_a_send_whose_answer_names_no_id_fails_for_good_as_uncertain(
     assert "may have gone out" in refused.value.message
 
 
+def test_a_cloud_send_whose_answer_names_no_wamid_fails_for_good_as_uncertain() -> None:
+    """Meta answered 200 to the request: the message may have gone out."""
+    def graph(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/messages")
+        return httpx.Response(200, json={"messaging_product": "whatsapp", "contacts": []})
+
+    clock = Clock()
+    gateway = CloudWhatsAppGateway(
+        graph_url="http://graph.test/v21.0", access_token="t", phone_number_id="123",
+        last_client_message=lambda to: clock.at, clock=clock,
+        transport=httpx.MockTransport(graph))
+    with pytest.raises(GatewayError) as refused:
+        gateway.send_text(CLIENT, "Hello", "k")
+    assert refused.value.code == "DELIVERY_UNCERTAIN" and not refused.value.retryable
+
+
 def test_the_lid_is_asked_for_with_its_suffix_url_encoded() -> None:
     fake = FakeWaha().start()
     fake.lids = {"123456789012345": "79161234567@c.us"}

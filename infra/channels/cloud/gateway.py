@@ -123,13 +123,7 @@ class CloudWhatsAppGateway:
         }
         if idempotency_key:  # comes back in the statuses of this message
             body["biz_opaque_callback_data"] = idempotency_key[:512]
-        answer = self._send(to, body)
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
-                or not isinstance(messages[0].get("id"), str):
-            raise GatewayError("The Graph API answered no message id.",
-                               code="GATEWAY_BAD_ANSWER")
-        return str(messages[0]["id"])
+        return _message_id(self._send(to, body))
 
     def send_media(self, to: str, kind: str, file: MediaFile, caption: str,
                    idempotency_key: str) -> str:
@@ -159,13 +153,7 @@ class CloudWhatsAppGateway:
             "type": kind, kind: content}
         if idempotency_key:
             body["biz_opaque_callback_data"] = idempotency_key[:512]
-        answer = self._send(to, body)
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
-                or not isinstance(messages[0].get("id"), str):
-            raise GatewayError("The Graph API answered no message id.",
-                               code="GATEWAY_BAD_ANSWER")
-        return str(messages[0]["id"])
+        return _message_id(self._send(to, body))
 
     def download_media(self, source: str, max_bytes: int) -> MediaFile:
         """A client's file from its media id: `GET /{media-id}` names a short-lived URL, which
@@ -269,13 +257,7 @@ class CloudWhatsAppGateway:
             "type": "template", "template": template}
         if idempotency_key:
             body["biz_opaque_callback_data"] = idempotency_key[:512]
-        answer = self._send(to, body)
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
-                or not isinstance(messages[0].get("id"), str):
-            raise GatewayError("The Graph API answered no message id.",
-                               code="GATEWAY_BAD_ANSWER")
-        return str(messages[0]["id"])
+        return _message_id(self._send(to, body))
 
     # -- inside ----------------------------------------------------------------------------
     def _send(self, to: str, body: dict[str, Any]) -> Any:
@@ -392,3 +374,16 @@ def _template_of(value: Any) -> Template | None:
 def _no_devices() -> GatewayError:
     return GatewayError("The Cloud API links no devices: its number is registered at Meta.",
                         code="NOT_SUPPORTED", retryable=False)
+
+
+def _message_id(answer: Any) -> str:
+    """The wamid of a sent message (`{messages: [{id}]}`). An answer without one comes after Meta
+    took the request: the message may have gone out, so it is final (DELIVERY_UNCERTAIN), never
+    sent again blindly."""
+    messages = answer.get("messages") if isinstance(answer, dict) else None
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) \
+            or not isinstance(messages[0].get("id"), str):
+        raise GatewayError("The Graph API answered no message id. The message may have gone out: "
+                           "check with the client before sending it again.",
+                           code="DELIVERY_UNCERTAIN", retryable=False)
+    return str(messages[0]["id"])
